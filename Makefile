@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine with python3: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mixanalyzer demo --out reports/demo --force
+
+test: $(STAMP)
+	$(BIN)/ruff check analyzer tests benchmarks
+	$(BIN)/ruff format --check analyzer tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check analyzer tests benchmarks
+	$(BIN)/ruff format --check analyzer tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format analyzer tests benchmarks
+	$(BIN)/ruff check --fix analyzer tests benchmarks
+
+bench: $(STAMP)
+	bash benchmarks/setup.sh
+	$(BIN)/python benchmarks/bench_loudness.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

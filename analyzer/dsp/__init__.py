@@ -1,0 +1,1 @@
+"""Pure DSP primitives over numpy arrays: no I/O, no printing."""

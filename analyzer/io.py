@@ -1,0 +1,260 @@
+"""Audio input and output: the only module that touches soundfile.
+
+Everything libsndfile reads (WAV/BWF/RF64, AIFF, FLAC, OGG Vorbis, Opus, MP3, ...), 8 to 384 kHz,
+1 to 8 channels, integer or float samples, streamed as float64 blocks shaped ``(channels, frames)``.
+Nothing is resampled or down-mixed here. Every problem becomes an :class:`AudioLoadError` or
+:class:`InvalidAudioError` whose message names the file and the cause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import struct
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analyzer.errors import AudioLoadError, InvalidAudioError, OutputError
+from analyzer.types import AudioInfo
+
+DEFAULT_BLOCK_FRAMES = 65536
+MIN_SAMPLE_RATE_HZ = 8000
+MAX_SAMPLE_RATE_HZ = 384000
+MAX_CHANNELS = 8
+#: Containers whose header states the exact number of frames: fewer decoded means truncation.
+_EXACT_LENGTH_FORMATS = {"WAV", "WAVEX", "RF64", "W64", "AIFF", "FLAC", "CAF"}
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A file name safe to print: undecodable bytes and control characters escaped."""
+    text = os.fsdecode(os.fspath(path))
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+class AudioSource:
+    """An open audio file; use as a context manager and iterate :meth:`blocks`."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.name = display_path(path)
+        _check_path(self.path, self.name)
+        import soundfile as sf
+
+        try:
+            self._file: Any = sf.SoundFile(str(self.path))
+        except Exception as exc:  # libsndfile reports every failure as one error type
+            raise AudioLoadError(
+                f"{self.name}: unsupported or unreadable audio ({_libsndfile_reason(exc)})",
+                slug="unsupported",
+            ) from None
+        f = self._file
+        self.info = AudioInfo(
+            path=self.name,
+            sample_rate_hz=int(f.samplerate),
+            channels=int(f.channels),
+            frames=int(f.frames),
+            format=str(f.format),
+            subtype=str(f.subtype),
+        )
+        try:
+            self._validate_header()
+        except Exception:
+            f.close()
+            raise
+
+    def _validate_header(self) -> None:
+        info = self.info
+        if not MIN_SAMPLE_RATE_HZ <= info.sample_rate_hz <= MAX_SAMPLE_RATE_HZ:
+            raise AudioLoadError(
+                f"{self.name}: unsupported sample rate {info.sample_rate_hz} Hz "
+                f"(supported: {MIN_SAMPLE_RATE_HZ}-{MAX_SAMPLE_RATE_HZ} Hz)",
+                slug="unsupported",
+            )
+        if not 1 <= info.channels <= MAX_CHANNELS:
+            raise AudioLoadError(
+                f"{self.name}: unsupported channel count {info.channels} (supported: 1-8)",
+                slug="unsupported",
+            )
+        if info.frames <= 0:
+            raise InvalidAudioError(f"{self.name}: empty: the file holds no audio frames", slug="empty")
+        declared = _declared_data_bytes(self.path)
+        if declared is not None:
+            need, have = declared
+            if need > have:
+                raise AudioLoadError(
+                    f"{self.name}: truncated: the header declares {need} bytes of audio "
+                    f"but the file holds {have}",
+                    slug="truncated",
+                )
+
+    def __enter__(self) -> AudioSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def blocks(self, block_frames: int = DEFAULT_BLOCK_FRAMES) -> Iterator[np.ndarray]:
+        """Yield C-contiguous float64 blocks shaped ``(channels, frames)``, checking each for
+        NaN/Inf and the whole for truncation."""
+        f = self._file
+        sr = self.info.sample_rate_hz
+        done = 0
+        while True:
+            try:
+                data = f.read(block_frames, dtype="float64", always_2d=True)
+            except Exception as exc:
+                raise AudioLoadError(
+                    f"{self.name}: truncated or corrupt: decoding failed at {done / sr:.3f} s "
+                    f"({_libsndfile_reason(exc)})",
+                    slug="truncated",
+                ) from None
+            if data.shape[0] == 0:
+                break
+            block = np.ascontiguousarray(data.T)
+            if not np.isfinite(block).all():
+                bad = np.argwhere(~np.isfinite(block))[0]
+                raise InvalidAudioError(
+                    f"{self.name}: contains NaN or infinite samples "
+                    f"(first at {(done + bad[1]) / sr:.3f} s, channel {bad[0] + 1})",
+                    slug="nan",
+                )
+            done += block.shape[1]
+            yield block
+        if done == 0:
+            raise InvalidAudioError(f"{self.name}: empty: no audio frames decoded", slug="empty")
+        if done < self.info.frames and self.info.format in _EXACT_LENGTH_FORMATS:
+            raise AudioLoadError(
+                f"{self.name}: truncated: decoded {done / sr:.3f} s of the "
+                f"{self.info.frames / sr:.3f} s the header declares",
+                slug="truncated",
+            )
+        self.frames_decoded = done
+
+
+def open_audio(path: str | os.PathLike[str]) -> AudioSource:
+    """Open ``path`` for streaming; raises :class:`AudioLoadError` naming the file and cause."""
+    return AudioSource(path)
+
+
+def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
+    """Read a whole file as ``((channels, frames) float64, sample_rate_hz)`` (tests, small files)."""
+    with open_audio(path) as src:
+        data = np.concatenate(list(src.blocks()), axis=1)
+        return data, src.info.sample_rate_hz
+
+
+def _check_path(path: Path, name: str) -> None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise AudioLoadError(f"{name}: missing: no such file", slug="missing") from None
+    except OSError as exc:
+        raise AudioLoadError(f"{name}: unreadable: {exc.strerror}", slug="unreadable") from None
+    if path.is_dir():
+        raise AudioLoadError(f"{name}: is a directory, not an audio file", slug="directory")
+    if st.st_size == 0:
+        raise AudioLoadError(f"{name}: empty file (0 bytes)", slug="empty")
+    if not os.access(path, os.R_OK):
+        raise AudioLoadError(f"{name}: unreadable: permission denied", slug="unreadable")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise AudioLoadError(f"{name}: unreadable: {exc.strerror}", slug="unreadable") from None
+
+
+def _libsndfile_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    # soundfile prefixes the path; the caller already names the file.
+    if ": " in text and text.startswith("Error opening"):
+        text = text.rsplit(": ", 1)[-1]
+    return text.rstrip(".")
+
+
+def _declared_data_bytes(path: Path) -> tuple[int, int] | None:
+    """For RIFF/WAVE and AIFF: ``(bytes the audio chunk declares, bytes present)``, else None.
+
+    libsndfile quietly shortens a WAV whose header claims more data than the file holds; this
+    check makes that truncation visible instead of reporting a shorter duration.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12:
+            return None
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            endian, data_id, skip = "<", b"data", 0
+        elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+            endian, data_id, skip = ">", b"SSND", 8
+        else:
+            return None
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return None
+            cid, csize = chunk[:4], struct.unpack(endian + "I", chunk[4:])[0]
+            if cid == data_id:
+                if csize in (0, 0xFFFFFFFF):  # streaming writers leave the size open
+                    return None
+                start = pos + 8 + skip
+                return csize - skip, max(size - start, 0)
+            pos += 8 + csize + (csize & 1)
+    return None
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file under
+    the final name. Refuses to replace an existing file unless ``force``."""
+    write_bytes_atomic(path, text.encode("utf-8"), force=force)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
+    target = Path(path)
+    name = display_path(target)
+    if target.exists() and not force:
+        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+    if target.is_dir():
+        raise OutputError(f"{name}: is a directory", slug="unwritable")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+
+
+def write_audio_atomic(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    sample_rate_hz: int,
+    *,
+    subtype: str = "PCM_24",
+    force: bool = False,
+) -> None:
+    """Write ``(channels, frames)`` audio as WAV atomically (temporary file, then rename)."""
+    import io as _io
+
+    import soundfile as sf
+
+    buf = _io.BytesIO()
+    sf.write(buf, np.asarray(data).T, int(sample_rate_hz), subtype=subtype, format="WAV")
+    write_bytes_atomic(path, buf.getvalue(), force=force)

@@ -1,0 +1,1 @@
+"""One streaming pass, many meters: each meter has ``feed(block)`` and ``result()``."""

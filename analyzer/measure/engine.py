@@ -1,0 +1,136 @@
+"""The single streaming pass: read a file once in blocks, feed every meter, report progress.
+
+Meters are independent, so each block is fed to them on a small thread pool while the main thread
+decodes the next block (numpy's FFT and matrix products and libsndfile release the GIL): the two
+cores of a laptop both work and memory stays flat whatever the duration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import numpy as np
+
+from analyzer.io import DEFAULT_BLOCK_FRAMES, open_audio
+from analyzer.measure.loudness import LoudnessMeter
+from analyzer.measure.truepeak import TruePeakMeter
+from analyzer.types import AudioInfo, LoudnessStats, PeakStats, TrackAnalysis
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(frames_done, frames_total)`` after every block."""
+
+
+class Meter(Protocol):
+    def feed(self, block: np.ndarray) -> None: ...
+
+    def result(self) -> object: ...
+
+
+def run_meters(
+    blocks: object, meters: Sequence[Meter], *, threads: int | None = None, on_block=None
+) -> None:
+    """Feed every block of the iterable ``blocks`` to every meter, in order."""
+    workers = min(len(meters), threads if threads is not None else (os.cpu_count() or 1))
+    iterator = iter(blocks)  # type: ignore[call-overload]
+    if workers <= 1:
+        for block in iterator:
+            for m in meters:
+                m.feed(block)
+            if on_block:
+                on_block(block)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meter") as pool:
+        pending: list = []
+        last = None
+        for block in iterator:  # decoding the next block overlaps the meters' work
+            for f in pending:
+                f.result()
+            if on_block and last is not None:
+                on_block(last)
+            pending = [pool.submit(m.feed, block) for m in meters]
+            last = block
+        for f in pending:
+            f.result()
+        if on_block and last is not None:
+            on_block(last)
+
+
+def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tuple[str, ...]:
+    out = []
+    if peaks.sample_peak_dbfs == -np.inf:
+        out.append(f"{info.path}: silent: every sample is zero; loudness and peaks are null")
+    elif info.duration_s < 0.4:
+        out.append(
+            f"{info.path}: shorter than 400 ms ({info.duration_s * 1000:.0f} ms): "
+            "integrated loudness is undefined"
+        )
+    elif loudness.integrated_lufs == -np.inf:
+        out.append(f"{info.path}: silent: no 400 ms block above -70 LUFS")
+    elif info.duration_s < 3.0:
+        out.append(
+            f"{info.path}: shorter than 3 s ({info.duration_s:.2f} s): "
+            "short-term loudness and loudness range are undefined"
+        )
+    return tuple(out)
+
+
+def analyze_file(
+    path: str | os.PathLike[str],
+    *,
+    keep_series: bool = False,
+    layout: Sequence[str] | None = None,
+    block_frames: int = DEFAULT_BLOCK_FRAMES,
+    progress: ProgressCallback | None = None,
+    threads: int | None = None,
+) -> TrackAnalysis:
+    """Measure one file in a single streaming pass."""
+    with open_audio(path) as src:
+        info = src.info
+        loud = LoudnessMeter(
+            info.sample_rate_hz, info.channels, layout=layout, keep_series=keep_series
+        )
+        peak = TruePeakMeter(info.sample_rate_hz, info.channels)
+        done = 0
+
+        def on_block(block: np.ndarray) -> None:
+            nonlocal done
+            done += block.shape[1]
+            if progress:
+                progress(done, info.frames)
+
+        run_meters(src.blocks(block_frames), [loud, peak], threads=threads, on_block=on_block)
+        frames = src.frames_decoded
+    info = AudioInfo(
+        path=info.path,
+        sample_rate_hz=info.sample_rate_hz,
+        channels=info.channels,
+        frames=frames,
+        format=info.format,
+        subtype=info.subtype,
+    )
+    loudness, peaks = loud.result(), peak.result()
+    return TrackAnalysis(
+        file=info, loudness=loudness, peaks=peaks, warnings=_warnings(info, loudness, peaks)
+    )
+
+
+def analyze_array(
+    x: np.ndarray,
+    sample_rate_hz: int,
+    *,
+    path: str = "<array>",
+    keep_series: bool = False,
+    layout: Sequence[str] | None = None,
+) -> TrackAnalysis:
+    """Measure a ``(channels, frames)`` array (the whole-array twin of :func:`analyze_file`)."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    loud = LoudnessMeter(sample_rate_hz, x.shape[0], layout=layout, keep_series=keep_series)
+    peak = TruePeakMeter(sample_rate_hz, x.shape[0])
+    loud.feed(x)
+    peak.feed(x)
+    info = AudioInfo(path, int(sample_rate_hz), x.shape[0], x.shape[1], "array", "FLOAT64")
+    loudness, peaks = loud.result(), peak.result()
+    return TrackAnalysis(info, loudness, peaks, _warnings(info, loudness, peaks))
