@@ -1,6 +1,7 @@
 """Errors a user can cause, each with its exit code.
 
-Only the CLI turns an :class:`AnalyzerError` into a message and an exit code; nothing below it prints.
+Only the CLI turns an :class:`AnalyzerError` into a message and an exit code;
+nothing below it prints.
 
 Exit codes (documented in the README):
 

@@ -81,7 +81,9 @@ class AudioSource:
                 slug="unsupported",
             )
         if info.frames <= 0:
-            raise InvalidAudioError(f"{self.name}: empty: the file holds no audio frames", slug="empty")
+            raise InvalidAudioError(
+                f"{self.name}: empty: the file holds no audio frames", slug="empty"
+            )
         declared = _declared_data_bytes(self.path)
         if declared is not None:
             need, have = declared
@@ -145,7 +147,7 @@ def open_audio(path: str | os.PathLike[str]) -> AudioSource:
 
 
 def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
-    """Read a whole file as ``((channels, frames) float64, sample_rate_hz)`` (tests, small files)."""
+    """Read a whole file as ``((channels, frames) float64, sample_rate_hz)`` (small files)."""
     with open_audio(path) as src:
         data = np.concatenate(list(src.blocks()), axis=1)
         return data, src.info.sample_rate_hz

@@ -72,7 +72,7 @@ def impulse_response_length(sample_rate_hz: float, tail: float = 1e-13) -> int:
     _, a = kweighting_coefficients(sample_rate_hz)
     radius = max(float(np.max(np.abs(np.roots(a[s])))) for s in range(2))
     n = math.log(tail) / math.log(radius)
-    return int(math.ceil(1.5 * n)) + 16
+    return math.ceil(1.5 * n) + 16
 
 
 @dataclass

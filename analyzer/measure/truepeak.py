@@ -100,4 +100,3 @@ def measure_peaks(x: np.ndarray, sample_rate_hz: int, *, prune: bool = True) -> 
     meter = TruePeakMeter(sample_rate_hz, x.shape[0], prune=prune)
     meter.feed(x)
     return meter.result()
-

@@ -1,0 +1,291 @@
+"""The ``mixanalyzer`` command: a thin typer layer. The only place that prints and that turns an
+:class:`~analyzer.errors.AnalyzerError` into a one-line message and an exit code."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from analyzer import __version__
+from analyzer.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    AnalyzerError,
+    CheckFailedError,
+    OutputError,
+    UsageError,
+)
+
+app = typer.Typer(
+    name="mixanalyzer",
+    help="Measure music mixes: BS.1770-4 / EBU R128 loudness, loudness range and true peak.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+PROGRESS_MIN_DURATION_S = 5.0
+
+FAIL_ON_ALIASES = {
+    "integrated": "loudness.integrated_lufs",
+    "momentary-max": "loudness.momentary_max_lufs",
+    "short-term-max": "loudness.short_term_max_lufs",
+    "lra": "loudness.lra_lu",
+    "true-peak": "loudness.true_peak_dbtp",
+    "sample-peak": "loudness.sample_peak_dbfs",
+}
+_FAIL_ON_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|>|<)\s*(-?[0-9.]+)\s*$")
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"mixanalyzer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """Measure music mixes."""
+
+
+def _parse_fail_on(specs: list[str]) -> list[tuple[str, str, str, float]]:
+    checks = []
+    for spec in specs:
+        m = _FAIL_ON_RE.match(spec)
+        if not m:
+            raise UsageError(
+                f"--fail-on {spec!r}: expected KEY OP NUMBER, e.g. 'true-peak>-1.0' "
+                f"(keys: {', '.join(FAIL_ON_ALIASES)} or a dotted JSON key; OP: > >= < <=)"
+            )
+        key, op, value = m.groups()
+        checks.append((spec.strip(), FAIL_ON_ALIASES.get(key, key), op, float(value)))
+    return checks
+
+
+def _evaluate_checks(doc: dict[str, Any], checks: list[tuple[str, str, str, float]]) -> list[str]:
+    from analyzer.report.json import lookup
+
+    failures = []
+    path = doc["file"]["path"]
+    for spec, key, op, limit in checks:
+        try:
+            value = lookup(doc, key)
+        except KeyError:
+            raise UsageError(f"--fail-on {spec!r}: no such key {key!r} in the results") from None
+        if value is None:
+            failures.append(f"{path}: {key} is null, so '{spec}' cannot pass")
+            continue
+        crossed = {
+            ">": value > limit,
+            ">=": value >= limit,
+            "<": value < limit,
+            "<=": value <= limit,
+        }[op]
+        if crossed:
+            failures.append(f"{path}: {key} = {value} fails '{spec}'")
+    return failures
+
+
+def _check_output(path: str | None, force: bool) -> None:
+    if path and path != "-" and Path(path).exists() and not force:
+        from analyzer.io import display_path
+
+        raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
+
+
+def _analyze_with_progress(path: str, *, series: bool, show_progress: bool) -> Any:
+    from analyzer.measure.engine import analyze_file
+
+    if not show_progress:
+        return analyze_file(path, keep_series=series)
+    from analyzer.io import display_path
+
+    progress_ctx = None
+    task = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal progress_ctx, task
+        if progress_ctx is None:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            progress_ctx = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=_stderr_console(),
+                transient=True,
+            )
+            progress_ctx.start()
+            task = progress_ctx.add_task(display_path(Path(path).name), total=max(total, 1))
+        progress_ctx.update(task, completed=min(done, total))
+
+    try:
+        return analyze_file(path, keep_series=series, progress=progress)
+    finally:
+        if progress_ctx is not None:
+            progress_ctx.stop()
+
+
+@app.command()
+def analyze(
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Audio files to measure.", show_default=False, metavar="FILE..."),
+    ],
+    json_path: Annotated[
+        str | None,
+        typer.Option("--json", help="Write versioned JSON to this path ('-' for stdout)."),
+    ] = None,
+    series: Annotated[
+        bool, typer.Option("--series", help="Include momentary and short-term series (10 Hz).")
+    ] = False,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 5 if a check is crossed, e.g. 'true-peak>-1' or 'integrated<-16'. "
+            "Repeatable.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+) -> None:
+    """Measure loudness (integrated, momentary, short-term, LRA), true peak and sample peak."""
+    from analyzer.io import write_text_atomic
+    from analyzer.report.json import analyses_to_json, track_to_dict
+    from analyzer.report.terminal import render_track
+
+    checks = _parse_fail_on(fail_on or [])
+    _check_output(json_path, force)
+    to_stdout_json = json_path == "-"
+    out = _stdout_console() if not (quiet or to_stdout_json) else None
+    results = []
+    bad = 0
+    for f in files:
+        try:
+            show = not quiet and sys.stderr.isatty() and _duration_hint(f) > PROGRESS_MIN_DURATION_S
+            result = _analyze_with_progress(f, series=series, show_progress=show)
+        except AnalyzerError as exc:
+            if exc.exit_code != EXIT_BAD_INPUT:
+                raise
+            _print_error(exc.message)
+            bad += 1
+            continue
+        results.append(result)
+        if out is not None:
+            render_track(out, result)
+        _print_warnings(result.warnings)
+
+    if results and json_path:
+        text = analyses_to_json(results, series=series)
+        if to_stdout_json:
+            sys.stdout.write(text)
+        else:
+            write_text_atomic(json_path, text, force=force)
+    if bad:
+        if len(files) > 1:
+            _print_error(f"{bad} of {len(files)} files could not be measured")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    failures = [msg for r in results for msg in _evaluate_checks(track_to_dict(r), checks)]
+    if failures:
+        for msg in failures[:-1]:
+            _print_error(msg)
+        raise CheckFailedError(failures[-1])
+
+
+def _duration_hint(path: str) -> float:
+    try:
+        import soundfile as sf
+
+        info = sf.info(path)
+        return info.frames / info.samplerate
+    except Exception:
+        return 0.0
+
+
+@app.command()
+def demo(
+    out: Annotated[str, typer.Option("--out", help="Folder for the demo mix and its report.")] = (
+        "reports/demo"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+) -> None:
+    """Synthesise a short stereo mix (drums, bass, chords), write it and analyse it."""
+    from analyzer.demo import DEMO_SAMPLE_RATE_HZ, synthesize_demo_mix
+    from analyzer.io import write_audio_atomic, write_text_atomic
+    from analyzer.measure.engine import analyze_file
+    from analyzer.report.json import analyses_to_json
+    from analyzer.report.terminal import render_track
+
+    folder = Path(out)
+    wav = folder / "demo_mix.wav"
+    report = folder / "demo_mix.analysis.json"
+    for p in (wav, report):
+        _check_output(str(p), force)
+    mix = synthesize_demo_mix()
+    write_audio_atomic(wav, mix, DEMO_SAMPLE_RATE_HZ, force=force)
+    result = analyze_file(wav, keep_series=True)
+    write_text_atomic(report, analyses_to_json([result], series=True), force=force)
+    console = _stdout_console()
+    render_track(console, result)
+    _print_warnings(result.warnings)
+    console.print(f"wrote {wav} and {report}", markup=False)
+
+
+def _print_error(message: str) -> None:
+    print(f"mixanalyzer: error: {message}", file=sys.stderr)
+
+
+def _print_warnings(warnings: tuple[str, ...]) -> None:
+    for w in warnings:
+        print(f"mixanalyzer: warning: {w}", file=sys.stderr)
+
+
+def main() -> None:
+    """Console entry point: runs the app and maps errors to one line and an exit code."""
+    if sys.argv[1:] == ["--version"]:  # fast path: no typer/rich import
+        print(f"mixanalyzer {__version__}")
+        return
+    try:
+        app(standalone_mode=True)
+    except AnalyzerError as exc:
+        _print_error(exc.message)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("mixanalyzer: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug: one line, unless asked for the traceback
+        if os.environ.get("MIXANALYZER_DEBUG"):
+            raise
+        print(
+            f"mixanalyzer: internal error: {type(exc).__name__}: {exc} "
+            "(set MIXANALYZER_DEBUG=1 for the traceback; please report it)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,1 @@
+"""Presenting results: plain data first (JSON), then renderers (terminal). Nothing here measures."""

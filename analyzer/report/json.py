@@ -1,0 +1,95 @@
+"""Versioned JSON of an analysis.
+
+``-inf`` (digital silence) and ``None`` (undefined) both become ``null``, and the reason is given
+under ``null_reasons``; NaN never appears. Keys carry units. ``SCHEMA_VERSION`` changes when a key
+changes meaning or disappears; new keys beside the old ones do not change it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from analyzer import __version__
+from analyzer.types import Series, TrackAnalysis
+
+SCHEMA_VERSION = 1
+
+
+def _num(v: float | None, digits: int = 4) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    return round(float(v), digits)
+
+
+def _series(s: Series | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"rate_hz": s.rate_hz, "start_s": s.start_s, "values": [_num(v, 3) for v in s.values]}
+
+
+def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, Any]:
+    """The per-file JSON object (``schema_version``, ``file``, ``loudness``, ``warnings``)."""
+    lo, pk, fi = result.loudness, result.peaks, result.file
+    reasons = dict(lo.null_reasons)
+    if pk.true_peak_dbtp == -math.inf:
+        reasons["true_peak_dbtp"] = "silent"
+        reasons["sample_peak_dbfs"] = "silent"
+    loud: dict[str, Any] = {
+        "integrated_lufs": _num(lo.integrated_lufs),
+        "momentary_max_lufs": _num(lo.momentary_max_lufs),
+        "short_term_max_lufs": _num(lo.short_term_max_lufs),
+        "lra_lu": _num(lo.lra_lu),
+        "lra_low_lufs": _num(lo.lra_low_lufs),
+        "lra_high_lufs": _num(lo.lra_high_lufs),
+        "relative_gate_lufs": _num(lo.relative_gate_lufs),
+        "true_peak_dbtp": _num(pk.true_peak_dbtp),
+        "true_peak_per_channel_dbtp": [_num(v) for v in pk.true_peak_per_channel_dbtp],
+        "sample_peak_dbfs": _num(pk.sample_peak_dbfs),
+        "sample_peak_per_channel_dbfs": [_num(v) for v in pk.sample_peak_per_channel_dbfs],
+        "true_peak_oversampling": pk.oversampling_factor,
+        "null_reasons": reasons,
+    }
+    if series:
+        loud["momentary_series_lufs"] = _series(lo.momentary)
+        loud["short_term_series_lufs"] = _series(lo.short_term)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mixanalyzer", "version": __version__},
+        "file": {
+            "path": fi.path,
+            "format": fi.format,
+            "subtype": fi.subtype,
+            "sample_rate_hz": fi.sample_rate_hz,
+            "channels": fi.channels,
+            "frames": fi.frames,
+            "duration_s": round(fi.duration_s, 6),
+        },
+        "loudness": loud,
+        "warnings": list(result.warnings),
+    }
+
+
+def analyses_to_json(results: list[TrackAnalysis], *, series: bool = False) -> str:
+    """One file: its object. Several: ``{"schema_version", "tool", "files": [objects]}``."""
+    objs = [track_to_dict(r, series=series) for r in results]
+    if len(objs) == 1:
+        doc: dict[str, Any] = objs[0]
+    else:
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "mixanalyzer", "version": __version__},
+            "files": objs,
+        }
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def lookup(doc: dict[str, Any], dotted: str) -> Any:
+    """``lookup(d, "loudness.lra_lu")``; raises KeyError when absent."""
+    cur: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            raise KeyError(dotted)
+        cur = cur[part]
+    return cur
