@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+
+# Each meter has its own thread; OpenBLAS threads on top of them only contend for the cores
+# (the matrices of the true-peak interpolation are small). Set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -184,7 +188,7 @@ def analyze(
     to_stdout_json = json_path == "-"
     out = _stdout_console() if not (quiet or to_stdout_json) else None
     results = []
-    bad = 0
+    errors: list[dict[str, Any]] = []
     for f in files:
         try:
             show = not quiet and sys.stderr.isatty() and _duration_hint(f) > PROGRESS_MIN_DURATION_S
@@ -193,7 +197,7 @@ def analyze(
             if exc.exit_code != EXIT_BAD_INPUT:
                 raise
             _print_error(exc.message)
-            bad += 1
+            errors.append({"path": f, "message": exc.message, "exit_code": exc.exit_code})
             continue
         results.append(result)
         if out is not None:
@@ -201,14 +205,14 @@ def analyze(
         _print_warnings(result.warnings)
 
     if results and json_path:
-        text = analyses_to_json(results, series=series)
+        text = analyses_to_json(results, series=series, several=len(files) > 1, errors=errors)
         if to_stdout_json:
             sys.stdout.write(text)
         else:
             write_text_atomic(json_path, text, force=force)
-    if bad:
+    if errors:
         if len(files) > 1:
-            _print_error(f"{bad} of {len(files)} files could not be measured")
+            _print_error(f"{len(errors)} of {len(files)} files could not be measured")
         raise typer.Exit(EXIT_BAD_INPUT)
     failures = [msg for r in results for msg in _evaluate_checks(track_to_dict(r), checks)]
     if failures:

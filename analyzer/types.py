@@ -46,6 +46,9 @@ class LoudnessStats:
     relative_gate_lufs: float | None
     momentary: Series | None = None
     short_term: Series | None = None
+    #: Largest momentary / short-term value between two 10 Hz updates (~1 ms resolution).
+    momentary_hold: Series | None = None
+    short_term_hold: Series | None = None
     null_reasons: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -1,15 +1,16 @@
 """The single streaming pass: read a file once in blocks, feed every meter, report progress.
 
-Meters are independent, so each block is fed to them on a small thread pool while the main thread
-decodes the next block (numpy's FFT and matrix products and libsndfile release the GIL): the two
-cores of a laptop both work and memory stays flat whatever the duration.
+Meters are independent, so each runs in its own thread while the main thread decodes (numpy's FFT
+and matrix products and libsndfile release the GIL): both cores of a laptop work, and memory stays
+flat whatever the duration.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -18,6 +19,8 @@ from analyzer.io import DEFAULT_BLOCK_FRAMES, open_audio
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.truepeak import TruePeakMeter
 from analyzer.types import AudioInfo, LoudnessStats, PeakStats, TrackAnalysis
+
+QUEUE_BLOCKS = 4
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(frames_done, frames_total)`` after every block."""
@@ -30,32 +33,64 @@ class Meter(Protocol):
 
 
 def run_meters(
-    blocks: object, meters: Sequence[Meter], *, threads: int | None = None, on_block=None
+    blocks: Iterable[np.ndarray],
+    meters: Sequence[Meter],
+    *,
+    threads: int | None = None,
+    on_block: Callable[[np.ndarray], None] | None = None,
 ) -> None:
-    """Feed every block of the iterable ``blocks`` to every meter, in order."""
-    workers = min(len(meters), threads if threads is not None else (os.cpu_count() or 1))
-    iterator = iter(blocks)  # type: ignore[call-overload]
-    if workers <= 1:
-        for block in iterator:
+    """Feed every block of ``blocks`` to every meter, in order.
+
+    With more than one core, each meter runs in its own thread and takes blocks from a short
+    queue, so a slow block in one meter does not stall the others or the decoder (no barrier per
+    block); at most ``QUEUE_BLOCKS`` blocks are in flight, so memory stays flat.
+    """
+    workers = threads if threads is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(meters) <= 1:
+        for block in blocks:
             for m in meters:
                 m.feed(block)
             if on_block:
                 on_block(block)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="meter") as pool:
-        pending: list = []
-        last = None
-        for block in iterator:  # decoding the next block overlaps the meters' work
-            for f in pending:
-                f.result()
-            if on_block and last is not None:
-                on_block(last)
-            pending = [pool.submit(m.feed, block) for m in meters]
-            last = block
-        for f in pending:
-            f.result()
-        if on_block and last is not None:
-            on_block(last)
+
+    stop = object()
+    queues: list[queue.Queue] = [queue.Queue(maxsize=QUEUE_BLOCKS) for _ in meters]
+    failures: list[BaseException] = []
+
+    def work(m: Meter, q: queue.Queue) -> None:
+        while True:
+            item = q.get()
+            if item is stop:
+                return
+            if failures:
+                continue  # drain after a failure elsewhere
+            try:
+                m.feed(item)
+            except BaseException as exc:
+                failures.append(exc)
+
+    pool = [
+        threading.Thread(target=work, args=(m, q), name=f"meter-{i}", daemon=True)
+        for i, (m, q) in enumerate(zip(meters, queues, strict=True))
+    ]
+    for t in pool:
+        t.start()
+    try:
+        for block in blocks:
+            if failures:
+                break
+            for q in queues:
+                q.put(block)
+            if on_block:
+                on_block(block)
+    finally:
+        for q in queues:
+            q.put(stop)
+        for t in pool:
+            t.join()
+    if failures:
+        raise failures[0]
 
 
 def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tuple[str, ...]:

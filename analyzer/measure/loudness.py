@@ -131,7 +131,8 @@ class LoudnessMeter:
         self.keep_series = keep_series
         weights = channel_weights(self.channels, layout)
         self._active = np.flatnonzero(weights > 0)
-        self._weights = weights[self._active][:, None]
+        self._weights = weights[self._active]
+        self._all_active = self._active.size == self.channels
         self._filter = KWeightingFilter(self.sample_rate_hz, len(self._active))
         # 100 ms as a whole number of samples (ffmpeg and libebur128 do the same at odd rates).
         self.subblock = max(1, self.sample_rate_hz // 10)
@@ -143,8 +144,10 @@ class LoudnessMeter:
         self._tick_carry = np.zeros(0)
         self._tick_history = np.zeros(0)  # the last (ticks of 3 s - 1) tick energies
         self._subblocks: list[np.ndarray] = []
-        self._max_m = -math.inf
-        self._max_s = -math.inf
+        self._ticks_total = 0
+        # Peak-hold lists indexed by 100 ms interval; intervals before the first complete
+        # window hold NaN so that indices stay aligned with time.
+        self._hold: dict[int, list[float]] = {self._ticks_m: [], self._ticks_s: []}
         self.frames = 0
 
     def feed(self, block: np.ndarray) -> None:
@@ -153,8 +156,8 @@ class LoudnessMeter:
             return
         self.frames += frames
         if self._active.size:
-            y = self._filter.process(block[self._active])
-            z = np.einsum("cn,cn->n", y * self._weights, y)
+            active = block if self._all_active else block[self._active]
+            z = self._filter.weighted_energy(active, self._weights)
         else:
             z = np.zeros(frames)
         if self._sample_carry.size:
@@ -173,22 +176,50 @@ class LoudnessMeter:
         self._tick_carry = joined[n_sub * self.ticks_per_subblock :].copy()
 
     def _update_maxima(self, ticks: np.ndarray) -> None:
-        """Maximum window energy over windows that end on one of the new ticks."""
+        """Peak-hold of the window energies that end on the new ticks, per 100 ms interval.
+
+        ``_hold[w][k]`` is the largest energy of a window of width ``w`` whose last tick lies in
+        sub-block ``k``: what a meter updating every tick would have shown between two 10 Hz
+        updates. Its maximum is the momentary / short-term maximum.
+        """
         hist = self._tick_history
         joined = np.concatenate([hist, ticks])
         csum = np.concatenate([[0.0], np.cumsum(joined)])
         first_end = hist.size + 1  # window ends (exclusive) at indices first_end..len(joined)
-        for width, attr in ((self._ticks_m, "_max_m"), (self._ticks_s, "_max_s")):
+        offset = self._ticks_total - hist.size  # global index of joined[0]
+        for width in (self._ticks_m, self._ticks_s):
             start = max(first_end, width)
             if start > joined.size:
                 continue
             # The history holds 3 s minus one tick, so a window that is not inside `joined`
             # started before the first sample and is incomplete.
             ends = np.arange(start, joined.size + 1)
-            best = float(np.max(csum[ends] - csum[ends - width]))
-            setattr(self, attr, max(getattr(self, attr), best))
+            energy = csum[ends] - csum[ends - width]
+            interval = (ends + offset - 1) // self.ticks_per_subblock
+            cuts = np.flatnonzero(np.diff(interval)) + 1
+            starts = np.concatenate([[0], cuts])
+            peaks = np.maximum.reduceat(energy, starts)
+            hold = self._hold[width]
+            first = int(interval[0])
+            if first < len(hold):  # the interval begun in the previous block goes on
+                hold[first] = max(hold[first], float(peaks[0]))
+                peaks = peaks[1:]
+            elif first > len(hold):  # intervals before the first complete window
+                hold.extend([math.nan] * (first - len(hold)))
+            hold.extend(float(v) for v in peaks)
+        self._ticks_total += ticks.size
         keep = self._ticks_s - 1
         self._tick_history = joined[-keep:].copy() if keep > 0 else np.zeros(0)
+
+    def _hold_powers(self, width_ticks: int, width_subblocks: int, count: int) -> np.ndarray:
+        """Peak-hold mean powers aligned with the 10 Hz series (one per complete window)."""
+        hold = np.array(self._hold[width_ticks][width_subblocks - 1 :], dtype=float)
+        return hold[:count] / (width_ticks * self.tick)
+
+    def _max_lufs(self, width_ticks: int) -> float:
+        """Largest window loudness at tick resolution (including windows that end in the final,
+        incomplete 100 ms interval)."""
+        return float(power_to_lufs(np.nanmax(self._hold[width_ticks]) / (width_ticks * self.tick)))
 
     def _subblock_energies(self) -> np.ndarray:
         return np.concatenate(self._subblocks) if self._subblocks else np.zeros(0)
@@ -198,6 +229,8 @@ class LoudnessMeter:
         reasons: dict[str, str] = {}
         mom = _window_powers(e, SUBBLOCKS_MOMENTARY, self.subblock)
         short = _window_powers(e, SUBBLOCKS_SHORT_TERM, self.subblock)
+        hold_m = self._hold_powers(self._ticks_m, SUBBLOCKS_MOMENTARY, mom.size)
+        hold_s = self._hold_powers(self._ticks_s, SUBBLOCKS_SHORT_TERM, short.size)
 
         integrated: float | None
         gate: float | None = None
@@ -214,7 +247,7 @@ class LoudnessMeter:
         if mom.size == 0:
             reasons["momentary_max_lufs"] = "shorter than the 400 ms momentary window"
         else:
-            momentary_max = float(power_to_lufs(self._max_m / (self._ticks_m * self.tick)))
+            momentary_max = self._max_lufs(self._ticks_m)
             if momentary_max == -math.inf:
                 reasons["momentary_max_lufs"] = "silent"
 
@@ -222,7 +255,7 @@ class LoudnessMeter:
         if short.size == 0:
             reasons["short_term_max_lufs"] = "shorter than the 3 s short-term window"
         else:
-            short_max = float(power_to_lufs(self._max_s / (self._ticks_s * self.tick)))
+            short_max = self._max_lufs(self._ticks_s)
             if short_max == -math.inf:
                 reasons["short_term_max_lufs"] = "silent"
 
@@ -236,10 +269,12 @@ class LoudnessMeter:
             else:
                 lra, lra_low, lra_high = got
 
-        series_m = series_s = None
+        series_m = series_s = hold_series_m = hold_series_s = None
         if self.keep_series:
             series_m = _series(mom, SUBBLOCKS_MOMENTARY)
             series_s = _series(short, SUBBLOCKS_SHORT_TERM)
+            hold_series_m = _series(hold_m, SUBBLOCKS_MOMENTARY)
+            hold_series_s = _series(hold_s, SUBBLOCKS_SHORT_TERM)
         return LoudnessStats(
             integrated_lufs=integrated,
             momentary_max_lufs=momentary_max,
@@ -250,6 +285,8 @@ class LoudnessMeter:
             relative_gate_lufs=gate,
             momentary=series_m,
             short_term=series_s,
+            momentary_hold=hold_series_m,
+            short_term_hold=hold_series_s,
             null_reasons=reasons,
         )
 

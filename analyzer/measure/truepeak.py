@@ -17,12 +17,16 @@ import numpy as np
 from analyzer.dsp.oversample import interpolation_matrix, oversampling_factor
 from analyzer.types import PeakStats
 
-CHUNK = 1024
+CHUNK = 4096
 
 
 def amplitude_to_db(a: float) -> float:
     """20 log10(a), -inf for 0."""
     return 20.0 * math.log10(a) if a > 0 else -math.inf
+
+
+def _abs_max(y: np.ndarray) -> float:
+    return float(max(y.max(), -y.min()))
 
 
 class TruePeakMeter:
@@ -33,7 +37,9 @@ class TruePeakMeter:
         self.channels = int(channels)
         self.factor = oversampling_factor(self.sample_rate_hz)
         self.prune = prune
-        self._h = interpolation_matrix(self.factor)
+        # float32 products: the samples of 16- and 24-bit files are exact in float32 and the
+        # interpolated value is off by ~1e-6 relative (1e-5 dB), at twice float64's speed.
+        self._h = interpolation_matrix(self.factor).astype(np.float32)
         self._taps = self._h.shape[0]
         self._gain_bound = float(np.abs(self._h).sum(axis=0).max())
         self._history = np.zeros((self.channels, self._taps - 1))
@@ -55,11 +61,11 @@ class TruePeakMeter:
         if n_windows <= 0:
             return
         for c in range(self.channels):
-            x = joined[c]
+            x = joined[c].astype(np.float32)
             windows = np.lib.stride_tricks.sliding_window_view(x, taps)
             best = max(self._true[c], self._sample[c])
             if not self.prune:
-                best = max(best, float(np.abs(windows @ self._h).max()))
+                best = max(best, _abs_max(windows @ self._h))
                 self._true[c] = best
                 continue
             n_chunks = -(-n_windows // CHUNK)
@@ -73,7 +79,7 @@ class TruePeakMeter:
                 if bound[j] <= best:
                     break
                 w = windows[j * CHUNK : min((j + 1) * CHUNK, n_windows)]
-                best = max(best, float(np.abs(w @ self._h).max()))
+                best = max(best, _abs_max(w @ self._h))
             self._true[c] = best
 
     def result(self) -> PeakStats:

@@ -71,16 +71,26 @@ def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, A
     }
 
 
-def analyses_to_json(results: list[TrackAnalysis], *, series: bool = False) -> str:
-    """One file: its object. Several: ``{"schema_version", "tool", "files": [objects]}``."""
+def analyses_to_json(
+    results: list[TrackAnalysis],
+    *,
+    series: bool = False,
+    several: bool | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> str:
+    """One input file: its object. Several (``several=True``, the default when there is more than
+    one result): ``{"schema_version", "tool", "files": [objects], "errors": [...]}``."""
     objs = [track_to_dict(r, series=series) for r in results]
-    if len(objs) == 1:
+    if several is None:
+        several = len(objs) != 1
+    if not several:
         doc: dict[str, Any] = objs[0]
     else:
         doc = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "mixanalyzer", "version": __version__},
             "files": objs,
+            "errors": errors or [],
         }
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 

@@ -1,0 +1,29 @@
+"""Shared fixtures. The corpus (../shared/corpus beside the repo, or $MIXANALYZER_CORPUS) is found
+by one fixture; under CI=true a missing corpus fails instead of skipping."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _find_corpus() -> Path | None:
+    candidates = [os.environ.get("MIXANALYZER_CORPUS"), REPO.parent / "shared" / "corpus"]
+    for c in candidates:
+        if c and (Path(c) / "loudness").is_dir() and (Path(c) / "music").is_dir():
+            return Path(c)
+    return None
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    found = _find_corpus()
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the shared corpus is missing (expected ../shared/corpus beside the repo)")
+        pytest.skip("shared corpus not found (set MIXANALYZER_CORPUS)")
+    return found

@@ -1,0 +1,53 @@
+"""Synthetic test signals with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def db_to_amp(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def sine(
+    duration_s: float,
+    fs: int,
+    *,
+    peak_dbfs: float = -20.0,
+    freq_hz: float = 1000.0,
+    channels: int = 2,
+    phase_rad: float = 0.0,
+) -> np.ndarray:
+    """A sine of ``peak_dbfs`` per-channel peak level, identical on every channel."""
+    n = round(duration_s * fs)
+    t = np.arange(n) / fs
+    x = db_to_amp(peak_dbfs) * np.sin(2 * np.pi * freq_hz * t + phase_rad)
+    return np.tile(x, (channels, 1))
+
+
+def segments(spec: list[tuple[float, float | None]], fs: int, *, channels: int = 2) -> np.ndarray:
+    """Concatenate 1 kHz tone segments ``(duration_s, peak_dbfs or None for silence)``.
+
+    The phase runs on across segments, as in the EBU test signals.
+    """
+    total = sum(round(d * fs) for d, _ in spec)
+    t = np.arange(total) / fs
+    tone = np.sin(2 * np.pi * 1000.0 * t)
+    gain = np.zeros(total)
+    pos = 0
+    for d, level in spec:
+        n = round(d * fs)
+        gain[pos : pos + n] = 0.0 if level is None else db_to_amp(level)
+        pos += n
+    return np.tile(tone * gain, (channels, 1))
+
+
+def pink_noise(duration_s: float, fs: int, *, channels: int = 2, seed: int = 0) -> np.ndarray:
+    """Pink (1/f power) noise by spectral shaping, normalised to unit RMS per channel."""
+    rng = np.random.default_rng(seed)
+    n = round(duration_s * fs)
+    spec = np.fft.rfft(rng.standard_normal((channels, n)), axis=1)
+    f = np.fft.rfftfreq(n, 1 / fs)
+    f[0] = f[1]
+    x = np.fft.irfft(spec / np.sqrt(f), n=n, axis=1)
+    return x / np.sqrt(np.mean(x**2, axis=1, keepdims=True))
