@@ -6,10 +6,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-
-# Each meter has its own thread; OpenBLAS threads on top of them only contend for the cores
-# (the matrices of the true-peak interpolation are small). Set before numpy is imported.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,6 +20,7 @@ from analyzer.errors import (
     OutputError,
     UsageError,
 )
+from analyzer.runtime import tune_process
 
 app = typer.Typer(
     name="mixanalyzer",
@@ -158,11 +155,13 @@ def _analyze_with_progress(path: str, *, series: bool, show_progress: bool) -> A
 def analyze(
     files: Annotated[
         list[str],
-        typer.Argument(help="Audio files to measure.", show_default=False, metavar="FILE..."),
+        typer.Argument(help="Audio files to measure.", show_default=False, metavar="FILE"),
     ],
     json_path: Annotated[
         str | None,
-        typer.Option("--json", help="Write versioned JSON to this path ('-' for stdout)."),
+        typer.Option(
+            "--json", metavar="PATH", help="Write versioned JSON to this path ('-' for stdout)."
+        ),
     ] = None,
     series: Annotated[
         bool, typer.Option("--series", help="Include momentary and short-term series (10 Hz).")
@@ -171,6 +170,7 @@ def analyze(
         list[str] | None,
         typer.Option(
             "--fail-on",
+            metavar="CHECK",
             help="Exit 5 if a check is crossed, e.g. 'true-peak>-1' or 'integrated<-16'. "
             "Repeatable.",
         ),
@@ -233,9 +233,9 @@ def _duration_hint(path: str) -> float:
 
 @app.command()
 def demo(
-    out: Annotated[str, typer.Option("--out", help="Folder for the demo mix and its report.")] = (
-        "reports/demo"
-    ),
+    out: Annotated[
+        str, typer.Option("--out", metavar="DIR", help="Folder for the demo mix and its report.")
+    ] = ("reports/demo"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
 ) -> None:
     """Synthesise a short stereo mix (drums, bass, chords), write it and analyse it."""
@@ -274,6 +274,7 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # fast path: no typer/rich import
         print(f"mixanalyzer {__version__}")
         return
+    tune_process()  # before numpy is first imported (commands import it lazily)
     try:
         app(standalone_mode=True)
     except AnalyzerError as exc:

@@ -2,8 +2,8 @@
 pyloudnorm) on the same files in one run, wall time and peak RSS side by side, as ratios to ffmpeg.
 
 Test files are made from the corpus music and cached in benchmarks/data/. Every command runs as
-a subprocess; wall time is taken around spawn and ``os.wait4``, which also gives CPU time and peak
-RSS. The Markdown table goes to stdout and to benchmarks/results/latest.md.
+a subprocess; wall time is taken around spawn and ``os.wait4`` (which also gives CPU time), peak
+RSS from GNU time's ``%M``. The Markdown table goes to stdout and to benchmarks/results/latest.md.
 
     python benchmarks/bench_loudness.py [--minutes 60] [--repeat 1] [--skip pyloudnorm ...]
 """

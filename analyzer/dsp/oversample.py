@@ -25,19 +25,48 @@ def oversampling_factor(sample_rate_hz: float) -> int:
     return max(2, math.ceil(MIN_OVERSAMPLED_RATE_HZ / float(sample_rate_hz) - 1e-9))
 
 
+def fractional_delay_matrix(
+    fractions: np.ndarray, half_taps: int = HALF_TAPS, beta: float = KAISER_BETA
+) -> np.ndarray:
+    """Fractional-delay filters, shape ``(2 * half_taps, len(fractions))``.
+
+    Column ``j`` applied to the window ``x[n - half_taps + 1 : n + half_taps + 1]`` gives the
+    band-limited signal at time ``n + fractions[j]`` (0 <= fraction < 1). Each column is a
+    Kaiser-windowed sinc with unit gain at DC.
+    """
+    k = np.arange(2 * half_taps, dtype=float)[:, None]
+    t = k - half_taps + 1 - np.asarray(fractions, dtype=float)[None, :]
+    window = np.i0(beta * np.sqrt(np.clip(1.0 - (t / half_taps) ** 2, 0.0, None))) / np.i0(beta)
+    h = np.sinc(t) * window
+    return h / h.sum(axis=0, keepdims=True)
+
+
 def interpolation_matrix(
     factor: int, half_taps: int = HALF_TAPS, beta: float = KAISER_BETA
 ) -> np.ndarray:
-    """Fractional-delay filters, shape ``(2 * half_taps, factor - 1)``.
+    """The ``factor - 1`` fractional phases ``p / factor`` (p = 1 .. factor-1), shape
+    ``(2 * half_taps, factor - 1)``; phase 0 is the sample itself."""
+    return fractional_delay_matrix(np.arange(1, factor) / factor, half_taps, beta)
 
-    Column ``p - 1`` applied to the window ``x[n - half_taps + 1 : n + half_taps + 1]`` gives the
-    band-limited signal at time ``n + p / factor``. Each column has unit gain at DC.
+
+def gain_bound(half_taps: int = HALF_TAPS, beta: float = KAISER_BETA) -> float:
+    """The largest ``sum |h|`` over all fractional delays: ``|x(t)| <= bound * max|x in window|``
+    for any ``t`` between two samples (sampled finely; the maximum is at half a sample)."""
+    h = fractional_delay_matrix(np.linspace(0.0, 1.0, 129)[:-1], half_taps, beta)
+    return float(np.abs(h).sum(axis=0).max())
+
+
+def band_limited_values(samples: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The band-limited signal through ``samples`` (1-D) at fractional sample ``times``.
+
+    Taps outside ``samples`` count as zero. Used to refine a true peak between grid points.
     """
-    k = np.arange(2 * half_taps, dtype=float)
-    cols = []
-    for p in range(1, factor):
-        t = k - half_taps + 1 - p / factor
-        window = np.i0(beta * np.sqrt(np.clip(1.0 - (t / half_taps) ** 2, 0.0, None))) / np.i0(beta)
-        h = np.sinc(t) * window
-        cols.append(h / h.sum())
-    return np.array(cols).T.copy()
+    times = np.asarray(times, dtype=float)
+    base = np.floor(times).astype(int)
+    frac = times - base
+    h = fractional_delay_matrix(frac)
+    taps = h.shape[0]
+    idx = base[None, :] + np.arange(taps)[:, None] - taps // 2 + 1
+    inside = (idx >= 0) & (idx < samples.size)
+    vals = np.where(inside, samples[np.clip(idx, 0, samples.size - 1)], 0.0)
+    return np.einsum("kj,kj->j", h, vals)

@@ -10,14 +10,21 @@ changes the result (a property test checks this against interpolating everything
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 
-from analyzer.dsp.oversample import interpolation_matrix, oversampling_factor
+from analyzer.dsp.oversample import (
+    band_limited_values,
+    gain_bound,
+    interpolation_matrix,
+    oversampling_factor,
+)
 from analyzer.types import PeakStats
 
 CHUNK = 4096
+EXTRA_HISTORY = 4
 
 
 def amplitude_to_db(a: float) -> float:
@@ -29,8 +36,38 @@ def _abs_max(y: np.ndarray) -> float:
     return float(max(y.max(), -y.min()))
 
 
+class _Candidate:
+    """The neighbourhood of one grid maximum, kept for refinement."""
+
+    __slots__ = ("end", "samples", "start", "value", "where")
+
+    def __init__(self, value: float, start: int, end: int, where: float) -> None:
+        self.value = value  # grid value (linear)
+        self.start = start  # global index of samples[0]
+        self.end = end  # global index one past the last sample the refinement needs
+        self.where = where  # global position of the grid maximum (fractional samples)
+        self.samples = np.zeros(0)
+
+    def fill(self, x: np.ndarray, offset: int) -> None:
+        """Take the samples still missing from ``x`` (whose first sample is global ``offset``)."""
+        have = self.start + self.samples.size
+        if have < self.end:
+            got = x[max(have - offset, 0) : max(self.end - offset, 0)]
+            self.samples = np.concatenate([self.samples, got])
+
+    @property
+    def complete(self) -> bool:
+        return self.start + self.samples.size >= self.end
+
+
 class TruePeakMeter:
-    """Streaming true-peak and sample-peak meter for ``(channels, frames)`` float64 blocks."""
+    """Streaming true-peak and sample-peak meter for ``(channels, frames)`` float64 blocks.
+
+    Two steps: the grid (the ``factor``-times oversampled values) finds where the peaks are; then
+    the few grid maxima that could be the largest are refined between grid points, so the reading
+    is the peak of the continuous band-limited signal instead of under-reading by up to
+    ``1 - cos(pi / (2 * factor))`` when a peak falls between grid points.
+    """
 
     def __init__(self, sample_rate_hz: int, channels: int, *, prune: bool = True) -> None:
         self.sample_rate_hz = int(sample_rate_hz)
@@ -41,54 +78,147 @@ class TruePeakMeter:
         # interpolated value is off by ~1e-6 relative (1e-5 dB), at twice float64's speed.
         self._h = interpolation_matrix(self.factor).astype(np.float32)
         self._taps = self._h.shape[0]
-        self._gain_bound = float(np.abs(self._h).sum(axis=0).max())
-        self._history = np.zeros((self.channels, self._taps - 1))
+        self._half = self._taps // 2
+        self._gain_bound = gain_bound()
+        self._wbuf = np.empty((CHUNK, self._taps), dtype=np.float32)
+        self._ybuf = np.empty((CHUNK, self.factor - 1), dtype=np.float32)
+        # A grid value this far below the running peak can still hide a higher peak between
+        # grid points (a full-scale tone at Nyquist, halfway between two grid points).
+        self._margin = math.cos(math.pi / (2 * self.factor))
+        # Samples kept from the previous block: the filter's span plus a few more, so that a
+        # candidate at the start of a block still has all its neighbours.
+        self._lead = EXTRA_HISTORY
+        self._keep = self._taps - 1 + self._lead
+        self._history = np.zeros((self.channels, self._keep))
+        self._offset = -self._keep  # global index of the first sample of `joined`
         self._true = np.zeros(self.channels)
         self._sample = np.zeros(self.channels)
+        # Per channel: global sample index of a grid maximum -> its candidate.
+        self._candidates: list[dict[int, _Candidate]] = [{} for _ in range(self.channels)]
 
     def feed(self, block: np.ndarray) -> None:
         if block.shape[1] == 0:
             return
         np.maximum(self._sample, np.abs(block).max(axis=1), out=self._sample)
         joined = np.concatenate([self._history, block], axis=1)
-        self._history = joined[:, joined.shape[1] - (self._taps - 1) :].copy()
+        self._history = joined[:, joined.shape[1] - self._keep :].copy()
         self._scan(joined)
 
     def _scan(self, joined: np.ndarray) -> None:
         """Interpolate the windows of ``joined`` (history + new samples) that may hold a peak."""
-        taps = self._taps
-        n_windows = joined.shape[1] - taps + 1
+        for c in range(self.channels):
+            for cand in self._candidates[c].values():
+                if not cand.complete:
+                    cand.fill(joined[c], self._offset)
+        taps, lead, half = self._taps, self._lead, self._half
+        n_windows = joined.shape[1] - lead - taps + 1
         if n_windows <= 0:
             return
+        n_chunks = -(-n_windows // CHUNK)
         for c in range(self.channels):
-            x = joined[c].astype(np.float32)
-            windows = np.lib.stride_tricks.sliding_window_view(x, taps)
-            best = max(self._true[c], self._sample[c])
-            if not self.prune:
-                best = max(best, _abs_max(windows @ self._h))
-                self._true[c] = best
-                continue
-            n_chunks = -(-n_windows // CHUNK)
+            x64 = joined[c]
+            windows = np.lib.stride_tricks.sliding_window_view(x64[lead:].astype(np.float32), taps)
             padded = np.zeros(n_chunks * CHUNK + CHUNK)
-            padded[: x.size] = np.abs(x)
+            padded[: x64.size - lead] = np.abs(x64[lead:])
             chunk_max = padded.reshape(-1, CHUNK).max(axis=1)
-            # Chunk j's windows touch samples [j*CHUNK, (j+1)*CHUNK + taps - 1).
-            bound = np.maximum(chunk_max[:-1], chunk_max[1:]) * self._gain_bound
-            order = np.argsort(bound)[::-1]
+            # Chunk j's windows touch samples [j*CHUNK, (j+1)*CHUNK + taps - 1) after the lead.
+            sample_bound = np.maximum(chunk_max[:-1], chunk_max[1:])
+            bound = sample_bound * self._gain_bound
+            order = np.argsort(bound)[::-1] if self.prune else range(n_chunks)
+            best = max(self._true[c], self._sample[c])
             for j in order:
-                if bound[j] <= best:
+                if self.prune and bound[j] <= best * self._margin:
                     break
-                w = windows[j * CHUNK : min((j + 1) * CHUNK, n_windows)]
-                best = max(best, _abs_max(w @ self._h))
+                lo = j * CHUNK
+                hi = min(lo + CHUNK, n_windows)
+                rows = hi - lo
+                # Copy into reused buffers: a fresh 0.5 MB temporary per chunk costs page
+                # faults (glibc serves it with mmap) that take longer than the product itself.
+                np.copyto(self._wbuf[:rows], windows[lo:hi])
+                y = np.matmul(self._wbuf[:rows], self._h, out=self._ybuf[:rows])
+                top = max(float(y.max()), -float(y.min()))
+                # Only near the running peak are the grid maxima kept for refinement.
+                if max(top, sample_bound[j]) >= best * self._margin:
+                    np.abs(y, out=y)
+                    # Row r interpolates between samples lead+lo+r+half-1 and the next one.
+                    left = lead + half - 1
+                    samples = np.abs(x64[left + lo : left + hi])
+                    row_max = samples.copy()
+                    for k in range(y.shape[1]):  # faster than y.max(axis=1) on a short axis
+                        np.maximum(row_max, y[:, k], out=row_max)
+                    top = float(row_max.max())
+                    threshold = max(best, top) * self._margin
+                    self._add_candidates(c, x64, y, samples, row_max, left + lo, threshold)
+                best = max(best, top)
             self._true[c] = best
+        self._offset += n_windows
+
+    def _add_candidates(
+        self,
+        c: int,
+        x: np.ndarray,
+        y: np.ndarray,
+        samples: np.ndarray,
+        row_max: np.ndarray,
+        first: int,
+        threshold: float,
+    ) -> None:
+        """Keep the chunk's largest separate grid maxima (row ``r`` starts at sample
+        ``first + r`` of ``x``) for refinement."""
+        rows = np.flatnonzero(row_max >= threshold)
+        rows = rows[np.argsort(row_max[rows])[::-1]][:64]
+        chosen: list[int] = []
+        for r in rows:
+            if all(abs(int(r) - q) > 2 for q in chosen):
+                chosen.append(int(r))
+            if len(chosen) == 8:
+                break
+        cands = self._candidates[c]
+        for r in chosen:
+            col = int(np.argmax(y[r]))
+            frac = 0.0 if samples[r] >= y[r, col] else (col + 1) / self.factor
+            centre = self._offset + first + r  # global index of the sample left of the peak
+            value = float(row_max[r])
+            old = cands.get(centre)
+            if old is not None and old.value >= value:
+                continue
+            cand = _Candidate(
+                value, centre - self._half - 2, centre + self._half + 3, centre + frac
+            )
+            cand.fill(x, self._offset)
+            cands[centre] = cand
+        if len(cands) > 64:
+            for key in sorted(cands, key=lambda k: cands[k].value)[: len(cands) - 32]:
+                del cands[key]
+
+    def _refined(self, c: int, floor: float) -> float:
+        """The largest band-limited value near the kept grid maxima: a 33-point search within
+        one grid step either side, then three 8x finer searches around the best point."""
+        best = floor
+        step = 1.0 / self.factor
+        for cand in self._candidates[c].values():
+            if cand.value < best * self._margin:
+                continue
+            times = cand.where - cand.start + np.linspace(-step, step, 33)
+            width = step / 16
+            for _ in range(4):
+                vals = np.abs(band_limited_values(cand.samples, times))
+                k = int(np.argmax(vals))
+                best = max(best, float(vals[k]))
+                times = times[k] + np.linspace(-width, width, 9)
+                width /= 8
+        return best
 
     def result(self) -> PeakStats:
-        # Flush: the interpolated values after the last sample (the signal is silent after it).
+        # Flush with silence: the interpolated values after the last sample, and the missing
+        # neighbours of candidates near the end (band_limited_values counts absent taps as 0).
         tail = np.concatenate([self._history, np.zeros((self.channels, self._taps - 1))], axis=1)
-        saved = self._true.copy()
+        saved = (self._true.copy(), self._offset, self._candidates)
+        self._candidates = [{k: copy.copy(v) for k, v in cs.items()} for cs in self._candidates]
         self._scan(tail)
-        true = np.maximum(self._true, self._sample)
-        self._true = saved
+        grid = np.maximum(self._true, self._sample)
+        true = [self._refined(c, float(grid[c])) for c in range(self.channels)]
+        self._true, self._offset, self._candidates = saved
         per_tp = tuple(amplitude_to_db(float(v)) for v in true)
         per_sp = tuple(amplitude_to_db(float(v)) for v in self._sample)
         return PeakStats(
