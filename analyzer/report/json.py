@@ -54,6 +54,9 @@ def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, A
     if series:
         loud["momentary_series_lufs"] = _series(lo.momentary)
         loud["short_term_series_lufs"] = _series(lo.short_term)
+        # Largest value between two 10 Hz updates (about 1 ms resolution): a peak-hold trace.
+        loud["momentary_hold_series_lufs"] = _series(lo.momentary_hold)
+        loud["short_term_hold_series_lufs"] = _series(lo.short_term_hold)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mixanalyzer", "version": __version__},

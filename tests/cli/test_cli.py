@@ -75,6 +75,8 @@ def test_series_to_stdout(tone: Path) -> None:
     assert m["rate_hz"] == 10.0 and m["start_s"] == 0.4
     assert len(m["values"]) == 47  # windows ending at 0.4, 0.5, ..., 5.0 s
     assert len(doc["loudness"]["short_term_series_lufs"]["values"]) == 21
+    hold = doc["loudness"]["momentary_hold_series_lufs"]["values"]
+    assert len(hold) == 47 and all(h >= v - 1e-3 for h, v in zip(hold, m["values"], strict=True))
 
 
 def test_terminal_table(tone: Path) -> None:
