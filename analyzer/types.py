@@ -44,6 +44,8 @@ class LoudnessStats:
     lra_low_lufs: float | None
     lra_high_lufs: float | None
     relative_gate_lufs: float | None
+    #: Integrated loudness of the mono fold-down (L + R) / 2 on both speakers (stereo only).
+    fold_down_integrated_lufs: float | None = None
     momentary: Series | None = None
     short_term: Series | None = None
     #: Largest momentary / short-term value between two 10 Hz updates (~1 ms resolution).
@@ -71,3 +73,58 @@ class TrackAnalysis:
     loudness: LoudnessStats
     peaks: PeakStats
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpectrumStats:
+    """Long-term average spectrum (Welch) reduced to fractional-octave bands.
+
+    Levels are band powers in dB relative to a full-scale sine's power (a full-scale sine reads
+    0 dB in its band): ``10 log10(2 * band mean-square)``. The "mix" spectrum is the mean over
+    channels. ``None`` marks a band with no power (silence) or above Nyquist.
+    """
+
+    third_octave_hz: tuple[float, ...]
+    third_octave_db: tuple[float | None, ...]
+    third_octave_db_per_channel: tuple[tuple[float | None, ...], ...]
+    third_octave_mid_db: tuple[float | None, ...] | None  # None for mono files
+    third_octave_side_db: tuple[float | None, ...] | None
+    sixth_octave_hz: tuple[float, ...]
+    sixth_octave_db: tuple[float | None, ...]  # smoothed curve for plots
+    tonal_balance_db: Mapping[str, float | None]  # band name -> dB re the track's total power
+    tilt_db_per_octave: float | None
+    frame_size: int
+    frames_averaged: int
+
+
+@dataclass(frozen=True)
+class StereoStats:
+    """Stereo image of a two-channel file (channels beyond the first two are ignored)."""
+
+    correlation: float | None
+    correlation_min: float | None  # over 400 ms blocks
+    correlation_p5: float | None
+    correlation_below_zero_share: float | None  # share of 400 ms blocks with r < 0
+    side_to_mid_db: float | None
+    width_per_band_db: Mapping[str, float | None]
+    mono_loss_lu: float | None
+    mono_loss_per_band_lu: Mapping[str, float | None]
+    balance_db: float | None  # L minus R level, dB
+    flags: tuple[str, ...]  # mono, dual_mono, polarity_inverted, silent_channel
+
+
+@dataclass(frozen=True)
+class DynamicsStats:
+    """Dynamics: crest factor, PLR/PSR, DR, DC offset, clipping and inter-sample overs."""
+
+    crest_factor_db: float | None
+    plr_db: float | None
+    psr_max_db: float | None
+    psr_median_db: float | None
+    dr: int | None
+    dr_per_channel: tuple[float | None, ...]
+    dc_offset: tuple[float, ...]  # mean sample value per channel (linear, full scale = 1)
+    clipped_runs: int
+    clipped_run_positions_s: tuple[float, ...]  # start of each run (first 100)
+    intersample_overs: int
+    psr: Series | None = None

@@ -150,6 +150,26 @@ class KWeightingFilter:
             self._run(x, accumulate)
         return z
 
+    def stereo_energies(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For two channels: ``(y_L^2 + y_R^2, (y_L + y_R)^2 / 2)`` per sample, the stereo
+        energy and that of the mono fold-down ``(L + R) / 2`` played on both speakers."""
+        z = np.zeros(x.shape[1])
+        fold = np.zeros(x.shape[1])
+        left: list[np.ndarray] = []
+
+        def accumulate(c: int, start: int, y: np.ndarray) -> None:
+            if c == 0:
+                left.append(y)
+                return
+            y0 = left.pop()
+            both = y0 + y
+            fold[start : start + y.size] = 0.5 * both * both
+            z[start : start + y.size] = y0 * y0 + y * y
+
+        if x.shape[1]:
+            self._run(x, accumulate)
+        return z, fold
+
 
 def kweight(x: np.ndarray, sample_rate_hz: float) -> np.ndarray:
     """K-weight a whole ``(channels, frames)`` array (filter at rest before the first sample)."""

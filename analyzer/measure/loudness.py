@@ -132,8 +132,11 @@ class LoudnessMeter:
         weights = channel_weights(self.channels, layout)
         self._active = np.flatnonzero(weights > 0)
         self._weights = weights[self._active]
-        self._all_active = self._active.size == self.channels
+        self._all_active = self._active.size == self.channels and bool(np.all(self._weights == 1))
         self._filter = KWeightingFilter(self.sample_rate_hz, len(self._active))
+        # Stereo files also get the loudness of their mono fold-down (for the mono loss).
+        stereo = self.channels == 2 and self._all_active
+        self._fold = _SubblockEnergy(max(1, self.sample_rate_hz // 10)) if stereo else None
         # 100 ms as a whole number of samples (ffmpeg and libebur128 do the same at odd rates).
         self.subblock = max(1, self.sample_rate_hz // 10)
         self.tick = _tick_samples(self.subblock, self.sample_rate_hz)
@@ -155,7 +158,10 @@ class LoudnessMeter:
         if frames == 0:
             return
         self.frames += frames
-        if self._active.size:
+        if self._fold is not None:
+            z, fold = self._filter.stereo_energies(block)
+            self._fold.feed(fold)
+        elif self._active.size:
             active = block if self._all_active else block[self._active]
             z = self._filter.weighted_energy(active, self._weights)
         else:
@@ -269,6 +275,12 @@ class LoudnessMeter:
             else:
                 lra, lra_low, lra_high = got
 
+        fold_down: float | None = None
+        if self._fold is not None:
+            fold_blocks = _window_powers(self._fold.energies(), SUBBLOCKS_MOMENTARY, self.subblock)
+            if fold_blocks.size:
+                fold_down = float(power_to_lufs(gated_mean_power(fold_blocks, RELATIVE_GATE_LU)[0]))
+
         series_m = series_s = hold_series_m = hold_series_s = None
         if self.keep_series:
             series_m = _series(mom, SUBBLOCKS_MOMENTARY)
@@ -283,12 +295,33 @@ class LoudnessMeter:
             lra_low_lufs=lra_low,
             lra_high_lufs=lra_high,
             relative_gate_lufs=gate,
+            fold_down_integrated_lufs=fold_down,
             momentary=series_m,
             short_term=series_s,
             momentary_hold=hold_series_m,
             short_term_hold=hold_series_s,
             null_reasons=reasons,
         )
+
+
+class _SubblockEnergy:
+    """Sums a per-sample energy into 100 ms sub-blocks, carrying the remainder."""
+
+    def __init__(self, subblock: int) -> None:
+        self.subblock = subblock
+        self._carry = np.zeros(0)
+        self._sums: list[np.ndarray] = []
+
+    def feed(self, z: np.ndarray) -> None:
+        if self._carry.size:
+            z = np.concatenate([self._carry, z])
+        n = z.size // self.subblock
+        if n:
+            self._sums.append(z[: n * self.subblock].reshape(n, self.subblock).sum(axis=1))
+        self._carry = z[n * self.subblock :].copy()
+
+    def energies(self) -> np.ndarray:
+        return np.concatenate(self._sums) if self._sums else np.zeros(0)
 
 
 def _window_powers(subblock_energy: np.ndarray, width: int, subblock: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from analyzer.dsp.oversample import (
     interpolation_matrix,
     oversampling_factor,
 )
-from analyzer.types import PeakStats
+from analyzer.types import PeakStats, Series
 
 CHUNK = 4096
 EXTRA_HISTORY = 4
@@ -69,11 +69,26 @@ class TruePeakMeter:
     ``1 - cos(pi / (2 * factor))`` when a peak falls between grid points.
     """
 
-    def __init__(self, sample_rate_hz: int, channels: int, *, prune: bool = True) -> None:
+    def __init__(
+        self,
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        prune: bool = True,
+        track_windows: bool = False,
+    ) -> None:
+        """``track_windows`` also keeps the true peak of every 100 ms (for the PSR series of
+        3 s windows) and counts inter-sample overs; it needs every grid value, so it turns
+        pruning off."""
         self.sample_rate_hz = int(sample_rate_hz)
         self.channels = int(channels)
         self.factor = oversampling_factor(self.sample_rate_hz)
-        self.prune = prune
+        self.track_windows = track_windows
+        self.prune = prune and not track_windows
+        self.subblock = max(1, self.sample_rate_hz // 10)  # as the loudness meter's 100 ms
+        self._sub_peaks: list[float] = []
+        self._overs = 0
+        self._frames = 0
         # float32 products: the samples of 16- and 24-bit files are exact in float32 and the
         # interpolated value is off by ~1e-6 relative (1e-5 dB), at twice float64's speed.
         self._h = interpolation_matrix(self.factor).astype(np.float32)
@@ -100,6 +115,7 @@ class TruePeakMeter:
         if block.shape[1] == 0:
             return
         np.maximum(self._sample, np.abs(block).max(axis=1), out=self._sample)
+        self._frames += block.shape[1]
         joined = np.concatenate([self._history, block], axis=1)
         self._history = joined[:, joined.shape[1] - self._keep :].copy()
         self._scan(joined)
@@ -136,12 +152,26 @@ class TruePeakMeter:
                 # faults (glibc serves it with mmap) that take longer than the product itself.
                 np.copyto(self._wbuf[:rows], windows[lo:hi])
                 y = np.matmul(self._wbuf[:rows], self._h, out=self._ybuf[:rows])
+                left = lead + half - 1  # row r interpolates after sample left+lo+r
+                if self.track_windows:
+                    np.abs(y, out=y)
+                    interp_max = y[:, 0].copy()
+                    for k in range(1, y.shape[1]):  # faster than y.max(axis=1) on a short axis
+                        np.maximum(interp_max, y[:, k], out=interp_max)
+                    self._overs += int(np.count_nonzero(interp_max > 1.0))
+                    samples = np.abs(x64[left + lo : left + hi])
+                    row_max = np.maximum(interp_max, samples)
+                    self._record_subblocks(self._offset + left + lo, row_max)
+                    top = float(row_max.max())
+                    if top >= best * self._margin:
+                        threshold = max(best, top) * self._margin
+                        self._add_candidates(c, x64, y, samples, row_max, left + lo, threshold)
+                    best = max(best, top)
+                    continue
                 top = max(float(y.max()), -float(y.min()))
                 # Only near the running peak are the grid maxima kept for refinement.
                 if max(top, sample_bound[j]) >= best * self._margin:
                     np.abs(y, out=y)
-                    # Row r interpolates between samples lead+lo+r+half-1 and the next one.
-                    left = lead + half - 1
                     samples = np.abs(x64[left + lo : left + hi])
                     row_max = samples.copy()
                     for k in range(y.shape[1]):  # faster than y.max(axis=1) on a short axis
@@ -152,6 +182,48 @@ class TruePeakMeter:
                 best = max(best, top)
             self._true[c] = best
         self._offset += n_windows
+
+    def _record_subblocks(self, first: int, row_max: np.ndarray) -> None:
+        """Fold the grid maxima of rows starting at global sample ``first`` into the per-100 ms
+        peaks (a row belongs to the 100 ms in which its left sample lies)."""
+        if first < 0:  # rows before the first sample (the zero history)
+            row_max = row_max[-first:]
+            first = 0
+        if row_max.size == 0:
+            return
+        sub = self.subblock
+        k0 = first // sub
+        k1 = (first + row_max.size - 1) // sub
+        starts = np.maximum(np.arange(k0, k1 + 1) * sub - first, 0)
+        peaks = np.maximum.reduceat(row_max, starts)
+        need = k1 + 1 - len(self._sub_peaks)
+        if need > 0:
+            self._sub_peaks.extend([0.0] * need)
+        for i, v in enumerate(peaks):
+            if v > self._sub_peaks[k0 + i]:
+                self._sub_peaks[k0 + i] = float(v)
+
+    def window_true_peak(self, width_subblocks: int = 30) -> Series | None:
+        """True peak (dBTP) of every window of ``width_subblocks`` x 100 ms, hop 100 ms, aligned
+        with the loudness meter's series (value i belongs to the window ending at
+        ``width / 10 + i / 10`` s). Needs ``track_windows``; grid values (not refined)."""
+        if not self.track_windows:
+            return None
+        complete = self._frames // self.subblock
+        peaks = np.zeros(complete)
+        known = np.array(self._sub_peaks[:complete])
+        peaks[: known.size] = known
+        if complete < width_subblocks:
+            return Series(rate_hz=10.0, start_s=width_subblocks / 10.0, values=())
+        windows = np.lib.stride_tricks.sliding_window_view(peaks, width_subblocks).max(axis=1)
+        with np.errstate(divide="ignore"):
+            db = 20.0 * np.log10(windows)
+        return Series(rate_hz=10.0, start_s=width_subblocks / 10.0, values=tuple(db.tolist()))
+
+    @property
+    def intersample_overs(self) -> int:
+        """Inter-sample intervals whose interpolated value exceeds 0 dBFS (``track_windows``)."""
+        return self._overs
 
     def _add_candidates(
         self,
