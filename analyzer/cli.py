@@ -181,7 +181,7 @@ def analyze(
     """Measure loudness (integrated, momentary, short-term, LRA), true peak and sample peak."""
     from analyzer.io import write_text_atomic
     from analyzer.report.json import analyses_to_json, track_to_dict
-    from analyzer.report.terminal import render_track
+    from analyzer.report.terminal import render_character, render_track
 
     checks = _parse_fail_on(fail_on or [])
     _check_output(json_path, force)
@@ -202,6 +202,7 @@ def analyze(
         results.append(result)
         if out is not None:
             render_track(out, result)
+            render_character(out, result)
         _print_warnings(result.warnings)
 
     if results and json_path:
@@ -243,7 +244,7 @@ def demo(
     from analyzer.io import write_audio_atomic, write_text_atomic
     from analyzer.measure.engine import analyze_file
     from analyzer.report.json import analyses_to_json
-    from analyzer.report.terminal import render_track
+    from analyzer.report.terminal import render_character, render_track
 
     folder = Path(out)
     wav = folder / "demo_mix.wav"
@@ -256,6 +257,7 @@ def demo(
     write_text_atomic(report, analyses_to_json([result], series=True), force=force)
     console = _stdout_console()
     render_track(console, result)
+    render_character(console, result)
     _print_warnings(result.warnings)
     console.print(f"wrote {wav} and {report}", markup=False)
 

@@ -80,5 +80,6 @@ def synthesize_demo_mix(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ, seed: int = 7
         _place(mix, np.vstack([left, right]) * env * 0.06, i * bar)
 
     # Gentle fade-out over the last bar, then normalise the sample peak to -1 dBFS.
+    mix -= mix.mean(axis=1, keepdims=True)  # the kick's pitch sweep leaves a little DC
     mix[:, -bar:] *= np.linspace(1.0, 0.0, bar)
     return mix * (10 ** (-1.0 / 20) / np.abs(mix).max())

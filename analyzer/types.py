@@ -66,16 +66,6 @@ class PeakStats:
 
 
 @dataclass(frozen=True)
-class TrackAnalysis:
-    """Everything measured on one file."""
-
-    file: AudioInfo
-    loudness: LoudnessStats
-    peaks: PeakStats
-    warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class SpectrumStats:
     """Long-term average spectrum (Welch) reduced to fractional-octave bands.
 
@@ -128,3 +118,16 @@ class DynamicsStats:
     clipped_run_positions_s: tuple[float, ...]  # start of each run (first 100)
     intersample_overs: int
     psr: Series | None = None
+
+
+@dataclass(frozen=True)
+class TrackAnalysis:
+    """Everything measured on one file."""
+
+    file: AudioInfo
+    loudness: LoudnessStats
+    peaks: PeakStats
+    spectrum: SpectrumStats | None = None
+    stereo: StereoStats | None = None
+    dynamics: DynamicsStats | None = None
+    warnings: tuple[str, ...] = ()

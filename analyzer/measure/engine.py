@@ -11,12 +11,16 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
 from analyzer.io import DEFAULT_BLOCK_FRAMES, open_audio
+from analyzer.measure.dynamics import DynamicsMeter, build_dynamics_stats
 from analyzer.measure.loudness import LoudnessMeter
+from analyzer.measure.spectrum import SpectrumMeter
+from analyzer.measure.stereo import StereoMeter
 from analyzer.measure.truepeak import TruePeakMeter
 from analyzer.types import AudioInfo, LoudnessStats, PeakStats, TrackAnalysis
 
@@ -112,6 +116,65 @@ def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tup
     return tuple(out)
 
 
+class TrackMeters:
+    """Every meter of a track analysis, built from the file's format, fed in one pass, and
+    combined into a :class:`TrackAnalysis` (the cross-meter figures: PLR, PSR, mono loss)."""
+
+    def __init__(
+        self, sample_rate_hz: int, channels: int, *, layout: Sequence[str] | None = None
+    ) -> None:
+        self.loudness = LoudnessMeter(sample_rate_hz, channels, layout=layout, keep_series=True)
+        self.peaks = TruePeakMeter(sample_rate_hz, channels, track_windows=True)
+        self.spectrum = SpectrumMeter(sample_rate_hz, channels)
+        self.stereo = StereoMeter(sample_rate_hz, channels)
+        self.dynamics = DynamicsMeter(sample_rate_hz, channels)
+
+    @property
+    def all(self) -> list[Meter]:
+        return [self.loudness, self.peaks, self.spectrum, self.stereo, self.dynamics]
+
+    def result(self, info: AudioInfo, *, keep_series: bool = False) -> TrackAnalysis:
+        loudness, peaks = self.loudness.result(), self.peaks.result()
+        width, mono_bands = self.spectrum.stereo_bands()
+        stereo = self.stereo.result(
+            width_per_band_db=width,
+            mono_loss_per_band_lu=mono_bands,
+            mono_loss_lu=_mono_loss(loudness),
+        )
+        dynamics = build_dynamics_stats(
+            self.dynamics.result(),
+            true_peak_dbtp=peaks.true_peak_dbtp,
+            integrated_lufs=loudness.integrated_lufs,
+            short_term=loudness.short_term,
+            window_true_peak=self.peaks.window_true_peak(),
+            intersample_overs=self.peaks.intersample_overs,
+        )
+        if not keep_series:
+            loudness = replace(
+                loudness, momentary=None, short_term=None, momentary_hold=None,
+                short_term_hold=None,
+            )  # fmt: skip
+            dynamics = replace(dynamics, psr=None)
+        return TrackAnalysis(
+            file=info,
+            loudness=loudness,
+            peaks=peaks,
+            spectrum=self.spectrum.result(),
+            stereo=stereo,
+            dynamics=dynamics,
+            warnings=_warnings(info, loudness, peaks),
+        )
+
+
+def _mono_loss(loudness: LoudnessStats) -> float | None:
+    """Loudness of the mono fold-down minus the stereo loudness (LU); -inf when the channels
+    cancel, None when undefined (mono, silent or too short)."""
+    fold, stereo = loudness.fold_down_integrated_lufs, loudness.integrated_lufs
+    if fold is None or stereo is None or not np.isfinite(stereo):
+        return None
+    return fold - stereo
+
+
 def analyze_file(
     path: str | os.PathLike[str],
     *,
@@ -124,10 +187,7 @@ def analyze_file(
     """Measure one file in a single streaming pass."""
     with open_audio(path) as src:
         info = src.info
-        loud = LoudnessMeter(
-            info.sample_rate_hz, info.channels, layout=layout, keep_series=keep_series
-        )
-        peak = TruePeakMeter(info.sample_rate_hz, info.channels)
+        meters = TrackMeters(info.sample_rate_hz, info.channels, layout=layout)
         done = 0
 
         def on_block(block: np.ndarray) -> None:
@@ -136,20 +196,10 @@ def analyze_file(
             if progress:
                 progress(done, info.frames)
 
-        run_meters(src.blocks(block_frames), [loud, peak], threads=threads, on_block=on_block)
+        run_meters(src.blocks(block_frames), meters.all, threads=threads, on_block=on_block)
         frames = src.frames_decoded
-    info = AudioInfo(
-        path=info.path,
-        sample_rate_hz=info.sample_rate_hz,
-        channels=info.channels,
-        frames=frames,
-        format=info.format,
-        subtype=info.subtype,
-    )
-    loudness, peaks = loud.result(), peak.result()
-    return TrackAnalysis(
-        file=info, loudness=loudness, peaks=peaks, warnings=_warnings(info, loudness, peaks)
-    )
+    info = replace(info, frames=frames)
+    return meters.result(info, keep_series=keep_series)
 
 
 def analyze_array(
@@ -162,10 +212,8 @@ def analyze_array(
 ) -> TrackAnalysis:
     """Measure a ``(channels, frames)`` array (the whole-array twin of :func:`analyze_file`)."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    loud = LoudnessMeter(sample_rate_hz, x.shape[0], layout=layout, keep_series=keep_series)
-    peak = TruePeakMeter(sample_rate_hz, x.shape[0])
-    loud.feed(x)
-    peak.feed(x)
+    meters = TrackMeters(sample_rate_hz, x.shape[0], layout=layout)
+    for m in meters.all:
+        m.feed(x)
     info = AudioInfo(path, int(sample_rate_hz), x.shape[0], x.shape[1], "array", "FLOAT64")
-    loudness, peaks = loud.result(), peak.result()
-    return TrackAnalysis(info, loudness, peaks, _warnings(info, loudness, peaks))
+    return meters.result(info, keep_series=keep_series)

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from analyzer import __version__
-from analyzer.types import Series, TrackAnalysis
+from analyzer.types import DynamicsStats, Series, SpectrumStats, StereoStats, TrackAnalysis
 
 SCHEMA_VERSION = 1
 
@@ -57,7 +57,7 @@ def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, A
         # Largest value between two 10 Hz updates (about 1 ms resolution): a peak-hold trace.
         loud["momentary_hold_series_lufs"] = _series(lo.momentary_hold)
         loud["short_term_hold_series_lufs"] = _series(lo.short_term_hold)
-    return {
+    doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mixanalyzer", "version": __version__},
         "file": {
@@ -70,7 +70,77 @@ def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, A
             "duration_s": round(fi.duration_s, 6),
         },
         "loudness": loud,
-        "warnings": list(result.warnings),
+    }
+    if result.spectrum is not None:
+        doc["spectrum"] = _spectrum(result.spectrum)
+    if result.dynamics is not None:
+        doc["dynamics"] = _dynamics(result.dynamics, series=series)
+    if result.stereo is not None:
+        doc["stereo"] = _stereo(result.stereo)
+    doc["warnings"] = list(result.warnings)
+    return doc
+
+
+def _levels(values: Any) -> list[float | None] | None:
+    return None if values is None else [_num(v, 2) for v in values]
+
+
+def _mapping(m: Any, digits: int = 2) -> dict[str, float | None]:
+    return {k: _num(v, digits) for k, v in m.items()}
+
+
+def _spectrum(sp: SpectrumStats) -> dict[str, Any]:
+    return {
+        "third_octave_hz": list(sp.third_octave_hz),
+        "third_octave_db": _levels(sp.third_octave_db),
+        "third_octave_db_per_channel": [_levels(c) for c in sp.third_octave_db_per_channel],
+        "third_octave_mid_db": _levels(sp.third_octave_mid_db),
+        "third_octave_side_db": _levels(sp.third_octave_side_db),
+        "sixth_octave_hz": [round(f, 2) for f in sp.sixth_octave_hz],
+        "sixth_octave_db": _levels(sp.sixth_octave_db),
+        "tonal_balance_db": _mapping(sp.tonal_balance_db),
+        "tilt_db_per_octave": _num(sp.tilt_db_per_octave, 3),
+        "frame_size": sp.frame_size,
+        "frames_averaged": sp.frames_averaged,
+    }
+
+
+def _dynamics(dy: DynamicsStats, *, series: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "crest_factor_db": _num(dy.crest_factor_db, 3),
+        "plr_db": _num(dy.plr_db, 3),
+        "psr_max_db": _num(dy.psr_max_db, 3),
+        "psr_median_db": _num(dy.psr_median_db, 3),
+        "dr": dy.dr,
+        "dr_per_channel": [_num(v, 2) for v in dy.dr_per_channel],
+        "dc_offset": [_num(v, 7) for v in dy.dc_offset],
+        "clipped_runs": dy.clipped_runs,
+        "clipped_run_positions_s": [round(t, 4) for t in dy.clipped_run_positions_s],
+        "intersample_overs": dy.intersample_overs,
+    }
+    if series:
+        out["psr_series_db"] = _series(dy.psr)
+    return out
+
+
+def _stereo(st: StereoStats) -> dict[str, Any]:
+    reasons = {}
+    if st.mono_loss_lu == -math.inf:
+        reasons["mono_loss_lu"] = "the channels cancel: the mono fold-down is silent"
+    if st.side_to_mid_db == -math.inf:
+        reasons["side_to_mid_db"] = "no side signal (L = R)"
+    return {
+        "correlation": _num(st.correlation),
+        "correlation_min": _num(st.correlation_min),
+        "correlation_p5": _num(st.correlation_p5),
+        "correlation_below_zero_share": _num(st.correlation_below_zero_share),
+        "side_to_mid_db": _num(st.side_to_mid_db, 2),
+        "width_per_band_db": _mapping(st.width_per_band_db),
+        "mono_loss_lu": _num(st.mono_loss_lu, 3),
+        "mono_loss_per_band_lu": _mapping(st.mono_loss_per_band_lu, 3),
+        "balance_db": _num(st.balance_db, 3),
+        "flags": list(st.flags),
+        "null_reasons": reasons,
     }
 
 

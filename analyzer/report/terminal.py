@@ -67,3 +67,87 @@ def render_track(console: Console, result: TrackAnalysis) -> None:
         table.add_row("  per channel", per, "dBTP")
     table.add_row("Sample peak", _fmt(pk.sample_peak_dbfs, "dBFS"), "largest |sample|")
     console.print(table)
+
+
+BAND_LABELS = {
+    "sub": "sub  <60",
+    "low": "low  60-250",
+    "low_mid": "lo-mid 250-2k",
+    "high_mid": "hi-mid 2k-6k",
+    "high": "high 6k-12k",
+    "air": "air  >12k",
+}
+
+
+def _bar(value_db: float | None, lo: float = -30.0, hi: float = 0.0, width: int = 20) -> str:
+    if value_db is None or not math.isfinite(value_db):
+        return ""
+    frac = (min(max(value_db, lo), hi) - lo) / (hi - lo)
+    return "█" * round(frac * width)
+
+
+def render_character(console: Console, result: TrackAnalysis) -> None:
+    """Dynamics, stereo and tonal balance of one track (the sections present)."""
+    from rich.table import Table
+
+    dy, st, sp = result.dynamics, result.stereo, result.spectrum
+    if dy is not None:
+        t = Table(title="Dynamics", title_justify="left", header_style="bold")
+        t.add_column("Metric")
+        t.add_column("Value", justify="right")
+        t.add_column("Definition", style="dim")
+        t.add_row("Crest factor", _fmt(dy.crest_factor_db, "dB"), "sample peak / RMS")
+        t.add_row("PLR", _fmt(dy.plr_db, "dB"), "true peak - integrated")
+        t.add_row("PSR max / median", f"{_fmt(dy.psr_max_db, '')} / {_fmt(dy.psr_median_db, 'dB')}",
+                  "3 s true peak - short-term")  # fmt: skip
+        t.add_row("DR", "n/a" if dy.dr is None else f"DR{dy.dr}", "TT / Pleasurize DR meter")
+        clip_style = "red" if dy.clipped_runs else "green"
+        t.add_row("Clipped runs", f"[{clip_style}]{dy.clipped_runs}[/]", ">= 3 samples at the peak")
+        over_style = "red" if dy.intersample_overs else "green"
+        t.add_row(
+            "Inter-sample overs",
+            f"[{over_style}]{dy.intersample_overs}[/]",
+            "> 0 dBFS between samples",
+        )
+        dc = "  ".join(f"{v:+.5f}" for v in dy.dc_offset)
+        t.add_row("DC offset", dc, "mean sample value")
+        console.print(t)
+    if st is not None:
+        t = Table(title="Stereo", title_justify="left", header_style="bold")
+        t.add_column("Metric")
+        t.add_column("Value", justify="right")
+        t.add_column("Definition", style="dim")
+        if "mono" in st.flags:
+            t.add_row("Channels", "mono", "no stereo image")
+        else:
+            t.add_row("Correlation", _fmt_plain(st.correlation, ".2f"), "Pearson, whole file")
+            t.add_row("  5th pct / min", f"{_fmt_plain(st.correlation_p5, '.2f')} / "
+                      f"{_fmt_plain(st.correlation_min, '.2f')}", "per 400 ms")  # fmt: skip
+            t.add_row("Side / mid", _fmt(st.side_to_mid_db, "dB"), "energy ratio")
+            t.add_row("Mono loss", _fmt(st.mono_loss_lu, "LU"), "(L+R)/2 vs stereo loudness")
+            t.add_row("Balance", _fmt(st.balance_db, "dB"), "L minus R")
+        if st.flags and st.flags != ("mono",):
+            t.add_row("Flags", "[yellow]" + ", ".join(st.flags) + "[/]", "")
+        console.print(t)
+    if sp is not None and sp.tonal_balance_db:
+        t = Table(title="Tonal balance", title_justify="left", header_style="bold")
+        t.add_column("Band (Hz)")
+        t.add_column("dB", justify="right")
+        t.add_column("re total", min_width=20)
+        t.add_column("Width S/M", justify="right")
+        widths = st.width_per_band_db if st is not None else {}
+        for key, label in BAND_LABELS.items():
+            v = sp.tonal_balance_db.get(key)
+            t.add_row(label, _fmt_plain(v, ".1f"), f"[cyan]{_bar(v)}[/]",
+                      _fmt_plain(widths.get(key), ".1f"))  # fmt: skip
+        tilt = _fmt_plain(sp.tilt_db_per_octave, "+.2f")
+        t.caption = f"tilt {tilt} dB/oct, 100 Hz-10 kHz (pink noise = 0)"
+        console.print(t)
+
+
+def _fmt_plain(v: float | None, spec: str) -> str:
+    if v is None:
+        return "n/a"
+    if v == -math.inf:
+        return "-inf"
+    return format(v, spec)
