@@ -175,10 +175,18 @@ def analyze(
             "Repeatable.",
         ),
     ] = None,
+    level_spectrum: Annotated[
+        bool,
+        typer.Option(
+            "--level-spectrum",
+            help="Give spectrum band levels relative to the integrated loudness (dB re LUFS), "
+            "so tracks at different levels compare directly.",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
-    """Measure loudness (integrated, momentary, short-term, LRA), true peak and sample peak."""
+    """Measure loudness, true peak, dynamics, stereo image and tonal balance."""
     from analyzer.io import write_text_atomic
     from analyzer.report.json import analyses_to_json, track_to_dict
     from analyzer.report.terminal import render_character, render_track
@@ -199,6 +207,13 @@ def analyze(
             _print_error(exc.message)
             errors.append({"path": f, "message": exc.message, "exit_code": exc.exit_code})
             continue
+        if level_spectrum and result.spectrum is not None:
+            from dataclasses import replace
+
+            from analyzer.measure.spectrum import levelled
+
+            spectrum = levelled(result.spectrum, result.loudness.integrated_lufs)
+            result = replace(result, spectrum=spectrum)
         results.append(result)
         if out is not None:
             render_track(out, result)

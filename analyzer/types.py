@@ -85,6 +85,8 @@ class SpectrumStats:
     tilt_db_per_octave: float | None
     frame_size: int
     frames_averaged: int
+    #: Set when band levels were taken relative to this integrated loudness (dB re LUFS).
+    levelled_to_lufs: float | None = None
 
 
 @dataclass(frozen=True)

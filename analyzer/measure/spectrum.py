@@ -362,4 +362,5 @@ def levelled(stats: SpectrumStats, integrated_lufs: float | None) -> SpectrumSta
         third_octave_mid_db=_shift(stats.third_octave_mid_db, by),
         third_octave_side_db=_shift(stats.third_octave_side_db, by),
         sixth_octave_db=_shift(stats.sixth_octave_db, by),
+        levelled_to_lufs=by,
     )

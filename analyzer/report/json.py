@@ -100,6 +100,7 @@ def _spectrum(sp: SpectrumStats) -> dict[str, Any]:
         "sixth_octave_db": _levels(sp.sixth_octave_db),
         "tonal_balance_db": _mapping(sp.tonal_balance_db),
         "tilt_db_per_octave": _num(sp.tilt_db_per_octave, 3),
+        "levelled_to_lufs": _num(sp.levelled_to_lufs, 3),
         "frame_size": sp.frame_size,
         "frames_averaged": sp.frames_averaged,
     }

@@ -224,3 +224,14 @@ def test_demo_writes_mix_and_report(tmp_path: Path) -> None:
     assert doc["loudness"]["true_peak_dbtp"] < 0
     # A second run without --force refuses and leaves the files alone.
     one_error_line(run("demo", "--out", str(tmp_path / "demo")), 4, "exists")
+
+
+def test_level_spectrum(tone: Path) -> None:
+    plain = json.loads(run("analyze", str(tone), "--json", "-").stdout)
+    lev = json.loads(run("analyze", str(tone), "--json", "-", "--level-spectrum").stdout)
+    integrated = plain["loudness"]["integrated_lufs"]
+    assert plain["spectrum"]["levelled_to_lufs"] is None
+    assert lev["spectrum"]["levelled_to_lufs"] == pytest.approx(integrated, abs=1e-3)
+    i = plain["spectrum"]["third_octave_hz"].index(1000)
+    got = lev["spectrum"]["third_octave_db"][i]
+    assert got == pytest.approx(plain["spectrum"]["third_octave_db"][i] - integrated, abs=0.02)
