@@ -247,6 +247,104 @@ def _duration_hint(path: str) -> float:
         return 0.0
 
 
+def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes: list[str]) -> Any:
+    """Analyse a track for comparison: optionally at another rate (soxr), optionally only its
+    loudest 30 s."""
+    from analyzer.io import display_path
+    from analyzer.measure.engine import analyze_file, loudest_section_s
+
+    name = display_path(path)
+    whole = analyze_file(path, keep_series=section == "loudest", resample_to_hz=rate_hz)
+    if section != "loudest":
+        return whole
+    start = loudest_section_s(whole, LOUDEST_SECTION_S)
+    if start is None:
+        notes.append(f"{name}: not longer than {LOUDEST_SECTION_S:.0f} s, compared whole")
+        return whole
+    notes.append(f"{name}: loudest {LOUDEST_SECTION_S:.0f} s from {start:.1f} s")
+    return analyze_file(path, section_s=(start, LOUDEST_SECTION_S), resample_to_hz=rate_hz)
+
+
+LOUDEST_SECTION_S = 30.0
+
+
+@app.command()
+def compare(
+    mix: Annotated[str, typer.Argument(help="The mix to compare.", metavar="MIX")],
+    ref: Annotated[
+        list[str] | None,
+        typer.Option("--ref", metavar="FILE", help="A reference track (repeatable)."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="NAME_OR_PATH", help="A genre profile instead."),
+    ] = None,
+    section: Annotated[
+        str,
+        typer.Option(
+            "--section",
+            metavar="whole|loudest",
+            help="Compare whole tracks, or the loudest 30 s of each (chorus against chorus).",
+        ),
+    ] = "whole",
+    json_path: Annotated[
+        str | None,
+        typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+) -> None:
+    """Compare a mix with reference tracks or a genre profile, level-matched."""
+    from analyzer.compare import compare as run_compare
+    from analyzer.io import write_text_atomic
+    from analyzer.report.json import compare_document
+    from analyzer.report.terminal import render_comparison
+
+    if section not in ("whole", "loudest"):
+        raise UsageError(f"--section {section!r}: expected 'whole' or 'loudest'")
+    if bool(ref) == bool(profile):
+        raise UsageError("give references with --ref FILE (one or more) or one --profile")
+    _check_output(json_path, force)
+    notes: list[str] = []
+    mix_result = _measure_for_compare(mix, section=section, rate_hz=None, notes=notes)
+    rate = mix_result.file.sample_rate_hz
+    if profile:
+        from analyzer.profiles import load_profile
+
+        prof = load_profile(profile)
+        if section == "loudest":
+            notes.append("the profile's ranges describe whole tracks")
+        comp = run_compare(
+            mix_result,
+            profile_stats=prof.metrics,
+            reference_names=[f"profile {prof.name} ({prof.n_tracks} tracks)"],
+            notes=notes,
+        )
+    else:
+        from analyzer.io import display_path, open_audio
+
+        refs = []
+        for r in ref or []:
+            with open_audio(r) as src:  # validates the file, names it in any error
+                r_rate = src.info.sample_rate_hz
+            if r_rate != rate:
+                notes.append(f"{display_path(r)}: resampled {r_rate} -> {rate} Hz (soxr VHQ)")
+            refs.append(
+                _measure_for_compare(
+                    r, section=section, rate_hz=rate if r_rate != rate else None, notes=notes
+                )
+            )
+        comp = run_compare(mix_result, refs, notes=notes)
+    doc = compare_document(mix_result, comp, section=section)
+    if json_path == "-":
+        sys.stdout.write(doc)
+    elif json_path:
+        write_text_atomic(json_path, doc, force=force)
+    if not quiet and json_path != "-":
+        render_comparison(_stdout_console(), comp)
+    _print_warnings(mix_result.warnings)
+
+
 @app.command()
 def demo(
     out: Annotated[

@@ -28,6 +28,10 @@ BROAD_BANDS: dict[str, tuple[str, float, float]] = {
 }
 
 
+RANK_MIN_HZ = 31.5
+RANK_MAX_HZ = 16000.0
+
+
 @dataclass(frozen=True)
 class MetricKind:
     """How a family of metrics is compared: tolerance around the range, weight in the ranking
@@ -44,7 +48,7 @@ KINDS: dict[str, MetricKind] = {
     "true_peak": MetricKind(0.5, 0.4, "dB"),
     "dynamics": MetricKind(1.0, 0.7, "dB"),
     "tonal": MetricKind(1.0, 1.0, "dB"),
-    "third_octave": MetricKind(1.5, 0.35, "dB"),
+    "third_octave": MetricKind(1.5, 0.2, "dB"),
     "tilt": MetricKind(0.3, 3.0, "dB/oct"),
     "correlation": MetricKind(0.1, 5.0, ""),
     "width": MetricKind(2.0, 0.4, "dB"),
@@ -199,10 +203,11 @@ def rank_differences(metrics: Mapping[str, MetricComparison], top: int = 5) -> l
         kind = metric_kind(name)
         if kind.weight == 0.0:
             continue
-        if name.startswith("third_octave.") and _broad_band_of(float(name.split(".")[1])) in (
-            broad_out
-        ):
-            continue
+        if name.startswith("third_octave."):
+            hz = float(name.split(".")[1])
+            # The extreme bands are too noisy to lead a list of what a listener hears.
+            if hz < RANK_MIN_HZ or hz > RANK_MAX_HZ or _broad_band_of(hz) in broad_out:
+                continue
         ranked.append(Difference(name, m.deviation * kind.weight, describe(name, m)))
     ranked.sort(key=lambda d: -d.score)
     return ranked[:top]

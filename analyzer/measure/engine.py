@@ -183,23 +183,61 @@ def analyze_file(
     block_frames: int = DEFAULT_BLOCK_FRAMES,
     progress: ProgressCallback | None = None,
     threads: int | None = None,
+    section_s: tuple[float, float] | None = None,
+    resample_to_hz: int | None = None,
 ) -> TrackAnalysis:
-    """Measure one file in a single streaming pass."""
+    """Measure one file in a single streaming pass.
+
+    ``section_s = (start, duration)`` measures that section only; ``resample_to_hz`` converts
+    the audio with soxr first (for comparisons across sample rates; never done otherwise).
+    """
     with open_audio(path) as src:
         info = src.info
-        meters = TrackMeters(info.sample_rate_hz, info.channels, layout=layout)
+        rate = resample_to_hz or info.sample_rate_hz
+        span: dict[str, int | None] = {}
+        total = info.frames
+        if section_s is not None:
+            start = max(0, round(section_s[0] * info.sample_rate_hz))
+            stop = min(info.frames, start + round(section_s[1] * info.sample_rate_hz))
+            span = {"start_frame": start, "stop_frame": stop}
+            total = stop - start
+        if rate != info.sample_rate_hz:
+            blocks = src.resampled_blocks(rate, block_frames, **span)
+            total = round(total * rate / info.sample_rate_hz)
+        else:
+            blocks = src.blocks(block_frames, **span)  # type: ignore[arg-type]
+        meters = TrackMeters(rate, info.channels, layout=layout)
         done = 0
 
         def on_block(block: np.ndarray) -> None:
             nonlocal done
             done += block.shape[1]
             if progress:
-                progress(done, info.frames)
+                progress(done, total)
 
-        run_meters(src.blocks(block_frames), meters.all, threads=threads, on_block=on_block)
-        frames = src.frames_decoded
-    info = replace(info, frames=frames)
+        run_meters(blocks, meters.all, threads=threads, on_block=on_block)
+    info = replace(info, frames=done, sample_rate_hz=rate)
     return meters.result(info, keep_series=keep_series)
+
+
+def loudest_section_s(track: TrackAnalysis, duration_s: float = 30.0) -> float | None:
+    """Start (s) of the ``duration_s`` window with the highest mean short-term power, from a
+    whole-track analysis made with ``keep_series``; ``None`` when the track is not longer."""
+    st = track.loudness.short_term
+    if st is None or track.file.duration_s <= duration_s or not st.values:
+        return None
+    power = 10.0 ** ((np.array(st.values, dtype=float) + 0.691) / 10.0)
+    power[~np.isfinite(power)] = 0.0
+    # Non-overlapping 3 s windows tile the 30 s span: window i + 30k for k = 0..9.
+    step = round(3.0 * st.rate_hz)
+    count = round(duration_s / 3.0)
+    span = step * (count - 1)
+    if power.size <= span:
+        return None
+    idx = np.arange(power.size - span)
+    mean = np.mean([power[idx + k * step] for k in range(count)], axis=0)
+    best = int(np.argmax(mean))
+    return max(0.0, st.start_s + best / st.rate_hz - 3.0)
 
 
 def analyze_array(

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from analyzer import __version__
+from analyzer.compare import Comparison
 from analyzer.types import DynamicsStats, Series, SpectrumStats, StereoStats, TrackAnalysis
 
 SCHEMA_VERSION = 1
@@ -177,3 +178,48 @@ def lookup(doc: dict[str, Any], dotted: str) -> Any:
             raise KeyError(dotted)
         cur = cur[part]
     return cur
+
+
+def comparison_to_dict(comp: Comparison) -> dict[str, Any]:
+    """``comparison.references``, ``comparison.metrics`` (metric -> {mix, median, p10, p90,
+    delta, verdict}), ``comparison.top_differences``, the reference gains and notes."""
+    return {
+        "references": list(comp.references),
+        "reference_gains_db": {k: _num(v, 2) for k, v in comp.reference_gains_db.items()},
+        "metrics": {
+            name: {
+                "mix": _num(m.mix, 3),
+                "median": _num(m.median, 3),
+                "p10": _num(m.p10, 3),
+                "p90": _num(m.p90, 3),
+                "delta": _num(m.delta, 3),
+                "verdict": m.verdict,
+            }
+            for name, m in comp.metrics.items()
+        },
+        "top_differences": [
+            {"metric": d.metric, "score": round(d.score, 3), "text": d.text}
+            for d in comp.top_differences
+        ],
+        "notes": list(comp.notes),
+    }
+
+
+def compare_document(
+    mix: TrackAnalysis,
+    comp: Comparison,
+    *,
+    section: str = "whole",
+    platforms: list[dict[str, Any]] | None = None,
+) -> str:
+    """The ``compare`` JSON: the mix's own analysis under ``mix``, then ``comparison``."""
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mixanalyzer", "version": __version__},
+        "section": section,
+        "mix": track_to_dict(mix),
+        "comparison": comparison_to_dict(comp),
+    }
+    if platforms is not None:
+        doc["platforms"] = platforms
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"

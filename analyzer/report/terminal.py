@@ -10,6 +10,8 @@ from analyzer.types import TrackAnalysis
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from analyzer.compare import Comparison
+
 
 def _fmt(v: float | None, unit: str, reason: str | None = None) -> str:
     if v is None:
@@ -151,3 +153,64 @@ def _fmt_plain(v: float | None, spec: str) -> str:
     if v == -math.inf:
         return "-inf"
     return format(v, spec)
+
+
+VERDICT_STYLE = {"within": "green", "above": "yellow", "below": "cyan"}
+_MAIN_ROWS = [
+    ("integrated_lufs", "Integrated (LUFS)"),
+    ("lra_lu", "Loudness range (LU)"),
+    ("true_peak_dbtp", "True peak (dBTP)"),
+    ("plr_db", "PLR (dB)"),
+    ("psr_median_db", "PSR median (dB)"),
+    ("crest_factor_db", "Crest factor (dB)"),
+    ("tilt_db_per_octave", "Tilt (dB/oct)"),
+    ("correlation", "Correlation"),
+]
+
+
+def render_comparison(console: Console, comp: Comparison) -> None:
+    """The comparison table (main metrics, broad bands, out-of-range 1/3-octave bands), the
+    references' playback gains and the ranked differences."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title="Mix vs references (level-matched)", title_justify="left",
+              header_style="bold")  # fmt: skip
+    for col, just in (("Metric", "left"), ("Mix", "right"), ("Refs median", "right"),
+                      ("10-90 %", "right"), ("Delta", "right"), ("", "left")):  # fmt: skip
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+
+    def row(name: str, label: str) -> None:
+        m = comp.metrics.get(name)
+        if m is None:
+            return
+        rng = "n/a" if m.p10 is None else f"{m.p10:.1f}..{m.p90:.1f}"
+        verdict = m.verdict or "n/a"
+        style = VERDICT_STYLE.get(verdict, "dim")
+        t.add_row(label, _fmt_plain(m.mix, ".1f"), _fmt_plain(m.median, ".1f"), rng,
+                  _fmt_plain(m.delta, "+.1f"), f"[{style}]{verdict}[/]")  # fmt: skip
+
+    for name, label in _MAIN_ROWS:
+        row(name, label)
+    for band, label in BAND_LABELS.items():
+        row(f"tonal.{band}", f"Tonal {label}")
+    for band, label in BAND_LABELS.items():
+        m = comp.metrics.get(f"width.{band}")
+        if m is not None and m.verdict not in (None, "within"):
+            row(f"width.{band}", f"Width {label}")
+    for name, m in comp.metrics.items():
+        if name.startswith("third_octave.") and m.verdict not in (None, "within"):
+            row(name, f"1/3 oct {name.split('.', 1)[1]} Hz")
+    console.print(t)
+    if comp.reference_gains_db:
+        console.print("[bold]Playback gain for each reference to match the mix[/bold]")
+        for ref, gain in comp.reference_gains_db.items():
+            console.print(f"  {escape(ref)}: {_fmt_plain(gain, '+.1f')} dB", highlight=False)
+    if comp.top_differences:
+        console.print("[bold]Differences that matter most[/bold]")
+        for i, d in enumerate(comp.top_differences, 1):
+            console.print(f"  {i}. {escape(d.text)}", highlight=False)
+    else:
+        console.print("[green]Within the references' range on every metric.[/green]")
+    for note in comp.notes:
+        console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
