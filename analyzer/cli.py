@@ -183,16 +183,36 @@ def analyze(
             "so tracks at different levels compare directly.",
         ),
     ] = False,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            "--targets",
+            metavar="PATH",
+            help="Extra or overriding loudness targets (JSON/TOML; default: the user's "
+            "~/.config/mixanalyzer/targets.json if present).",
+        ),
+    ] = None,
+    codec_check: Annotated[
+        bool,
+        typer.Option(
+            "--codec-check",
+            help="Encode to Opus, Vorbis and MP3, decode, and report the true peak afterwards.",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
-    """Measure loudness, true peak, dynamics, stereo image and tonal balance."""
+    """Measure loudness, true peak, dynamics, stereo image and tonal balance; preview
+    streaming-platform normalisation."""
     from analyzer.io import write_text_atomic
     from analyzer.report.json import analyses_to_json, track_to_dict
-    from analyzer.report.terminal import render_character, render_track
+    from analyzer.report.terminal import render_character, render_platforms, render_track
+    from analyzer.targets import load_targets
 
     checks = _parse_fail_on(fail_on or [])
     _check_output(json_path, force)
+    target_table = load_targets(targets)
+    extras: list[dict[str, Any]] = []
     to_stdout_json = json_path == "-"
     out = _stdout_console() if not (quiet or to_stdout_json) else None
     results = []
@@ -214,14 +234,21 @@ def analyze(
 
             spectrum = levelled(result.spectrum, result.loudness.integrated_lufs)
             result = replace(result, spectrum=spectrum)
+        platforms, codec = _platforms_and_codecs(
+            f, result, target_table, codec_check=codec_check, quiet=quiet
+        )
         results.append(result)
+        extras.append({"platforms": platforms, "codec_check": codec})
         if out is not None:
             render_track(out, result)
             render_character(out, result)
+            render_platforms(out, platforms, codec)
         _print_warnings(result.warnings)
 
     if results and json_path:
-        text = analyses_to_json(results, series=series, several=len(files) > 1, errors=errors)
+        text = analyses_to_json(
+            results, series=series, several=len(files) > 1, errors=errors, extras=extras
+        )
         if to_stdout_json:
             sys.stdout.write(text)
         else:
@@ -235,6 +262,48 @@ def analyze(
         for msg in failures[:-1]:
             _print_error(msg)
         raise CheckFailedError(failures[-1])
+
+
+def _platforms_and_codecs(
+    path: str, result: Any, target_table: Any, *, codec_check: bool, quiet: bool
+) -> tuple[list[Any], list[Any] | None]:
+    """The platform preview of a measured file, and the lossy round trip when asked."""
+    from analyzer.targets import codec_check_file, preview
+
+    platforms = preview(result.loudness.integrated_lufs, result.peaks.true_peak_dbtp, target_table)
+    codec = None
+    if codec_check:
+        show = not quiet and sys.stderr.isatty()
+        codec = _with_progress(
+            lambda progress: codec_check_file(path, progress=progress),
+            f"codec check {Path(path).name}",
+            show,
+        )
+    return platforms, codec
+
+
+def _with_progress(run: Any, label: str, show: bool) -> Any:
+    """Call ``run(progress)`` with a stderr progress bar (or none)."""
+    if not show:
+        return run(None)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from analyzer.io import display_path
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=_stderr_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(display_path(label), total=1)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=max(total, 1))
+
+        return run(progress)
 
 
 def _duration_hint(path: str) -> float:
@@ -291,6 +360,10 @@ def compare(
         str | None,
         typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
     ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option("--targets", metavar="PATH", help="Extra or overriding loudness targets."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
@@ -298,7 +371,7 @@ def compare(
     from analyzer.compare import compare as run_compare
     from analyzer.io import write_text_atomic
     from analyzer.report.json import compare_document
-    from analyzer.report.terminal import render_comparison
+    from analyzer.report.terminal import render_comparison, render_platforms
 
     if section not in ("whole", "loudest"):
         raise UsageError(f"--section {section!r}: expected 'whole' or 'loudest'")
@@ -335,13 +408,20 @@ def compare(
                 )
             )
         comp = run_compare(mix_result, refs, notes=notes)
-    doc = compare_document(mix_result, comp, section=section)
+    from analyzer.targets import load_targets, preview
+
+    platforms = preview(
+        mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
+    )
+    doc = compare_document(mix_result, comp, section=section, platforms=platforms)
     if json_path == "-":
         sys.stdout.write(doc)
     elif json_path:
         write_text_atomic(json_path, doc, force=force)
     if not quiet and json_path != "-":
-        render_comparison(_stdout_console(), comp)
+        console = _stdout_console()
+        render_comparison(console, comp)
+        render_platforms(console, platforms)
     _print_warnings(mix_result.warnings)
 
 

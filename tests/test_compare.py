@@ -154,3 +154,22 @@ def test_cli_compare_needs_references(tmp_path: Path, mix) -> None:
         [sys.executable, "-m", "analyzer", "compare", str(m)], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "--ref" in proc.stderr
+
+
+def test_platforms_in_json(tmp_path: Path, mix) -> None:
+    x, fs = mix
+    m = tmp_path / "mix.wav"
+    sf.write(m, (x * 0.1).T, fs, subtype="FLOAT")
+    for args in (["analyze", str(m)], ["compare", str(m), "--ref", str(m)]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "analyzer", *args, "--json", "-"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        platforms = doc["platforms"]
+        by_name = {p["name"]: p for p in platforms}
+        keys = {"name", "target_lufs", "gain_db", "result_lufs", "result_true_peak_dbtp"}
+        assert keys | {"limited_by"} <= set(by_name["spotify"])
+        lufs = (doc.get("mix") or doc)["loudness"]["integrated_lufs"]
+        assert by_name["youtube"]["gain_db"] == pytest.approx(min(0.0, -14.0 - lufs), abs=0.01)

@@ -30,7 +30,13 @@ def _series(s: Series | None) -> dict[str, Any] | None:
     return {"rate_hz": s.rate_hz, "start_s": s.start_s, "values": [_num(v, 3) for v in s.values]}
 
 
-def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, Any]:
+def track_to_dict(
+    result: TrackAnalysis,
+    *,
+    series: bool = False,
+    platforms: list[Any] | None = None,
+    codec_check: list[Any] | None = None,
+) -> dict[str, Any]:
     """The per-file JSON object (``schema_version``, ``file``, ``loudness``, ``warnings``)."""
     lo, pk, fi = result.loudness, result.peaks, result.file
     reasons = dict(lo.null_reasons)
@@ -78,6 +84,10 @@ def track_to_dict(result: TrackAnalysis, *, series: bool = False) -> dict[str, A
         doc["dynamics"] = _dynamics(result.dynamics, series=series)
     if result.stereo is not None:
         doc["stereo"] = _stereo(result.stereo)
+    if platforms is not None:
+        doc["platforms"] = platforms_to_list(platforms)
+    if codec_check is not None:
+        doc["codec_check"] = codec_results_to_list(codec_check)
     doc["warnings"] = list(result.warnings)
     return doc
 
@@ -152,10 +162,13 @@ def analyses_to_json(
     series: bool = False,
     several: bool | None = None,
     errors: list[dict[str, Any]] | None = None,
+    extras: list[dict[str, Any]] | None = None,
 ) -> str:
     """One input file: its object. Several (``several=True``, the default when there is more than
-    one result): ``{"schema_version", "tool", "files": [objects], "errors": [...]}``."""
-    objs = [track_to_dict(r, series=series) for r in results]
+    one result): ``{"schema_version", "tool", "files": [objects], "errors": [...]}``. ``extras``
+    holds keyword arguments of :func:`track_to_dict` per result (platforms, codec check)."""
+    extras = extras or [{} for _ in results]
+    objs = [track_to_dict(r, series=series, **e) for r, e in zip(results, extras, strict=True)]
     if several is None:
         several = len(objs) != 1
     if not several:
@@ -210,9 +223,10 @@ def compare_document(
     comp: Comparison,
     *,
     section: str = "whole",
-    platforms: list[dict[str, Any]] | None = None,
+    platforms: list[Any] | None = None,
 ) -> str:
-    """The ``compare`` JSON: the mix's own analysis under ``mix``, then ``comparison``."""
+    """The ``compare`` JSON: the mix's own analysis under ``mix``, then ``comparison`` and the
+    mix's ``platforms`` preview."""
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mixanalyzer", "version": __version__},
@@ -221,5 +235,36 @@ def compare_document(
         "comparison": comparison_to_dict(comp),
     }
     if platforms is not None:
-        doc["platforms"] = platforms
+        doc["platforms"] = platforms_to_list(platforms)
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def platforms_to_list(previews: list[Any]) -> list[dict[str, Any]]:
+    """``platforms``: per streaming platform / broadcast target, the normalisation preview."""
+    return [
+        {
+            "name": p.name,
+            "label": p.label,
+            "target_lufs": p.target_lufs,
+            "gain_db": _num(p.gain_db, 2),
+            "result_lufs": _num(p.result_lufs, 2),
+            "result_true_peak_dbtp": _num(p.result_true_peak_dbtp, 2),
+            "limited_by": p.limited_by,
+            "warnings": list(p.warnings),
+        }
+        for p in previews
+    ]
+
+
+def codec_results_to_list(results: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "codec": r.codec,
+            "bitrate": r.bitrate_note,
+            "true_peak_before_dbtp": _num(r.true_peak_before_dbtp, 3),
+            "true_peak_after_dbtp": _num(r.true_peak_after_dbtp, 3),
+            "intersample_overs_after": r.intersample_overs_after,
+            "error": r.error,
+        }
+        for r in results
+    ]

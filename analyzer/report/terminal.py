@@ -214,3 +214,48 @@ def render_comparison(console: Console, comp: Comparison) -> None:
         console.print("[green]Within the references' range on every metric.[/green]")
     for note in comp.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
+
+
+def render_platforms(console: Console, previews: list, codec: list | None = None) -> None:
+    """Per platform: the gain it applies, the resulting loudness and true peak; warnings."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if previews:
+        t = Table(title="Streaming platforms and broadcast", title_justify="left",
+                  header_style="bold")  # fmt: skip
+        for col in ("Target", "LUFS", "Gain", "Result", "True peak", "Limited by"):
+            t.add_column(col, justify="left" if col in ("Target", "Limited by") else "right")
+        for p in previews:
+            tp_style = "red" if p.warnings and any("true peak" in w for w in p.warnings) else ""
+            tp = f"{p.result_true_peak_dbtp:+.1f}"
+            t.add_row(escape(p.label or p.name), f"{p.target_lufs:.0f}", f"{p.gain_db:+.1f}",
+                      f"{p.result_lufs:.1f}", f"[{tp_style}]{tp}[/]" if tp_style else tp,
+                      p.limited_by or "")  # fmt: skip
+        console.print(t)
+        shown: set[str] = set()
+        for p in previews:
+            for w in p.warnings:
+                if "louder than needed" in w and "louder" in shown:
+                    continue
+                shown.add("louder" if "louder than needed" in w else w)
+                console.print(f"[yellow]{escape(p.label or p.name)}:[/] {escape(w)}")
+    if codec:
+        t = Table(title="Lossy round trip (true peak after decoding)", title_justify="left",
+                  header_style="bold")  # fmt: skip
+        for col in ("Codec", "Bitrate", "Before", "After", "Overs after"):
+            t.add_column(col, justify="left" if col in ("Codec", "Bitrate") else "right")
+        for r in codec:
+            if r.error:
+                t.add_row(
+                    r.codec,
+                    escape(r.bitrate_note.split(";")[0]),
+                    "",
+                    f"[dim]{escape(r.error)}[/]",
+                    "",
+                )
+                continue
+            note = escape(r.bitrate_note.split(";")[0])
+            t.add_row(r.codec, note, f"{r.true_peak_before_dbtp:+.2f}",
+                      f"{r.true_peak_after_dbtp:+.2f}", str(r.intersample_overs_after))  # fmt: skip
+        console.print(t)
