@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/mixanalyzer demo --out reports/demo --force
 
 test: $(STAMP)
-	$(BIN)/ruff check analyzer tests benchmarks
-	$(BIN)/ruff format --check analyzer tests benchmarks
+	$(BIN)/ruff check analyzer tests benchmarks references
+	$(BIN)/ruff format --check analyzer tests benchmarks references
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)

@@ -455,6 +455,132 @@ def demo(
     console.print(f"wrote {wav} and {report}", markup=False)
 
 
+reference_app = typer.Typer(
+    help="Build and list genre reference profiles.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("build")
+def reference_build(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Reference tracks, or folders searched recursively for audio files.",
+            show_default=False,
+            metavar="FILES_OR_DIRS",
+        ),
+    ],
+    name: Annotated[
+        str, typer.Option("--name", metavar="NAME", help="Profile name (letters, digits, . _ -).")
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the profile here (default: the user's profile folder, NAME.json).",
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="Files analysed in parallel (default: cores)."
+        ),
+    ] = None,
+    description: Annotated[
+        str, typer.Option("--description", metavar="TEXT", help="One line saved in the profile.")
+    ] = "",
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+) -> None:
+    """Analyse reference tracks in parallel and write a genre profile (statistics, names and
+    hashes only; never audio)."""
+    from analyzer.io import display_path
+    from analyzer.profiles import build_profile, check_profile_name, save_profile, user_profiles_dir
+
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: expected 1 or more")
+    check_profile_name(name)
+    target = Path(output) if output else user_profiles_dir() / f"{name}.json"
+    _check_output(str(target), force)  # before the (long) analysis, not after
+    show = sys.stderr.isatty()
+    profile = _with_file_progress(
+        lambda progress: build_profile(
+            paths, name=name, jobs=jobs, progress=progress, description=description
+        ),
+        show,
+    )
+    save_profile(profile, target, force=force)
+    _stdout_console().print(
+        f"wrote {display_path(target)}: profile {profile.name!r} from {profile.n_tracks} "
+        f"track{'s' if profile.n_tracks != 1 else ''}",
+        markup=False,
+    )
+
+
+def _with_file_progress(run: Any, show: bool) -> Any:
+    """Call ``run(progress)`` with a files-done bar on stderr (or none)."""
+    if not show:
+        return run(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=_stderr_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, file_name: str) -> None:
+            bar.update(task, completed=done, total=total, description=file_name)
+
+        return run(progress)
+
+
+@reference_app.command("list")
+def reference_list() -> None:
+    """Show the profiles in the user's profile folder and the shipped references/ folder."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from analyzer.io import display_path
+    from analyzer.profiles import ReferenceProfile, list_profiles, profile_dirs
+
+    table = Table(title="reference profiles", title_justify="left")
+    for col in ("name", "tracks", "integrated (median)", "built"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("file", overflow="fold")
+    seen: set[str] = set()
+    problems: list[str] = []
+    for name, path, loaded in list_profiles():
+        label = f"{name} (shadowed)" if name in seen else name
+        seen.add(name)
+        if isinstance(loaded, ReferenceProfile):
+            lufs = loaded.metrics.get("integrated_lufs")
+            med = f"{lufs.median:.1f} LUFS" if lufs and lufs.median is not None else "-"
+            table.add_row(
+                escape(label), str(loaded.n_tracks), med, loaded.created_utc[:10],
+                escape(display_path(path)),
+            )  # fmt: skip
+        else:
+            table.add_row(
+                escape(label), "-", "unusable (see below)", "", escape(display_path(path))
+            )
+            problems.append(loaded)
+    console = _stdout_console()
+    if not table.row_count:
+        folders = ", ".join(display_path(d) for d in profile_dirs())
+        console.print(f"no profiles found (looked in {folders})", markup=False)
+        return
+    console.print(table)
+    for message in problems:
+        console.print(f"unusable: {message}", markup=False, soft_wrap=True)
+
+
 def _print_error(message: str) -> None:
     print(f"mixanalyzer: error: {message}", file=sys.stderr)
 

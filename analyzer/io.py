@@ -270,6 +270,10 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool
     except OSError as exc:
         raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
     try:
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -115,6 +115,7 @@ def test_usage_error_exit_code() -> None:
 
 
 def _write(path: Path, data: np.ndarray, fs: int = 48000, subtype: str = "PCM_24") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(path, data.T, fs, subtype=subtype)
     return path
 
@@ -235,3 +236,23 @@ def test_level_spectrum(tone: Path) -> None:
     i = plain["spectrum"]["third_octave_hz"].index(1000)
     got = lev["spectrum"]["third_octave_db"][i]
     assert got == pytest.approx(plain["spectrum"]["third_octave_db"][i] - integrated, abs=0.02)
+
+
+def test_reference_build_and_list(tmp_path: Path) -> None:
+    for i in range(2):
+        _write(tmp_path / "refs" / f"r{i}.wav", sine(3.0, 48000, peak_dbfs=-20.0 - 3 * i))
+    out = tmp_path / "p.json"
+    proc = run("reference", "build", str(tmp_path / "refs"), "--name", "test-genre", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert doc["n_tracks"] == 2 and doc["metrics"]["integrated_lufs"]["median"] < -20
+    again = run(
+        "reference", "build", str(tmp_path / "refs"), "--name", "test-genre", "-o", str(out)
+    )
+    one_error_line(again, 4, "exists")
+    listed = run("reference", "list")
+    assert listed.returncode == 0 and "electronic" in listed.stdout
+    mix = _write(tmp_path / "mix.wav", sine(3.0, 48000, peak_dbfs=-10.0))
+    comp = run("compare", str(mix), "--profile", str(out), "--json", "-")
+    assert comp.returncode == 0, comp.stderr
+    assert json.loads(comp.stdout)["comparison"]["metrics"]["integrated_lufs"]["verdict"] == "above"
