@@ -173,3 +173,45 @@ def test_platforms_in_json(tmp_path: Path, mix) -> None:
         assert keys | {"limited_by"} <= set(by_name["spotify"])
         lufs = (doc.get("mix") or doc)["loudness"]["integrated_lufs"]
         assert by_name["youtube"]["gain_db"] == pytest.approx(min(0.0, -14.0 - lufs), abs=0.01)
+
+
+def _song(fs: int, intro_s: float, chorus_s: float, outro_s: float, tilt: float) -> np.ndarray:
+    """Quiet, dull intro and outro around a loud chorus with its own spectral tilt."""
+    quiet = _tilted(pink_noise(intro_s + outro_s, fs, seed=3), fs, -3.0) * 0.015
+    chorus = _tilted(pink_noise(chorus_s, fs, seed=4), fs, tilt) * 0.05
+    n_in = round(intro_s * fs)
+    return np.concatenate([quiet[:, :n_in], chorus, quiet[:, n_in:]], axis=1)
+
+
+def test_loudest_section_is_found() -> None:
+    from analyzer.measure.engine import loudest_section_s
+
+    fs = 44100
+    x = _song(fs, 25.0, 35.0, 20.0, 0.0)
+    start = loudest_section_s(analyze_array(x, fs, keep_series=True), 30.0)
+    assert start is not None and 25.0 <= start <= 30.0  # the 30 s window inside the chorus
+
+
+def test_section_loudest_compares_chorus_with_chorus(tmp_path: Path) -> None:
+    """Mix and reference share the chorus but not the arrangement (long quiet intro, no outro):
+    whole tracks differ in LRA and tone; the loudest sections agree."""
+    fs = 44100
+    mix, ref = tmp_path / "mix.wav", tmp_path / "ref.wav"
+    sf.write(mix, _song(fs, 10.0, 40.0, 5.0, 0.0).T, fs, subtype="FLOAT")
+    sf.write(ref, _song(fs, 40.0, 40.0, 0.0, 0.0).T, fs, subtype="FLOAT")
+    docs = {}
+    for section in ("whole", "loudest"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "analyzer", "compare", str(mix), "--ref", str(ref),
+             "--section", section, "--json", "-"],
+            capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        docs[section] = json.loads(proc.stdout)
+    loud = docs["loudest"]["comparison"]["metrics"]
+    whole = docs["whole"]["comparison"]["metrics"]
+    assert abs(whole["integrated_lufs"]["delta"]) > 1.0
+    assert abs(loud["integrated_lufs"]["delta"]) < 0.2
+    assert abs(loud["tonal.air"]["delta"]) < 0.5
+    assert docs["loudest"]["section"] == "loudest"
+    assert any("loudest 30 s" in n for n in docs["loudest"]["comparison"]["notes"])
