@@ -117,38 +117,14 @@ def _check_output(path: str | None, force: bool) -> None:
         raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
 
 
-def _analyze_with_progress(path: str, *, series: bool, show_progress: bool) -> Any:
+def _analyze_with_progress(path: str, *, series: bool, show_progress: bool, **kw: Any) -> Any:
     from analyzer.measure.engine import analyze_file
 
-    if not show_progress:
-        return analyze_file(path, keep_series=series)
-    from analyzer.io import display_path
-
-    progress_ctx = None
-    task = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal progress_ctx, task
-        if progress_ctx is None:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            progress_ctx = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeRemainingColumn(),
-                console=_stderr_console(),
-                transient=True,
-            )
-            progress_ctx.start()
-            task = progress_ctx.add_task(display_path(Path(path).name), total=max(total, 1))
-        progress_ctx.update(task, completed=min(done, total))
-
-    try:
-        return analyze_file(path, keep_series=series, progress=progress)
-    finally:
-        if progress_ctx is not None:
-            progress_ctx.stop()
+    return _with_progress(
+        lambda progress: analyze_file(path, keep_series=series, progress=progress, **kw),
+        Path(path).name,
+        show_progress,
+    )
 
 
 @app.command()
@@ -286,6 +262,7 @@ def _with_progress(run: Any, label: str, show: bool) -> Any:
     """Call ``run(progress)`` with a stderr progress bar (or none)."""
     if not show:
         return run(None)
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from analyzer.io import display_path
@@ -298,7 +275,7 @@ def _with_progress(run: Any, label: str, show: bool) -> Any:
         console=_stderr_console(),
         transient=True,
     ) as bar:
-        task = bar.add_task(display_path(label), total=1)
+        task = bar.add_task(escape(display_path(label)), total=1)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=max(total, 1))
@@ -320,10 +297,13 @@ def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes:
     """Analyse a track for comparison: optionally at another rate (soxr), optionally only its
     loudest 30 s."""
     from analyzer.io import display_path
-    from analyzer.measure.engine import analyze_file, loudest_section_s
+    from analyzer.measure.engine import loudest_section_s
 
     name = display_path(path)
-    whole = analyze_file(path, keep_series=section == "loudest", resample_to_hz=rate_hz)
+    show = sys.stderr.isatty()
+    whole = _analyze_with_progress(
+        path, series=section == "loudest", show_progress=show, resample_to_hz=rate_hz
+    )
     if section != "loudest":
         return whole
     start = loudest_section_s(whole, LOUDEST_SECTION_S)
@@ -331,7 +311,13 @@ def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes:
         notes.append(f"{name}: not longer than {LOUDEST_SECTION_S:.0f} s, compared whole")
         return whole
     notes.append(f"{name}: loudest {LOUDEST_SECTION_S:.0f} s from {start:.1f} s")
-    return analyze_file(path, section_s=(start, LOUDEST_SECTION_S), resample_to_hz=rate_hz)
+    return _analyze_with_progress(
+        path,
+        series=False,
+        show_progress=show,
+        section_s=(start, LOUDEST_SECTION_S),
+        resample_to_hz=rate_hz,
+    )
 
 
 LOUDEST_SECTION_S = 30.0
