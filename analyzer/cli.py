@@ -41,7 +41,7 @@ FAIL_ON_ALIASES = {
     "true-peak": "loudness.true_peak_dbtp",
     "sample-peak": "loudness.sample_peak_dbfs",
 }
-_FAIL_ON_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|>|<)\s*(-?[0-9.]+)\s*$")
+_FAIL_ON_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(>=|<=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+))\s*$")
 
 
 def _stderr_console() -> Any:
@@ -99,6 +99,8 @@ def _evaluate_checks(doc: dict[str, Any], checks: list[tuple[str, str, str, floa
         if value is None:
             failures.append(f"{path}: {key} is null, so '{spec}' cannot pass")
             continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UsageError(f"--fail-on {spec!r}: {key} is not a number")
         crossed = {
             ">": value > limit,
             ">=": value >= limit,
@@ -221,7 +223,13 @@ def analyze(
             render_platforms(out, platforms, codec)
         _print_warnings(result.warnings)
 
-    if results and json_path:
+    # Checks first: a bad --fail-on key is a usage error before anything is written.
+    failures = [
+        msg
+        for r, e in zip(results, extras, strict=True)
+        for msg in _evaluate_checks(track_to_dict(r, **e), checks)
+    ]
+    if json_path and (results or len(files) > 1):
         text = analyses_to_json(
             results, series=series, several=len(files) > 1, errors=errors, extras=extras
         )
@@ -233,7 +241,6 @@ def analyze(
         if len(files) > 1:
             _print_error(f"{len(errors)} of {len(files)} files could not be measured")
         raise typer.Exit(EXIT_BAD_INPUT)
-    failures = [msg for r in results for msg in _evaluate_checks(track_to_dict(r), checks)]
     if failures:
         for msg in failures[:-1]:
             _print_error(msg)
@@ -364,13 +371,15 @@ def compare(
     if bool(ref) == bool(profile):
         raise UsageError("give references with --ref FILE (one or more) or one --profile")
     _check_output(json_path, force)
-    notes: list[str] = []
-    mix_result = _measure_for_compare(mix, section=section, rate_hz=None, notes=notes)
-    rate = mix_result.file.sample_rate_hz
+    prof = None
     if profile:
         from analyzer.profiles import load_profile
 
-        prof = load_profile(profile)
+        prof = load_profile(profile)  # a bad profile is refused before any analysis
+    notes: list[str] = []
+    mix_result = _measure_for_compare(mix, section=section, rate_hz=None, notes=notes)
+    rate = mix_result.file.sample_rate_hz
+    if prof is not None:
         if section == "loudest":
             notes.append("the profile's ranges describe whole tracks")
         comp = run_compare(
@@ -393,7 +402,11 @@ def compare(
                     r, section=section, rate_hz=rate if r_rate != rate else None, notes=notes
                 )
             )
-        comp = run_compare(mix_result, refs, notes=notes)
+        for r_result in refs:
+            _print_warnings(r_result.warnings)
+        names = [r.file.path for r in refs]
+        unique = [n if names.count(n) == 1 else f"{n} #{i + 1}" for i, n in enumerate(names)]
+        comp = run_compare(mix_result, refs, reference_names=unique, notes=notes)
     from analyzer.targets import load_targets, preview
 
     platforms = preview(
@@ -488,6 +501,7 @@ def reference_build(
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
     check_profile_name(name)
+    description = display_path(description)  # printable UTF-8 only
     target = Path(output) if output else user_profiles_dir() / f"{name}.json"
     _check_output(str(target), force)  # before the (long) analysis, not after
     show = sys.stderr.isatty()

@@ -46,9 +46,17 @@ class AudioSource:
         _check_path(self.path, self.name)
         import soundfile as sf
 
+        self._handle = None
         try:
-            self._file: Any = sf.SoundFile(str(self.path))
-        except Exception as exc:  # libsndfile reports every failure as one error type
+            target: Any = str(self.path)
+            try:
+                target.encode("utf-8")
+            except UnicodeEncodeError:  # libsndfile takes UTF-8 names: hand it an open file
+                self._handle = target = open(self.path, "rb")  # noqa: SIM115
+            self._file: Any = sf.SoundFile(target)
+        except Exception as exc:
+            if self._handle is not None:
+                self._handle.close()  # libsndfile reports every failure as one error type
             raise AudioLoadError(
                 f"{self.name}: unsupported or unreadable audio ({_libsndfile_reason(exc)})",
                 slug="unsupported",
@@ -103,6 +111,8 @@ class AudioSource:
 
     def close(self) -> None:
         self._file.close()
+        if self._handle is not None:
+            self._handle.close()
 
     def blocks(
         self,
@@ -138,7 +148,9 @@ class AudioSource:
                 ) from None
             if data.shape[0] == 0:
                 break
-            block = np.ascontiguousarray(data.T)
+            # Always a copy: `buf` is reused for the next read while meters still hold this block
+            # (a mono or 1-frame transpose would otherwise be a view of it).
+            block = np.array(data.T, order="C")
             if check_finite and not np.isfinite(block).all():
                 bad = np.argwhere(~np.isfinite(block))[0]
                 raise InvalidAudioError(

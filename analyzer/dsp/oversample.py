@@ -21,7 +21,8 @@ MIN_OVERSAMPLED_RATE_HZ = 176_400
 
 
 def oversampling_factor(sample_rate_hz: float) -> int:
-    """Factor used at ``sample_rate_hz``: >= 4 below 96 kHz (BS.1770-4 Annex 2), never below 2."""
+    """Factor used at ``sample_rate_hz``: the oversampled rate reaches 176.4 kHz (4x at 44.1 and
+    48 kHz, as BS.1770-4 Annex 2 asks at 48 kHz; 3x at 64 kHz), and never below 2x."""
     return max(2, math.ceil(MIN_OVERSAMPLED_RATE_HZ / float(sample_rate_hz) - 1e-9))
 
 

@@ -136,11 +136,13 @@ class TrackMeters:
     def result(self, info: AudioInfo, *, keep_series: bool = False) -> TrackAnalysis:
         loudness, peaks = self.loudness.result(), self.peaks.result()
         width, mono_bands = self.spectrum.stereo_bands()
+        mono_loss = _mono_loss(loudness)
         stereo = self.stereo.result(
-            width_per_band_db=width,
-            mono_loss_per_band_lu=mono_bands,
-            mono_loss_lu=_mono_loss(loudness),
+            width_per_band_db=width, mono_loss_per_band_lu=mono_bands, mono_loss_lu=mono_loss
         )
+        # Only the gated BS.1770 figure is reported (null when undefined: shorter than 400 ms,
+        # silent, or not a stereo file), never the meter's ungated fallback.
+        stereo = replace(stereo, mono_loss_lu=mono_loss)
         dynamics = build_dynamics_stats(
             self.dynamics.result(),
             true_peak_dbtp=peaks.true_peak_dbtp,

@@ -301,12 +301,18 @@ class TruePeakMeter:
         # Flush with silence: the interpolated values after the last sample, and the missing
         # neighbours of candidates near the end (band_limited_values counts absent taps as 0).
         tail = np.concatenate([self._history, np.zeros((self.channels, self._taps - 1))], axis=1)
-        saved = (self._true.copy(), self._offset, self._candidates)
+        saved = (
+            self._true.copy(),
+            self._offset,
+            self._candidates,
+            self._overs,
+            list(self._sub_peaks),
+        )
         self._candidates = [{k: copy.copy(v) for k, v in cs.items()} for cs in self._candidates]
         self._scan(tail)
         grid = np.maximum(self._true, self._sample)
         true = [self._refined(c, float(grid[c])) for c in range(self.channels)]
-        self._true, self._offset, self._candidates = saved
+        self._true, self._offset, self._candidates, self._overs, self._sub_peaks = saved
         per_tp = tuple(amplitude_to_db(float(v)) for v in true)
         per_sp = tuple(amplitude_to_db(float(v)) for v in self._sample)
         return PeakStats(

@@ -210,8 +210,10 @@ def render_comparison(console: Console, comp: Comparison) -> None:
         console.print("[bold]Differences that matter most[/bold]")
         for i, d in enumerate(comp.top_differences, 1):
             console.print(f"  {i}. {escape(d.text)}", highlight=False)
-    else:
+    elif any(m.verdict is not None for m in comp.metrics.values()):
         console.print("[green]Within the references' range on every metric.[/green]")
+    else:
+        console.print("[yellow]No metric could be compared (silent or too short?).[/yellow]")
     for note in comp.notes:
         console.print(f"[dim]note: {escape(note)}[/dim]", highlight=False)
 

@@ -256,3 +256,41 @@ def test_reference_build_and_list(tmp_path: Path) -> None:
     comp = run("compare", str(mix), "--profile", str(out), "--json", "-")
     assert comp.returncode == 0, comp.stderr
     assert json.loads(comp.stdout)["comparison"]["metrics"]["integrated_lufs"]["verdict"] == "above"
+
+
+def test_mono_file_longer_than_a_block_is_stable(tmp_path: Path) -> None:
+    """Blocks handed to meter threads must not share the reader's reused buffer."""
+    p = _write(tmp_path / "mono.wav", sine(12.0, 48000, peak_dbfs=-10.0, channels=1), 48000)
+    readings = set()
+    for _ in range(3):
+        proc = run("analyze", str(p), "--json", "-")
+        assert proc.returncode == 0, proc.stderr
+        doc = json.loads(proc.stdout)
+        readings.add((doc["loudness"]["integrated_lufs"], doc["loudness"]["sample_peak_dbfs"]))
+    assert len(readings) == 1
+    integrated, peak = readings.pop()
+    assert peak == pytest.approx(-10.0, abs=0.01)
+    assert integrated == pytest.approx(-13.0, abs=0.05)  # mono sine: RMS -13 dBFS, weight 1
+
+
+@pytest.mark.parametrize("check", ["true-peak>1.2.3", "true-peak>.", "loudness>1", "file.path>1"])
+def test_bad_fail_on_is_a_usage_error(tone: Path, tmp_path: Path, check: str) -> None:
+    out = tmp_path / "r.json"
+    proc = run("analyze", str(tone), "-q", "--json", str(out), "--fail-on", check)
+    one_error_line(proc, 2, "--fail-on")
+    assert not out.exists()
+
+
+def test_non_utf8_file_name(tmp_path: Path) -> None:
+    p = tmp_path / os.fsdecode(b"mix-\xff.wav")
+    with open(p, "wb") as fh:  # soundfile itself cannot open such a name
+        sf.write(fh, sine(1.0, 48000).T, 48000, format="WAV", subtype="PCM_16")
+    proc = run("analyze", str(p), "-q", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["loudness"]["integrated_lufs"] is not None
+
+
+def test_short_file_has_no_mono_loss(tmp_path: Path) -> None:
+    p = _write(tmp_path / "short.wav", sine(0.2, 48000))
+    doc = json.loads(run("analyze", str(p), "--json", "-").stdout)
+    assert doc["stereo"]["mono_loss_lu"] is None

@@ -53,3 +53,14 @@ def test_result_does_not_change_the_meter() -> None:
         m.result() == measure_peaks(x, fs)
         or abs(m.result().true_peak_dbtp - measure_peaks(x, fs).true_peak_dbtp) < 1e-4
     )
+
+
+def test_result_is_idempotent_with_window_tracking() -> None:
+    fs = 48000
+    n = np.arange(fs)
+    x = 1.2 * np.sin(2 * np.pi * n / 4 + np.pi / 4)
+    m = TruePeakMeter(fs, 1, track_windows=True)
+    m.feed(x[None, :])
+    first = (m.result(), m.intersample_overs, m.window_true_peak())
+    second = (m.result(), m.intersample_overs, m.window_true_peak())
+    assert first == second
