@@ -231,7 +231,8 @@ def _libsndfile_reason(exc: BaseException) -> str:
 
 
 def _declared_data_bytes(path: Path) -> tuple[int, int] | None:
-    """For RIFF/WAVE and AIFF: ``(bytes the audio chunk declares, bytes present)``, else None.
+    """For RIFF/WAVE, RF64 and AIFF: ``(bytes the audio chunk declares, bytes present)``, else
+    None (RF64 keeps the 64-bit data size in its ``ds64`` chunk, EBU Tech 3306).
 
     libsndfile quietly shortens a WAV whose header claims more data than the file holds; this
     check makes that truncation visible instead of reporting a shorter duration.
@@ -241,8 +242,14 @@ def _declared_data_bytes(path: Path) -> tuple[int, int] | None:
         head = fh.read(12)
         if len(head) < 12:
             return None
-        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        big_data = None
+        if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
             endian, data_id, skip = "<", b"data", 0
+            if head[:4] == b"RF64":
+                ds64 = fh.read(8 + 16)
+                if len(ds64) < 24 or ds64[:4] != b"ds64":
+                    return None
+                big_data = struct.unpack("<Q", ds64[16:24])[0]
         elif head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
             endian, data_id, skip = ">", b"SSND", 8
         else:
@@ -255,7 +262,9 @@ def _declared_data_bytes(path: Path) -> tuple[int, int] | None:
                 return None
             cid, csize = chunk[:4], struct.unpack(endian + "I", chunk[4:])[0]
             if cid == data_id:
-                if csize in (0, 0xFFFFFFFF):  # streaming writers leave the size open
+                if csize == 0xFFFFFFFF and big_data is not None:
+                    csize = big_data
+                elif csize in (0, 0xFFFFFFFF):  # streaming writers leave the size open
                     return None
                 start = pos + 8 + skip
                 return csize - skip, max(size - start, 0)

@@ -139,6 +139,11 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[Path, str]]:
     trunc = tmp / "truncated.wav"
     trunc.write_bytes(full.read_bytes()[: 44 + 3000])
     cases["truncated wav"] = (trunc, "truncated")
+    rf64 = tmp / "full.rf64"
+    sf.write(rf64, sine(2.0, 48000).T, 48000, format="RF64", subtype="PCM_24")
+    trf64 = tmp / "truncated.rf64"
+    trf64.write_bytes(rf64.read_bytes()[:100000])
+    cases["truncated rf64"] = (trf64, "truncated")
     flac = tmp / "full.flac"
     sf.write(
         flac,
