@@ -436,7 +436,7 @@ def demo(
     from analyzer.io import write_audio_atomic, write_text_atomic
     from analyzer.measure.engine import analyze_file
     from analyzer.report.json import analyses_to_json
-    from analyzer.report.terminal import render_character, render_track
+    from analyzer.report.terminal import render_character, render_platforms, render_track
 
     folder = Path(out)
     wav = folder / "demo_mix.wav"
@@ -447,9 +447,15 @@ def demo(
     write_audio_atomic(wav, mix, DEMO_SAMPLE_RATE_HZ, force=force)
     result = analyze_file(wav, keep_series=True)
     write_text_atomic(report, analyses_to_json([result], series=True), force=force)
+    from analyzer.targets import load_targets, preview
+
     console = _stdout_console()
     render_track(console, result)
     render_character(console, result)
+    platforms = preview(
+        result.loudness.integrated_lufs, result.peaks.true_peak_dbtp, load_targets(None)
+    )
+    render_platforms(console, platforms)
     _print_warnings(result.warnings)
     console.print(f"wrote {wav} and {report}", markup=False)
 

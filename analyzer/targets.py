@@ -60,6 +60,9 @@ LOUDER_THAN_NEEDED_DB = 1.0
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
+TRUE_PEAK_SLACK_DB = 0.05
+
+
 @dataclass(frozen=True)
 class Target:
     """A loudness target: where a platform or a delivery specification puts a track.
@@ -549,7 +552,9 @@ def _preview_one(target: Target, lufs: float, tp: float) -> PlatformPreview:
             f"louder than needed: the platform turns it down by {-gain:.1f} dB "
             "(headroom thrown away)"
         )
-    if limit is not None and not limiter_holds and result_tp > limit + 1e-9:
+    # 0.05 dB: meters' true-peak readings differ by that much, so a master made to the limit on
+    # another meter is not flagged for a hundredth of a dB.
+    if limit is not None and not limiter_holds and result_tp > limit + TRUE_PEAK_SLACK_DB:
         warnings.append(
             f"true peak after normalisation above the platform's advice ({limit:g} dBTP): "
             f"{result_tp:+.1f} dBTP"

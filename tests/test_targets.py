@@ -326,3 +326,12 @@ def test_codec_check_file_streams_the_same_answer_as_the_array(tmp_path: Path) -
     assert b.error is None
     assert b.true_peak_before_dbtp == pytest.approx(a.true_peak_before_dbtp, abs=1e-6)
     assert b.true_peak_after_dbtp == pytest.approx(a.true_peak_after_dbtp, abs=1e-6)
+
+
+def test_true_peak_at_the_limit_within_meter_tolerance_is_not_flagged() -> None:
+    from analyzer.targets import preview
+
+    by_name = {p.name: p for p in preview(-14.0, -0.98)}
+    assert not any("true peak" in w for w in by_name["spotify"].warnings)
+    by_name = {p.name: p for p in preview(-14.0, -0.9)}
+    assert any("true peak" in w for w in by_name["spotify"].warnings)
