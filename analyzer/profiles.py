@@ -331,12 +331,12 @@ def save_profile(
 
 def profile_dirs() -> list[Path]:
     """The folders searched for profiles by name, in lookup order: the user's folder
-    (``$MIXANALYZER_CONFIG_DIR/profiles``, else ``~/.config/mixanalyzer/profiles``; listed
-    whether or not it exists yet, since that is where new profiles go) and then the
-    repository's shipped ``references/`` folder (only if it exists)."""
-    config = os.environ.get("MIXANALYZER_CONFIG_DIR")
-    base = Path(config).expanduser() if config else Path.home() / ".config" / "mixanalyzer"
-    dirs = [base / "profiles"]
+    (``profiles`` in :func:`analyzer.config.config_dir`; listed whether or not it exists yet,
+    since that is where new profiles go) and then the repository's shipped ``references/``
+    folder (only if it exists)."""
+    from analyzer.config import config_dir
+
+    dirs = [config_dir() / "profiles"]
     shipped = shipped_profiles_dir()
     if shipped is not None:
         dirs.append(shipped)

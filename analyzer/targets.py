@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.config import config_dir
 from analyzer.errors import InvalidAudioError, UsageError
 from analyzer.io import display_path
 
@@ -288,7 +289,6 @@ TARGETS: tuple[Target, ...] = (
 # User targets
 # ---------------------------------------------------------------------------------------------
 
-CONFIG_DIR_ENV = "MIXANALYZER_CONFIG_DIR"
 TARGETS_FILE_NAMES = ("targets.json", "targets.toml")
 _FIELDS = {f.name for f in fields(Target)}
 _NUMBER_RANGES = {
@@ -296,17 +296,6 @@ _NUMBER_RANGES = {
     "true_peak_limit_dbtp": (-30.0, 3.0),
     "tolerance_lu": (0.0, 10.0),
 }
-
-
-def config_dir() -> Path:
-    """The user's configuration folder: ``$MIXANALYZER_CONFIG_DIR``, else
-    ``$XDG_CONFIG_HOME/mixanalyzer``, else ``~/.config/mixanalyzer``."""
-    env = os.environ.get(CONFIG_DIR_ENV)
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".config"
-    return base / "mixanalyzer"
 
 
 def default_targets_path() -> Path | None:
