@@ -425,6 +425,85 @@ def compare(
 
 
 @app.command()
+def translate(
+    mix: Annotated[str, typer.Argument(help="The mix to check.", metavar="MIX")],
+    ref: Annotated[
+        list[str] | None,
+        typer.Option("--ref", metavar="FILE", help="A reference track to score beside the mix."),
+    ] = None,
+    devices: Annotated[
+        str | None,
+        typer.Option(
+            "--devices", metavar="LIST", help="Comma-separated device names (default: all)."
+        ),
+    ] = None,
+    device_file: Annotated[
+        str | None,
+        typer.Option("--device-file", metavar="PATH", help="Extra devices (JSON/TOML)."),
+    ] = None,
+    level_db_spl: Annotated[
+        float | None,
+        typer.Option(
+            "--level-db-spl", metavar="N", help="Playback level (default: each device's own)."
+        ),
+    ] = None,
+    speed_kmh: Annotated[
+        float, typer.Option("--speed-kmh", metavar="N", help="Car speed for road noise.")
+    ] = 100.0,
+    json_path: Annotated[
+        str | None,
+        typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+) -> None:
+    """How the mix translates to earbuds, phone, laptop, Bluetooth speaker, TV, car and club,
+    beside the references on the same devices."""
+    import json as _json
+
+    from analyzer.io import write_text_atomic
+    from analyzer.playback.devices import load_devices
+    from analyzer.playback.translate import translate as run_translate
+    from analyzer.report.json import SCHEMA_VERSION, track_to_dict, translation_to_dict
+    from analyzer.report.terminal import render_translation
+
+    _check_output(json_path, force)
+    table = load_devices(device_file)
+    chosen = list(table.values())
+    if devices:
+        by_name = {d.name: d for d in chosen}
+        wanted = [n.strip() for n in devices.split(",") if n.strip()]
+        unknown = [n for n in wanted if n not in by_name]
+        if unknown:
+            raise UsageError(
+                f"--devices: unknown {', '.join(unknown)} (known: {', '.join(by_name)})"
+            )
+        chosen = [by_name[n] for n in wanted]
+    show = sys.stderr.isatty() and not quiet
+    mix_result = _analyze_with_progress(mix, series=False, show_progress=show)
+    refs = [_analyze_with_progress(r, series=False, show_progress=show) for r in ref or []]
+    for r_result in refs:
+        _print_warnings(r_result.warnings)
+    tr = run_translate(
+        mix_result, chosen, references=refs, level_db_spl=level_db_spl, speed_kmh=speed_kmh
+    )
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "mix": track_to_dict(mix_result),
+        "references": [r.file.path for r in refs],
+        "translation": translation_to_dict(tr),
+    }
+    text = _json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    if json_path == "-":
+        sys.stdout.write(text)
+    elif json_path:
+        write_text_atomic(json_path, text, force=force)
+    if not quiet and json_path != "-":
+        render_translation(_stdout_console(), tr)
+    _print_warnings(mix_result.warnings)
+
+
+@app.command()
 def demo(
     out: Annotated[
         str, typer.Option("--out", metavar="DIR", help="Folder for the demo mix and its report.")

@@ -1,4 +1,4 @@
-"""Playback-system simulation: device models as data (:mod:`analyzer.playback.devices`).
-
-Rendering and translation metrics (issue 5) build on these models and are not written yet.
+"""Playback-system simulation: device models as data (:mod:`analyzer.playback.devices`) and
+translation metrics computed from the one-pass band spectra (:mod:`analyzer.playback.translate`).
+Time-domain rendering (``--render``) is still to come.
 """

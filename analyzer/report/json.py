@@ -268,3 +268,28 @@ def codec_results_to_list(results: list[Any]) -> list[dict[str, Any]]:
         }
         for r in results
     ]
+
+
+def translation_to_dict(tr: Any) -> dict[str, Any]:
+    """``translation.devices`` (list of {name, score, loudness_change_lu, bass_survival,
+    mono_loss_lu, masked_bands, tonal_balance_db, reference_score, findings}) and the spread."""
+    return {
+        "devices": [
+            {
+                "name": d.name,
+                "label": d.label,
+                "score": _num(d.score, 1),
+                "loudness_change_lu": _num(d.loudness_change_lu, 2),
+                "bass_survival": _num(d.bass_survival, 3),
+                "harmonic_bass_db": _num(d.harmonic_bass_db, 2),
+                "mono_loss_lu": _num(d.mono_loss_lu, 2),
+                "masked_bands": list(d.masked_bands),
+                "tonal_balance_db": _mapping(d.tonal_balance_db),
+                "reference_score": _num(d.reference_score, 1),
+                "findings": list(d.findings),
+            }
+            for d in tr.devices
+        ],
+        "spread": _num(tr.spread, 1),
+        "ranked_differences": list(tr.ranked_differences),
+    }

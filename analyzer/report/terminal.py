@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from analyzer.types import TrackAnalysis
 
@@ -261,3 +261,33 @@ def render_platforms(console: Console, previews: list, codec: list | None = None
             t.add_row(r.codec, note, f"{r.true_peak_before_dbtp:+.2f}",
                       f"{r.true_peak_after_dbtp:+.2f}", str(r.intersample_overs_after))  # fmt: skip
         console.print(t)
+
+
+def render_translation(console: Console, tr: Any) -> None:
+    """Per device: score (and the references' score), loudness change, bass, mono, masking;
+    then the findings in words."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title="Translation to playback systems", title_justify="left", header_style="bold")
+    for col in ("Device", "Score", "Refs", "Loudness", "Bass kept", "Harmonics", "Mono", "Masked"):
+        t.add_column(col, justify="left" if col == "Device" else "right")
+    for d in tr.devices:
+        style = "green" if d.score >= 75 else "yellow" if d.score >= 50 else "red"
+        t.add_row(
+            escape(d.label or d.name),
+            f"[{style}]{d.score:.0f}[/]",
+            _fmt_plain(d.reference_score, ".0f"),
+            _fmt_plain(d.loudness_change_lu, "+.1f"),
+            "n/a" if d.bass_survival is None else f"{100 * d.bass_survival:.0f} %",
+            _fmt_plain(d.harmonic_bass_db, "+.1f"),
+            _fmt_plain(d.mono_loss_lu, "+.1f"),
+            str(len(d.masked_bands)),
+        )
+    t.caption = f"spread {_fmt_plain(tr.spread, '.0f')} points over the devices"
+    console.print(t)
+    for d in tr.devices:
+        for f in d.findings:  # each finding names its device already
+            console.print(f"- {escape(f)}", highlight=False)
+    for line in tr.ranked_differences:
+        console.print(f"[cyan]vs references:[/] {escape(line)}", highlight=False)

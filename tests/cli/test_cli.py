@@ -299,3 +299,20 @@ def test_short_file_has_no_mono_loss(tmp_path: Path) -> None:
     p = _write(tmp_path / "short.wav", sine(0.2, 48000))
     doc = json.loads(run("analyze", str(p), "--json", "-").stdout)
     assert doc["stereo"]["mono_loss_lu"] is None
+
+
+def test_translate_json(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    mix = _write(tmp_path / "mix.wav", rng.standard_normal((2, 48000 * 5)) * 0.05)
+    inverted = np.vstack([sine(5.0, 48000)[0], -sine(5.0, 48000)[0]])
+    ref = _write(tmp_path / "ref.wav", inverted)
+    proc = run("translate", str(mix), "--ref", str(ref), "--devices", "phone,car", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    devices = json.loads(proc.stdout)["translation"]["devices"]
+    assert [d["name"] for d in devices] == ["phone", "car"]
+    keys = {"name", "score", "loudness_change_lu", "bass_survival", "mono_loss_lu"}
+    keys |= {"masked_bands", "tonal_balance_db", "reference_score", "findings"}
+    assert keys <= set(devices[0])
+    assert devices[0]["reference_score"] < devices[0]["score"]  # the inverted reference collapses
+    bad = run("translate", str(mix), "--devices", "walkman")
+    one_error_line(bad, 2, "walkman")
