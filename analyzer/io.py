@@ -322,3 +322,61 @@ def write_audio_atomic(
     buf = _io.BytesIO()
     sf.write(buf, np.asarray(data).T, int(sample_rate_hz), subtype=subtype, format="WAV")
     write_bytes_atomic(path, buf.getvalue(), force=force)
+
+
+class AtomicWavWriter:
+    """Stream ``(channels, frames)`` blocks into a WAV file that appears under its final name
+    only when complete (temporary file in the same folder, then rename); refuses to replace an
+    existing file unless ``force``. Use as a context manager: an exception discards the file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        subtype: str = "PCM_24",
+        force: bool = False,
+    ) -> None:
+        import soundfile as sf
+
+        self.path = Path(path)
+        name = display_path(self.path)
+        if self.path.exists() and not force:
+            raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
+                                       dir=self.path.parent)  # fmt: skip
+            os.close(fd)
+            self._tmp = Path(tmp)
+            self._file = sf.SoundFile(
+                tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
+                subtype=subtype, format="WAV",
+            )  # fmt: skip
+        except OSError as exc:
+            raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+
+    def write(self, block: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(np.asarray(block).T))
+
+    def __enter__(self) -> AtomicWavWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._file.close()
+        if exc_type is not None:
+            with contextlib.suppress(OSError):
+                self._tmp.unlink()
+            return
+        try:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self._tmp.unlink()
+            raise OutputError(
+                f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
+            ) from None
