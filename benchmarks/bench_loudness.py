@@ -45,7 +45,7 @@ LONG_RATE_HZ = 48000
 SHORT_RATE_HZ = 44100
 SHORT_SECONDS = 240
 
-FILE_TOOLS = ("ffmpeg", "mixanalyzer", "pyebur128", "pyloudnorm")
+FILE_TOOLS = ("ffmpeg", "mixanalyzer", "mixanalyzer-translate", "pyebur128", "pyloudnorm")
 STARTUP_TOOLS = ("ffmpeg-version", "mixanalyzer-version", "import-scipy")
 ALL_TOOLS = FILE_TOOLS + STARTUP_TOOLS
 
@@ -243,7 +243,8 @@ def parse_ffmpeg(run: Run, _: Path) -> Readings:
 
 def parse_mixanalyzer(_: Run, json_path: Path) -> Readings:
     """The three readings from mixanalyzer's JSON."""
-    loud = json.loads(json_path.read_text())["loudness"]
+    doc = json.loads(json_path.read_text())
+    loud = doc.get("mix", doc)["loudness"]  # translate nests the mix's analysis under "mix"
     return {k: loud.get(k) for k in ("integrated_lufs", "lra_lu", "true_peak_dbtp")}
 
 
@@ -293,6 +294,12 @@ def build_tools(python: str, mixanalyzer: str, ffmpeg: str) -> dict[str, Tool]:
         "mixanalyzer": Tool(
             "mixanalyzer",
             lambda f, j: [mixanalyzer, "analyze", str(f), "--json", str(j), "--force", "-q"],
+            parse_mixanalyzer,
+            "ffmpeg",
+        ),
+        "mixanalyzer-translate": Tool(
+            "mixanalyzer translate (all devices)",
+            lambda f, j: [mixanalyzer, "translate", str(f), "--json", str(j), "--force", "-q"],
             parse_mixanalyzer,
             "ffmpeg",
         ),
@@ -532,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [t for t in ALL_TOOLS if t not in args.skip]
     missing = {"ffmpeg": ffmpeg, "ffmpeg-version": ffmpeg, "mixanalyzer": mixanalyzer}
     missing["mixanalyzer-version"] = mixanalyzer
+    missing["mixanalyzer-translate"] = mixanalyzer
     for name in [t for t in wanted if t in missing and missing[t] is None]:
         print(f"bench_loudness: {name}: executable not found, skipped", file=sys.stderr)
         wanted.remove(name)
