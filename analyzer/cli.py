@@ -450,6 +450,14 @@ def translate(
     speed_kmh: Annotated[
         float, typer.Option("--speed-kmh", metavar="N", help="Car speed for road noise.")
     ] = 100.0,
+    render: Annotated[
+        str | None,
+        typer.Option(
+            "--render",
+            metavar="DIR",
+            help="Also write what each device would play: DIR/<mix>.<device>.wav.",
+        ),
+    ] = None,
     json_path: Annotated[
         str | None,
         typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
@@ -501,6 +509,21 @@ def translate(
     if not quiet and json_path != "-":
         render_translation(_stdout_console(), tr)
     _print_warnings(mix_result.warnings)
+    if render:
+        from analyzer.io import display_path
+        from analyzer.playback.render import render_file
+
+        written = _with_progress(
+            lambda progress: render_file(
+                mix, chosen, render, level_db_spl=level_db_spl, speed_kmh=speed_kmh,
+                force=force, progress=progress,
+            ),
+            f"rendering {Path(mix).name}",
+            show,
+        )  # fmt: skip
+        if not quiet:
+            for path in written:
+                print(f"wrote {display_path(path)}", file=sys.stderr)
 
 
 @app.command()

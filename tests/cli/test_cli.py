@@ -316,3 +316,17 @@ def test_translate_json(tmp_path: Path) -> None:
     assert devices[0]["reference_score"] < devices[0]["score"]  # the inverted reference collapses
     bad = run("translate", str(mix), "--devices", "walkman")
     one_error_line(bad, 2, "walkman")
+
+
+def test_translate_render(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    mix = _write(tmp_path / "mix.wav", rng.standard_normal((2, 48000 * 3)) * 0.05)
+    out = tmp_path / "render"
+    proc = run("translate", str(mix), "--devices", "phone,studio", "--render", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    phone, _ = sf.read(out / "mix.phone.wav", always_2d=True)
+    assert np.array_equal(phone[:, 0], phone[:, 1])  # the phone is mono
+    studio, _ = sf.read(out / "mix.studio.wav", always_2d=True)
+    assert studio.shape[0] == 48000 * 3
+    again = run("translate", str(mix), "--devices", "phone", "--render", str(out), "-q")
+    one_error_line(again, 4, "exists")

@@ -1,0 +1,582 @@
+"""Time-domain rendering of a mix through a playback device (issue 5, "Rendering"): what the
+device would play, written as WAV files so the user can listen.
+
+The chain per device (all streaming, carried state, flat memory):
+
+1. **Channels**: the input's first two channels are L and R (a mono input feeds both; channels
+   beyond the second are ignored). With ``M = (L + R) / 2`` and ``S = (L - R) / 2`` the output
+   is ``L' = M + S'``, ``R' = M - S'`` where ``S' = S`` (stereo), ``0`` (mono), ``width * S``
+   (narrow) or ``S`` high-passed at ``mono_below_hz`` (club subs: only the side signal is
+   filtered, by a minimum-phase 4th-order Butterworth-magnitude FIR, so the low end is mono
+   and the mid path stays untouched; a complementary split ``x - lowpass(x)`` is not used
+   because with a minimum-phase low-pass it is not a high-pass).
+2. **Device response**: a minimum-phase FIR (:func:`device_fir`, real-cepstrum method) of
+   :func:`~analyzer.playback.devices.magnitude_db`, applied to M and S' by FFT overlap-add.
+3. **Level behaviour** (``multiband_limiter`` / ``bass_limiter``): the filtered output is
+   split at the crossovers by linear-phase windowed-sinc low-passes into bands that sum exactly
+   to the (delayed) input, so below threshold the limiter is transparent; each band gets a
+   feed-forward gain from a stereo-linked power envelope (attack/release one-pole, updated per
+   1 ms chunk, gain ramped linearly per sample, a 1-chunk detection delay keeps it causal and
+   block-size independent). Thresholds are acoustic dB SPL, mapped to the signal by the
+   playback mapping of :mod:`analyzer.playback.translate`: ``SPL = dBFS - integrated_LUFS +
+   level`` with ``dBFS = 10 log10(2 * mean square)`` (a full-scale sine reads 0 dB, as the
+   spectrum meter's band levels). The crossover FIR delays limited devices by ``(N - 1) / 2``
+   samples (≤ 20 ms); this latency is removed from the output (the first samples are dropped
+   and :meth:`DeviceRenderer.flush` returns the matching tail).
+4. **Car image**: ``balance_db`` (left louder by that much, split ±half) and ``right_delay_ms``
+   (rounded to the nearest sample).
+5. **Road noise** (``noise == "car_road"``): independent Gaussian noise per channel (seeded),
+   shaped by a minimum-phase FIR to :func:`~analyzer.playback.devices.car_noise_band_levels_db`
+   at ``speed_kmh`` (1/3-octave band levels converted to a per-Hz density), at the level the
+   playback mapping implies (dB SPL → dBFS by ``dBFS = SPL + integrated_LUFS - level``).
+
+Without a finite integrated loudness (silence) the limiter is bypassed and no noise is added:
+there is no way to place an acoustic level on the signal.
+
+Public API: :func:`device_fir`, :class:`DeviceRenderer`, :func:`render_file`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.dsp.fft import next_fast_len
+from analyzer.io import AtomicWavWriter, display_path, open_audio
+from analyzer.measure.spectrum import THIRD_OCTAVE_EXACT_HZ
+from analyzer.playback.devices import (
+    Device,
+    HighPass,
+    car_noise_band_levels_db,
+    magnitude_db,
+)
+
+#: Longest device FIR (taps).
+MAX_TAPS = 16384
+#: Shortest device FIR (taps).
+MIN_TAPS = 256
+#: Floor of the designed magnitude, dB below the response's maximum (keeps the cepstrum finite).
+FLOOR_DB = 120.0
+#: Limiter envelope / gain update interval (ms).
+CHUNK_MS = 1.0
+#: Oversampling of the cepstrum grid relative to the FIR length (limits cepstral aliasing).
+_CEPSTRUM_OVERSAMPLE = 8
+
+ProgressCallback = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------
+# Minimum-phase FIR design
+# --------------------------------------------------------------------------------------------
+
+
+def _lowest_corner_hz(device: Device) -> float | None:
+    corners = []
+    for s in device.filters:
+        for attr in ("cutoff_hz", "centre_hz", "corner_hz"):
+            v = getattr(s, attr, None)
+            if v is not None:
+                corners.append(float(v))
+        if hasattr(s, "frequencies_hz"):
+            corners.append(float(min(s.frequencies_hz)))
+    return min(corners) if corners else None
+
+
+def _default_taps(corner_hz: float | None, sample_rate_hz: float) -> int:
+    if corner_hz is None:
+        return MIN_TAPS
+    want = max(MIN_TAPS, math.ceil(8.0 * sample_rate_hz / corner_hz))
+    return min(MAX_TAPS, 1 << (want - 1).bit_length())
+
+
+def min_phase_fir(
+    log_magnitude: Callable[[np.ndarray], np.ndarray], sample_rate_hz: float, taps: int
+) -> np.ndarray:
+    """Minimum-phase FIR of ``taps`` taps whose magnitude follows ``log_magnitude(f)`` (dB, f in
+    Hz > 0, up to Nyquist), by the real-cepstrum (homomorphic) method: ln|H| → irfft → fold the
+    cepstrum onto positive quefrencies → exp(rfft) → irfft, truncated to ``taps`` and tapered
+    by a half-Hann window over its last eighth."""
+    nfft = max(1 << (taps * _CEPSTRUM_OVERSAMPLE - 1).bit_length(), 1024)
+    f = np.arange(nfft // 2 + 1) * (sample_rate_hz / nfft)
+    f[0] = f[1] * 0.25  # the analogue responses are defined for f > 0 only
+    db = np.asarray(log_magnitude(f), dtype=np.float64)
+    db = np.maximum(db, db.max() - FLOOR_DB)
+    cep = np.fft.irfft(db * (math.log(10.0) / 20.0), nfft)
+    fold = np.zeros(nfft)
+    fold[0] = 1.0
+    fold[1 : nfft // 2] = 2.0
+    fold[nfft // 2] = 1.0
+    h = np.fft.irfft(np.exp(np.fft.rfft(cep * fold)), nfft)[:taps]
+    tail = max(taps // 8, 1)
+    h[taps - tail :] *= 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, tail + 1)) / tail))
+    return h
+
+
+def device_fir(device: Device, sample_rate_hz: float, taps: int | None = None) -> np.ndarray:
+    """Minimum-phase FIR of ``device``'s magnitude response at ``sample_rate_hz``.
+
+    ``taps`` defaults to the next power of two ≥ 8·fs / (lowest corner of the device's
+    sections), between 256 and 16384 (e.g. phone at 48 kHz: 1024; car: 8192; club: 16384).
+    A device without filter sections (the studio) returns the unit impulse ``[1.0]``.
+    """
+    if not device.filters:
+        return np.ones(1)
+    if taps is None:
+        taps = _default_taps(_lowest_corner_hz(device), sample_rate_hz)
+    if taps < 1:
+        raise ValueError("taps must be >= 1")
+    return min_phase_fir(lambda f: magnitude_db(device, f), sample_rate_hz, int(taps))
+
+
+def fir_response_db(h: np.ndarray, sample_rate_hz: float, frequencies_hz: np.ndarray) -> np.ndarray:
+    """|H(f)| in dB of FIR ``h`` at ``frequencies_hz`` (direct DTFT, exact at any frequency)."""
+    f = np.asarray(frequencies_hz, dtype=np.float64)
+    n = np.arange(h.size)
+    z = np.exp(-2j * np.pi * np.outer(f / sample_rate_hz, n))
+    return 20.0 * np.log10(np.maximum(np.abs(z @ h), 1e-300))
+
+
+def _lowpass_linear_phase(cutoff_hz: float, sample_rate_hz: float, taps: int) -> np.ndarray:
+    n = np.arange(taps) - (taps - 1) / 2.0
+    fc = cutoff_hz / sample_rate_hz
+    h = 2.0 * fc * np.sinc(2.0 * fc * n) * np.blackman(taps)
+    return h / h.sum()
+
+
+# --------------------------------------------------------------------------------------------
+# Streaming building blocks
+# --------------------------------------------------------------------------------------------
+
+
+class _OverlapAdd:
+    """Streaming FIR convolution of R rows, each with its own FIR (all the same length):
+    every block's full convolution is added to the carried tail; output equals the whole-array
+    convolution for any block sizes (to float rounding)."""
+
+    def __init__(self, firs: np.ndarray) -> None:
+        self.h = np.atleast_2d(np.asarray(firs, dtype=np.float64))
+        self.taps = self.h.shape[1]
+        self.tail = np.zeros((self.h.shape[0], self.taps - 1))
+        self._cache: tuple[int, np.ndarray] | None = None
+
+    def _spectrum(self, nfft: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != nfft:
+            self._cache = (nfft, np.fft.rfft(self.h, nfft, axis=1))
+        return self._cache[1]
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        n = x.shape[1]
+        if n == 0:
+            return np.zeros((self.h.shape[0], 0))
+        if self.taps == 1:
+            return x * self.h
+        nfft = next_fast_len(n + self.taps - 1)
+        y = np.fft.irfft(np.fft.rfft(x, nfft, axis=1) * self._spectrum(nfft), nfft, axis=1)
+        y = y[:, : n + self.taps - 1]
+        y[:, : self.taps - 1] += self.tail
+        self.tail = y[:, n:].copy()
+        return y[:, :n]
+
+    def flush(self) -> np.ndarray:
+        out, self.tail = self.tail, np.zeros_like(self.tail)
+        return out
+
+
+class _Delay:
+    """Integer-sample delay of one row of a (rows, frames) stream."""
+
+    def __init__(self, samples: int) -> None:
+        self.buf = np.zeros(samples)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if self.buf.size == 0:
+            return x
+        joined = np.concatenate([self.buf, x])
+        self.buf = joined[x.size :]
+        return joined[: x.size]
+
+
+class _BandLimiter:
+    """Feed-forward limiter of one band (stereo-linked): power envelope with attack/release,
+    updated per chunk; gain above ``threshold`` (dB, in the signal's ``10 log10(2 ms)`` units)
+    follows ``ratio``; per-sample gain ramps linearly between consecutive chunk gains, one
+    chunk late (causal, so any block size gives the same output)."""
+
+    def __init__(
+        self,
+        threshold_db: float,
+        ratio: float,
+        attack_ms: float,
+        release_ms: float,
+        chunk: int,
+        sample_rate_hz: float,
+    ) -> None:
+        self.threshold_db = threshold_db
+        self.slope = 1.0 / ratio - 1.0
+        self.chunk = chunk
+        self.a_att = 1.0 - math.exp(-chunk / (attack_ms * 1e-3 * sample_rate_hz))
+        self.a_rel = 1.0 - math.exp(-chunk / (release_ms * 1e-3 * sample_rate_hz))
+        self.env = 0.0
+        self.acc = 0.0  # summed power of the current, incomplete chunk
+        self.pos = 0  # samples already in the current chunk
+        self.g_prev = 1.0  # gain after chunk j-2
+        self.g_cur = 1.0  # gain after chunk j-1: samples of chunk j ramp g_prev -> g_cur
+
+    def _gain(self, env: float) -> float:
+        if env <= 0.0:
+            return 1.0
+        over = 10.0 * math.log10(2.0 * env) - self.threshold_db
+        return 10.0 ** (over * self.slope / 20.0) if over > 0.0 else 1.0
+
+    def process(self, band: np.ndarray) -> np.ndarray:
+        n = band.shape[1]
+        if n == 0:
+            return band
+        p = np.mean(band * band, axis=0)
+        c = self.chunk
+        # Chunk index (relative to the current chunk) and position of every sample.
+        idx = np.arange(n) + self.pos
+        chunk_of = idx // c
+        pos_in = idx % c
+        n_chunks = int(chunk_of[-1]) + 1
+        sums = np.bincount(chunk_of, weights=p, minlength=n_chunks)
+        sums[0] += self.acc
+        complete = (self.pos + n) // c  # chunks completed in this block
+        g_start = np.empty(n_chunks)
+        g_end = np.empty(n_chunks)
+        g_prev, g_cur, env = self.g_prev, self.g_cur, self.env
+        a_att, a_rel = self.a_att, self.a_rel
+        means = (sums[:complete] / c).tolist()
+        for j in range(n_chunks):
+            g_start[j], g_end[j] = g_prev, g_cur
+            if j < complete:
+                m = means[j]
+                env += (a_att if m > env else a_rel) * (m - env)
+                g_prev, g_cur = g_cur, self._gain(env)
+        self.env, self.g_prev, self.g_cur = env, g_prev, g_cur
+        if complete < n_chunks:
+            self.acc = float(sums[complete])
+        else:
+            self.acc = 0.0
+        self.pos = (self.pos + n) % c
+        t = (pos_in + 1) / c
+        gain = g_start[chunk_of] + (g_end[chunk_of] - g_start[chunk_of]) * t
+        return band * gain
+
+
+class _Limiter:
+    """Band split (linear-phase, perfectly reconstructing up to a delay) + per-band limiters."""
+
+    def __init__(self, device: Device, sample_rate_hz: float, offset_db: float) -> None:
+        lev = device.level
+        assert lev is not None
+        nyq = sample_rate_hz / 2.0
+        xovers = [f for f in lev.crossovers_hz if f < nyq * 0.9]
+        if lev.kind == "bass_limiter":
+            xovers = xovers[:1]
+            thresholds = [lev.thresholds_db_spl[0]] + [math.inf] * len(xovers)
+        else:
+            thresholds = list(lev.thresholds_db_spl[: len(xovers) + 1])
+        taps = 0
+        if xovers:
+            taps = math.ceil(8.0 * sample_rate_hz / min(xovers)) | 1
+        self.delay = (taps - 1) // 2 if taps else 0
+        firs = [_lowpass_linear_phase(f, sample_rate_hz, taps) for f in xovers]
+        if firs:
+            ident = np.zeros(taps)
+            ident[self.delay] = 1.0
+            edges = [np.zeros(taps), *firs, ident]
+            bands = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
+            # Rows: band k of L, band k of R for each band.
+            self.split: _OverlapAdd | None = _OverlapAdd(np.repeat(np.array(bands), 2, axis=0))
+        else:
+            self.split = None
+        chunk = max(1, round(CHUNK_MS * 1e-3 * sample_rate_hz))
+        # Threshold in signal dB: SPL = dBFS - I + level  =>  dBFS = SPL - offset.
+        self.limiters = [
+            _BandLimiter(
+                t - offset_db, lev.ratio, lev.attack_ms, lev.release_ms, chunk, sample_rate_hz
+            )
+            for t in thresholds
+        ]
+
+    def _apply(self, bands: np.ndarray) -> np.ndarray:
+        out = np.zeros((2, bands.shape[1]))
+        for k, lim in enumerate(self.limiters):
+            b = bands[2 * k : 2 * k + 2]
+            out += b if math.isinf(lim.threshold_db) else lim.process(b)
+        return out
+
+    def process(self, y: np.ndarray) -> np.ndarray:
+        if self.split is None:
+            return self._apply(y)
+        return self._apply(self.split.process(np.tile(y, (len(self.limiters), 1))))
+
+    def flush(self) -> np.ndarray:
+        if self.split is None:
+            return np.zeros((2, 0))
+        return self._apply(self.split.flush())
+
+
+# --------------------------------------------------------------------------------------------
+# Road noise
+# --------------------------------------------------------------------------------------------
+
+_THIRD_BW = 2.0 ** (1.0 / 6.0) - 2.0 ** (-1.0 / 6.0)
+
+
+def road_noise_fir(
+    speed_kmh: float, sample_rate_hz: float, offset_db: float, taps: int = 8192
+) -> np.ndarray:
+    """FIR that turns unit-variance white noise into road noise at ``speed_kmh`` in signal
+    units (``dBFS = SPL - offset_db``): its one-sided density is the 1/3-octave band level
+    divided by the band's width, interpolated in log frequency (held beyond 20 Hz / 20 kHz)."""
+    centres = np.array(THIRD_OCTAVE_EXACT_HZ)
+    band_db = car_noise_band_levels_db(speed_kmh, centres) - offset_db
+    # Band levels are full-scale-sine dB: mean square = 10^(dB/10) / 2; per Hz over the band.
+    density_db = band_db - 3.0103 - 10.0 * np.log10(_THIRD_BW * centres)
+
+    def gain_db(f: np.ndarray) -> np.ndarray:
+        d = np.interp(np.log(np.maximum(f, centres[0])), np.log(centres), density_db)
+        # White unit noise has one-sided density 2 / fs: |H|^2 = density * fs / 2.
+        return d + 10.0 * math.log10(sample_rate_hz / 2.0)
+
+    return min_phase_fir(gain_db, sample_rate_hz, taps)
+
+
+# --------------------------------------------------------------------------------------------
+# The renderer
+# --------------------------------------------------------------------------------------------
+
+
+class DeviceRenderer:
+    """Streaming render of one device: :meth:`process` takes ``(channels, frames)`` float64
+    blocks and returns ``(2, frames)``; :meth:`flush` returns the filter tail once at the end.
+    The output is the same for any block sizes (to float rounding).
+
+    ``integrated_lufs`` (the input's integrated loudness; ``None`` or non-finite bypasses the
+    limiter and the noise) and ``level_db_spl`` (default: the device's nominal level) set the
+    playback mapping ``SPL = dBFS - integrated_lufs + level``. ``speed_kmh`` and ``seed`` set
+    the car's road noise.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        integrated_lufs: float | None,
+        level_db_spl: float | None = None,
+        speed_kmh: float = 100.0,
+        seed: int = 0,
+    ) -> None:
+        if channels < 1:
+            raise ValueError("channels must be >= 1")
+        self.device = device
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.channels = int(channels)
+        self.level_db_spl = device.nominal_level_db_spl if level_db_spl is None else level_db_spl
+        levelled = integrated_lufs is not None and math.isfinite(integrated_lufs)
+        self.offset_db = self.level_db_spl - integrated_lufs if levelled else None
+        fs = self.sample_rate_hz
+
+        h = device_fir(device, fs)
+        mode = device.channels_mode
+        self.mono = mode == "mono" or self.channels == 1
+        self.side_gain = device.width if mode == "narrow" else 1.0
+        rows = [h]
+        if not self.mono:
+            side_h = h
+            if device.mono_below_hz is not None:
+                hp = HighPass(device.mono_below_hz, 4)
+                n = max(h.size, _default_taps(device.mono_below_hz, fs))
+                side_h = min_phase_fir(lambda f: magnitude_db(device, f) + hp.response_db(f), fs, n)
+            n = max(h.size, side_h.size)
+            rows = [_fit(h, n), _fit(side_h, n)]
+        self.fir = _OverlapAdd(np.array(rows))
+
+        self.limiter = None
+        if device.level is not None and self.offset_db is not None:
+            self.limiter = _Limiter(device, fs, self.offset_db)
+        self.latency = self.limiter.delay if self.limiter else 0
+        self._to_skip = self.latency
+
+        b = device.balance_db
+        self.channel_gain = np.array([[10.0 ** (b / 40.0)], [10.0 ** (-b / 40.0)]])
+        d = round(device.right_delay_ms * 1e-3 * fs)
+        self.right_delay = _Delay(max(d, 0)) if d > 0 else None
+
+        self.noise = None
+        if device.noise == "car_road" and self.offset_db is not None:
+            nfir = road_noise_fir(speed_kmh, fs, self.offset_db)
+            self.noise = _OverlapAdd(np.array([nfir, nfir]))
+            self.rng = np.random.default_rng(seed)
+            self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
+            self.noise.process(self._white(self.noise_warm))
+        self._flushed = False
+
+    def _white(self, n: int) -> np.ndarray:
+        return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
+
+    def _post(self, y: np.ndarray) -> np.ndarray:
+        """Limiter latency removal, balance, right delay, noise on a linear-path (2, n) block."""
+        if self._to_skip:
+            k = min(self._to_skip, y.shape[1])
+            self._to_skip -= k
+            y = y[:, k:]
+        y = y * self.channel_gain if self.device.balance_db else y
+        if self.right_delay is not None:
+            y[1] = self.right_delay.process(y[1])
+        if self.noise is not None and y.shape[1]:
+            y = y + self.noise.process(self._white(y.shape[1]))
+        return y
+
+    def _linear(self, ms: np.ndarray, flushing: bool = False) -> np.ndarray:
+        if self.mono:
+            m = ms[0]
+            y = np.stack([m, m])
+        else:
+            m, s = ms[0], ms[1] * self.side_gain
+            y = np.stack([m + s, m - s])
+        if self.limiter is not None:
+            y = self.limiter.process(y)
+            if flushing:
+                y = np.concatenate([y, self.limiter.flush()], axis=1)
+        return y
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        """Render one ``(channels, frames)`` block; returns ``(2, frames)`` (fewer only for the
+        first blocks of a limited device, whose crossover latency is removed)."""
+        x = np.asarray(block, dtype=np.float64)
+        if x.ndim != 2 or x.shape[0] != self.channels:
+            raise ValueError(f"expected a ({self.channels}, frames) block")
+        if self._flushed:
+            raise RuntimeError("process() after flush()")
+        left = x[0]
+        right = x[1] if self.channels > 1 else x[0]
+        mid = 0.5 * (left + right)
+        rows = mid[None] if self.mono else np.stack([mid, 0.5 * (left - right)])
+        return self._post(self._linear(self.fir.process(rows)))
+
+    def flush(self) -> np.ndarray:
+        """The tail after the last block (filter, crossover and delay ring-out), ``(2, n)``."""
+        self._flushed = True
+        y = self._post(self._linear(self.fir.flush(), flushing=True))
+        if self.right_delay is not None:
+            tail = self.right_delay.process(np.zeros(self.right_delay.buf.size))
+            extra = np.zeros((2, tail.size))
+            extra[1] = tail * self.channel_gain[1, 0]
+            if self.noise is not None:
+                extra = extra + self.noise.process(self._white(tail.size))
+            y = np.concatenate([y, extra], axis=1)
+        return y
+
+    def peak_bound(self, input_peak: float) -> float:
+        """Upper bound of the output's absolute sample value for inputs within ±``input_peak``,
+        or ``inf`` when none holds (road noise is Gaussian)."""
+        if self.noise is not None:
+            return math.inf
+        l1 = np.abs(self.fir.h).sum(axis=1)
+        # L' = h*M + hs*S' with |M|, |S| <= peak; without a separate side FIR L' = h*(mix of
+        # L and R with weights summing to 1), so |L'| <= peak * ||h||_1.
+        separate = self.fir.h.shape[0] == 2 and not np.array_equal(self.fir.h[0], self.fir.h[1])
+        bound = input_peak * float(l1.sum() if separate else l1[0])
+        if self.limiter is not None and self.limiter.split is not None:
+            bound *= float(np.abs(self.limiter.split.h).sum(axis=1).sum()) / 2.0
+        return bound * float(self.channel_gain.max())
+
+
+def _fit(h: np.ndarray, n: int) -> np.ndarray:
+    return h[:n] if h.size >= n else np.pad(h, (0, n - h.size))
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def render_file(
+    path: str | os.PathLike[str],
+    devices: Sequence[Device],
+    out_dir: str | os.PathLike[str],
+    *,
+    level_db_spl: float | None = None,
+    speed_kmh: float = 100.0,
+    force: bool = False,
+    progress: ProgressCallback | None = None,
+) -> list[Path]:
+    """Render ``path`` through each device into ``out_dir/<stem>.<device>.wav``; returns the
+    paths written.
+
+    The file is analysed first (:func:`~analyzer.measure.engine.analyze_file`) for its
+    integrated loudness, which places it at the playback level; a silent file (no finite
+    loudness) is rendered with the linear path only: no limiter and no road noise. Each device
+    is then streamed block by block (flat memory) into an :class:`~analyzer.io.AtomicWavWriter`.
+
+    Never clips silently: the output is 24-bit PCM when the input's sample peak times the
+    chain's worst-case gain (sum of |FIR taps|) provably stays within ±1.0, otherwise 32-bit
+    float WAV (which holds values beyond full scale; devices with road noise always are).
+    Existing outputs are refused unless ``force`` (:class:`~analyzer.errors.OutputError`,
+    exit code 4) — checked for every device before anything is rendered.
+    ``progress(frames_done, frames_total)`` counts the analysis plus every device pass.
+    """
+    from analyzer.errors import OutputError
+    from analyzer.measure.engine import analyze_file
+
+    src_path = Path(path)
+    out = Path(out_dir)
+    targets = [out / f"{src_path.stem}.{d.name}.wav" for d in devices]
+    if not force:
+        for t in targets:
+            if t.exists():
+                raise OutputError(
+                    f"{display_path(t)}: exists (use --force to overwrite)", slug="exists"
+                )
+    passes = len(devices) + 1
+    total_frames = [0]
+
+    def analysis_progress(done: int, total: int) -> None:
+        total_frames[0] = total
+        if progress:
+            progress(done, total * passes)
+
+    track = analyze_file(src_path, progress=analysis_progress)
+    integrated = track.loudness.integrated_lufs
+    peak_db = track.peaks.sample_peak_dbfs
+    input_peak = 10.0 ** (peak_db / 20.0) if math.isfinite(peak_db) else 0.0
+    fs, ch = track.file.sample_rate_hz, track.file.channels
+    total = total_frames[0] or track.file.frames
+    written: list[Path] = []
+    for i, (device, target) in enumerate(zip(devices, targets, strict=True)):
+        r = DeviceRenderer(
+            device,
+            fs,
+            ch,
+            integrated_lufs=integrated,
+            level_db_spl=level_db_spl,
+            speed_kmh=speed_kmh,
+        )
+        subtype = "PCM_24" if r.peak_bound(input_peak) <= 1.0 else "FLOAT"
+        done = 0
+        with (
+            AtomicWavWriter(target, fs, 2, subtype=subtype, force=force) as w,
+            open_audio(src_path) as src,
+        ):
+            for block in src.blocks():
+                y = r.process(block)
+                if y.shape[1]:
+                    w.write(y)
+                done += block.shape[1]
+                if progress:
+                    progress(total * (i + 1) + done, total * passes)
+            w.write(r.flush())
+        written.append(target)
+    return written
+
+
+__all__ = ["DeviceRenderer", "device_fir", "render_file"]
