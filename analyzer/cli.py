@@ -431,6 +431,12 @@ def translate(
         list[str] | None,
         typer.Option("--ref", metavar="FILE", help="A reference track to score beside the mix."),
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", metavar="NAME_OR_PATH", help="Score beside a genre profile instead."
+        ),
+    ] = None,
     devices: Annotated[
         str | None,
         typer.Option(
@@ -476,6 +482,13 @@ def translate(
     from analyzer.report.terminal import render_translation
 
     _check_output(json_path, force)
+    if ref and profile:
+        raise UsageError("give references with --ref or one --profile, not both")
+    prof = None
+    if profile:
+        from analyzer.profiles import load_profile
+
+        prof = load_profile(profile)
     table = load_devices(device_file)
     chosen = list(table.values())
     if devices:
@@ -495,10 +508,19 @@ def translate(
     tr = run_translate(
         mix_result, chosen, references=refs, level_db_spl=level_db_spl, speed_kmh=speed_kmh
     )
+    if prof is not None:
+        from dataclasses import replace
+
+        scored = []
+        for d in tr.devices:
+            stats = prof.metrics.get(f"translation.{d.name}.score")
+            scored.append(replace(d, reference_score=stats.median if stats else None))
+        tr = replace(tr, devices=tuple(scored))
     doc = {
         "schema_version": SCHEMA_VERSION,
         "mix": track_to_dict(mix_result),
-        "references": [r.file.path for r in refs],
+        "references": [r.file.path for r in refs]
+        + ([f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []),
         "translation": translation_to_dict(tr),
     }
     text = _json.dumps(doc, indent=2, allow_nan=False) + "\n"

@@ -34,6 +34,7 @@ from typing import Any
 from analyzer.compare import RangeStats, range_stats
 from analyzer.errors import EXIT_USAGE, AnalyzerError, AudioLoadError
 from analyzer.io import display_path, write_text_atomic
+from analyzer.types import TrackAnalysis
 
 #: Version of the profile JSON layout; bumped when a key changes meaning or is removed.
 PROFILE_SCHEMA_VERSION = 1
@@ -155,15 +156,27 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def profile_metrics(analysis: TrackAnalysis) -> dict[str, float | None]:
+    """What a profile records of one track: :func:`analyzer.compare.track_metrics` plus the
+    per-device translation scores (``translation.<device>.score``), so that
+    ``translate --profile`` can score a mix beside the genre on every playback system."""
+    from analyzer.compare import track_metrics
+    from analyzer.playback.translate import translate
+
+    metrics = track_metrics(analysis)
+    for device in translate(analysis).devices:
+        metrics[f"translation.{device.name}.score"] = device.score
+    return metrics
+
+
 def _analyze_one(path: str, threads: int | None) -> dict[str, Any]:
     """Worker: the metric vector, duration, rate and content hash of one file (plain data only,
     so that little crosses the process boundary)."""
-    from analyzer.compare import track_metrics
     from analyzer.measure.engine import analyze_file
 
     analysis = analyze_file(path, threads=threads)
     return {
-        "metrics": track_metrics(analysis),
+        "metrics": profile_metrics(analysis),
         "duration_s": float(analysis.file.duration_s),
         "sample_rate_hz": int(analysis.file.sample_rate_hz),
         "sha256": _sha256_file(Path(path)),

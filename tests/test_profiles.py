@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare import track_metrics
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_USAGE, AnalyzerError, OutputError
 from analyzer.measure import ANALYSIS_SETTINGS_VERSION
 from analyzer.measure.engine import analyze_file
@@ -24,6 +23,7 @@ from analyzer.profiles import (
     list_profiles,
     load_profile,
     profile_dirs,
+    profile_metrics,
     profile_to_dict,
     save_profile,
     shipped_profiles_dir,
@@ -95,7 +95,7 @@ def test_build_medians_equal_individual_analyses(short_refs: Path, built) -> Non
     are those of the individual analyses."""
     profile, calls = built
     files = [path for path, _ in find_audio_files([short_refs])]
-    individual = [track_metrics(analyze_file(p)) for p in files]
+    individual = [profile_metrics(analyze_file(p)) for p in files]
     _assert_stats_match(profile, individual)
 
     assert profile.n_tracks == 3
@@ -147,7 +147,7 @@ def test_single_job_build_in_process(tmp_path: Path) -> None:
     assert profile.n_tracks == 3  # the same file twice counts once
     assert [p.file for p in profile.provenance] == ["quiet.wav", "loud.flac", "mid.wav"]
     assert [p.sample_rate_hz for p in profile.provenance] == [48000, 44100, 44100]
-    _assert_stats_match(profile, [track_metrics(analyze_file(f)) for f in files])
+    _assert_stats_match(profile, [profile_metrics(analyze_file(f)) for f in files])
 
 
 def _one_line_naming(exc: AnalyzerError, name: str) -> None:
@@ -364,4 +364,4 @@ def test_build_over_all_corpus_music(corpus: Path) -> None:
     profile = build_profile([corpus / "music"], name="corpus", jobs=2)
     files = sorted((corpus / "music").iterdir())
     assert profile.n_tracks == len(files)
-    _assert_stats_match(profile, [track_metrics(analyze_file(f)) for f in files])
+    _assert_stats_match(profile, [profile_metrics(analyze_file(f)) for f in files])

@@ -261,6 +261,11 @@ def test_reference_build_and_list(tmp_path: Path) -> None:
     comp = run("compare", str(mix), "--profile", str(out), "--json", "-")
     assert comp.returncode == 0, comp.stderr
     assert json.loads(comp.stdout)["comparison"]["metrics"]["integrated_lufs"]["verdict"] == "above"
+    assert doc["metrics"]["translation.phone.score"]["median"] is not None
+    tr = run("translate", str(mix), "--profile", str(out), "--devices", "phone", "--json", "-")
+    assert tr.returncode == 0, tr.stderr
+    device = json.loads(tr.stdout)["translation"]["devices"][0]
+    assert device["reference_score"] == doc["metrics"]["translation.phone.score"]["median"]
 
 
 def test_mono_file_longer_than_a_block_is_stable(tmp_path: Path) -> None:
