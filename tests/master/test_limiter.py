@@ -1,0 +1,236 @@
+"""The true-peak limiter: ceiling held in true peak, latency, streaming, linking, release."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analyzer.master.limiter import TruePeakLimiter, limit
+from analyzer.measure.truepeak import measure_peaks
+from tests.signals import pink_noise, sine
+
+
+def _true_peak(y: np.ndarray, fs: int) -> float:
+    return measure_peaks(y, fs).true_peak_dbtp
+
+
+def _square(fs: int, freq_hz: float = 441.0, seconds: float = 1.0) -> np.ndarray:
+    return np.sign(sine(seconds, fs, peak_dbfs=0.0, freq_hz=freq_hz))
+
+
+def _signal(kind: str, fs: int) -> np.ndarray:
+    if kind == "pink":
+        return pink_noise(2.0, fs, seed=4) * 0.25  # ~ -12 dBFS RMS, peaks ~ +0.5 dBTP
+    if kind == "square":
+        return _square(fs)
+    # fs/4 at 45 degrees: samples at +-0.707, the waveform between them at full scale (+3 dB)
+    return sine(1.0, fs, peak_dbfs=0.0, freq_hz=fs / 4, phase_rad=np.pi / 4)
+
+
+@pytest.mark.parametrize("fs", [44100, 48000])
+@pytest.mark.parametrize("ceiling", [-1.0, -0.1])
+@pytest.mark.parametrize("kind", ["pink", "square", "fs4"])
+@pytest.mark.parametrize("drive_db", [6.0, 12.0])
+def test_true_peak_stays_under_the_ceiling(fs, ceiling, kind, drive_db):
+    x = _signal(kind, fs)
+    before = _true_peak(x, fs) + drive_db
+    y, stats = limit(x, fs, ceiling_dbtp=ceiling, input_gain_db=drive_db)
+    assert y.shape == x.shape
+    after = _true_peak(y, fs)
+    assert before > ceiling + 5.0  # it really was pushed into the limiter
+    assert after <= ceiling
+    assert after >= ceiling - 0.2  # and not limited much harder than needed
+    assert stats.max_gain_reduction_db == pytest.approx(before - ceiling, abs=0.2)
+
+
+def test_inter_sample_peak_is_caught():
+    """The fs/4 sine's samples are 3 dB under its true peak: a sample-peak limiter misses it."""
+    fs = 48000
+    x = sine(1.0, fs, peak_dbfs=-0.5, freq_hz=fs / 4, phase_rad=np.pi / 4)
+    assert measure_peaks(x, fs).sample_peak_dbfs < -3.0
+    y, stats = limit(x, fs, ceiling_dbtp=-1.0)
+    assert stats.max_gain_reduction_db > 0.4
+    assert _true_peak(y, fs) <= -1.0
+
+
+@st.composite
+def _loud_signals(draw):
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    channels = draw(st.integers(1, 2))
+    n = draw(st.integers(200, 6000))
+    kind = draw(st.sampled_from(["white", "clicks", "bursts", "hf_tone"]))
+    if kind == "white":
+        x = rng.standard_normal((channels, n)) * rng.uniform(0.1, 1.0)
+    elif kind == "clicks":
+        x = np.zeros((channels, n))
+        idx = rng.integers(0, n, size=(channels, 8))
+        for c in range(channels):
+            x[c, idx[c]] = rng.choice([-1.0, 1.0], size=8) * rng.uniform(0.5, 2.0, size=8)
+    elif kind == "bursts":
+        env = np.repeat(rng.uniform(0.0, 1.5, size=n // 100 + 1), 100)[:n]
+        x = rng.standard_normal((channels, n)) * env
+    else:
+        f = rng.uniform(0.3, 0.5)  # near Nyquist: the detector's grid reads lowest here
+        t = np.arange(n)
+        x = np.tile(np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi)), (channels, 1))
+    fs = draw(st.sampled_from([44100, 48000, 96000]))
+    return x, fs
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    sig=_loud_signals(),
+    ceiling=st.floats(-3.0, 0.0),
+    drive=st.floats(0.0, 15.0),
+    release=st.sampled_from([5.0, 20.0, 100.0, 400.0]),
+    attack=st.sampled_from([None, 0.1, 1.0]),
+)
+def test_property_true_peak_never_over(sig, ceiling, drive, release, attack):
+    x, fs = sig
+    y, _ = limit(
+        x, fs, ceiling_dbtp=ceiling, input_gain_db=drive, release_ms=release, attack_ms=attack
+    )
+    assert y.shape == x.shape
+    assert _true_peak(y, fs) <= ceiling + 0.01
+
+
+def test_streaming_is_identical_for_any_block_size():
+    fs = 44100
+    x = pink_noise(1.5, fs, seed=9) * 0.3
+    whole, stats = limit(x, fs, input_gain_db=9.0)
+    for block in (997, 8192, 20000):
+        lim = TruePeakLimiter(fs, 2, input_gain_db=9.0)
+        outs = []
+        for i in range(0, x.shape[1], block):
+            outs.append(lim.process(x[:, i : i + block]))
+            fed = min(i + block, x.shape[1])
+            assert sum(o.shape[1] for o in outs) == fed - lim.latency_samples
+        outs.append(lim.flush())
+        streamed = np.concatenate(outs, axis=1)
+        assert np.array_equal(streamed, whole), block
+        assert lim.stats == stats
+
+
+@pytest.mark.parametrize("fs", [44100, 48000])
+def test_quiet_signal_is_only_delayed(fs):
+    """Latency == lookahead exactly: after n input frames, n - L output frames; a signal under
+    the ceiling comes out bit-identical (gain exactly 1)."""
+    x = sine(0.5, fs, peak_dbfs=-6.0, freq_hz=997.0)
+    x[1] *= 0.5
+    lim = TruePeakLimiter(fs, 2, lookahead_ms=2.0)
+    latency = round(2.0 * fs / 1000)
+    assert lim.latency_samples == latency
+    outs, fed, emitted = [], 0, 0
+    for block in (50, latency - 50, 1, 1000, 9000, 333, x.shape[1]):
+        part = lim.process(x[:, fed : fed + block])
+        fed += min(block, x.shape[1] - fed)
+        emitted += part.shape[1]
+        assert emitted == max(fed - latency, 0)
+        outs.append(part)
+    tail = lim.flush()
+    assert tail.shape[1] == latency
+    y = np.concatenate([*outs, tail], axis=1)
+    assert y.shape == x.shape
+    assert np.array_equal(y, x)
+    assert lim.gain_reduction_db == (0.0, 0.0)
+
+
+def test_stereo_linked():
+    """A peak on the left only: both channels get the same gain."""
+    fs = 48000
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(fs) * 0.05
+    x = np.stack([base.copy(), 0.5 * base])
+    x[0, fs // 2] = 2.0  # +6 dBFS click on the left
+    y, stats = limit(x, fs, ceiling_dbtp=-1.0)
+    assert stats.max_gain_reduction_db > 6.0
+    gain_right = y[1] / x[1]
+    assert gain_right.min() < 0.5  # the right channel was turned down with the left
+    mask = np.ones(fs, dtype=bool)
+    mask[fs // 2] = False
+    np.testing.assert_allclose(gain_right[mask], (y[0] / x[0])[mask], rtol=1e-12)
+
+
+def _gain_curve(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return y[0] / x[0]
+
+
+def test_release_recovers_within_five_release_times():
+    fs = 44100
+    release_ms = 100.0
+    n = fs * 2
+    x = np.full((2, n), 0.1)  # DC: the interpolated waveform is flat, the gain is y / x
+    peak_at = fs // 4
+    x[:, peak_at] = 2.0
+    lim = TruePeakLimiter(fs, 2, release_ms=release_ms)
+    y = np.concatenate([lim.process(x), lim.flush()], axis=1)
+    g_db = 20 * np.log10(_gain_curve(x, y))
+    assert g_db.min() < -6.0
+    assert np.all(
+        g_db[: peak_at - lim.latency_samples] == 0.0
+    )  # nor before the look-ahead  # no reduction long before
+    after = peak_at + round(5 * release_ms * fs / 1000)
+    assert g_db[after:].min() > -0.01
+
+
+def test_release_is_program_dependent():
+    """Recovery 50 ms after a click is faster than 50 ms after a second of heavy limiting."""
+    fs = 44100
+    n = fs * 3
+    x = np.full((1, n), 0.1)
+    x[0, fs // 2] = 2.0  # a click
+    loud_end = 2 * fs
+    x[0, fs:loud_end] = 2.0 * np.sign(np.sin(2 * np.pi * 50 * np.arange(fs) / fs))
+    lim = TruePeakLimiter(fs, 1, release_ms=100.0)
+    y = np.concatenate([lim.process(x), lim.flush()], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_db = 20 * np.log10(np.abs(_gain_curve(x, y)))
+    later = round(0.05 * fs)
+    after_click = g_db[fs // 2 + later]
+    after_loud = g_db[loud_end + later]
+    assert after_click > after_loud + 3.0
+
+
+def test_sine_thd_after_attack_is_low():
+    """A steady 100 Hz sine driven 6 dB over the ceiling: distortion below 1 %."""
+    fs = 48000
+    x = sine(2.0, fs, peak_dbfs=5.0, freq_hz=100.0, channels=1)
+    y, _ = limit(x, fs, ceiling_dbtp=-1.0)
+    seg = y[0, fs : fs + fs // 2]  # 0.5 s = 50 whole periods, long after the attack
+    spec = np.abs(np.fft.rfft(seg))
+    k = 50  # the 100 Hz bin
+    fundamental = spec[k]
+    harmonics = np.sqrt(sum(spec[h * k] ** 2 for h in range(2, 40)))
+    assert harmonics / fundamental < 0.01
+
+
+def test_single_full_scale_click_no_overshoot():
+    fs = 44100
+    x = np.zeros((2, fs // 2))
+    x[:, 1000] = 1.0
+    y, _ = limit(x, fs, ceiling_dbtp=-1.0)
+    assert _true_peak(y, fs) <= -1.0
+
+
+def test_rejects_too_short_lookahead_and_bad_shapes():
+    with pytest.raises(ValueError, match="lookahead"):
+        TruePeakLimiter(44100, 2, lookahead_ms=0.2)
+    lim = TruePeakLimiter(44100, 2)
+    with pytest.raises(ValueError):
+        lim.process(np.zeros((1, 10)))
+    lim.flush()
+    with pytest.raises(RuntimeError):
+        lim.process(np.zeros((2, 10)))
+
+
+def test_mono_1d_input():
+    fs = 44100
+    x = pink_noise(0.5, fs, channels=1, seed=1)[0] * 0.5
+    y, stats = limit(x, fs, input_gain_db=6.0)
+    assert y.shape == x.shape
+    assert stats.frames == x.size
+    assert _true_peak(y, fs) <= -1.0
