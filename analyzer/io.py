@@ -272,6 +272,13 @@ def _declared_data_bytes(path: Path) -> tuple[int, int] | None:
     return None
 
 
+def _plain_file_mode() -> int:
+    """The permissions a plain ``open()`` would give a new file (``mkstemp`` makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file under
     the final name. Refuses to replace an existing file unless ``force``."""
@@ -291,10 +298,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool
     except OSError as exc:
         raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
     try:
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        os.fchmod(fd, _plain_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -370,9 +374,7 @@ class AtomicWavWriter:
                 self._tmp.unlink()
             return
         try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp, 0o666 & ~umask)
+            os.chmod(self._tmp, _plain_file_mode())
             os.replace(self._tmp, self.path)
         except OSError as exc:
             with contextlib.suppress(OSError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -51,3 +53,10 @@ def pink_noise(duration_s: float, fs: int, *, channels: int = 2, seed: int = 0) 
     f[0] = f[1]
     x = np.fft.irfft(spec / np.sqrt(f), n=n, axis=1)
     return x / np.sqrt(np.mean(x**2, axis=1, keepdims=True))
+
+
+def close_or_both_none(a: float | None, b: float | None) -> bool:
+    """Equal to 1e-9 (relative or absolute), or both undefined."""
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)

@@ -24,6 +24,7 @@ from analyzer.measure.spectrum import (
     levelled,
     measure_spectrum,
 )
+from tests.signals import close_or_both_none as _close
 from tests.signals import pink_noise, sine
 
 WHITE_TILT = 10 * math.log10(2)  # +3.01 dB/octave
@@ -321,12 +322,6 @@ def _split(n: int, sizes: list[int]) -> list[tuple[int, int]]:
         pos += step
         i += 1
     return out
-
-
-def _close(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 @settings(max_examples=20, deadline=None)

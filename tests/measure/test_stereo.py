@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from analyzer.io import open_audio
 from analyzer.measure.spectrum import BROAD_BAND_NAMES, SpectrumMeter
 from analyzer.measure.stereo import StereoMeter, measure_stereo
+from tests.signals import close_or_both_none as _close
 from tests.signals import sine
 
 FS = 48000
@@ -234,12 +235,6 @@ def signal_and_blocks(draw: st.DrawFn) -> tuple[np.ndarray, int, list[int]]:
         x[1] = mix * x[0] + (1 - abs(mix)) * x[1]
     sizes = draw(st.lists(st.integers(1, 30000), min_size=1, max_size=12))
     return x, fs, sizes
-
-
-def _close(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
