@@ -720,6 +720,10 @@ def _print_warnings(warnings: tuple[str, ...]) -> None:
         print(f"mixanalyzer: warning: {w}", file=sys.stderr)
 
 
+# The master verb lives in its own module; importing it registers it on ``app``.
+from analyzer import cli_master  # noqa: E402, F401
+
+
 def main() -> None:
     """Console entry point: runs the app and maps errors to one line and an exit code."""
     if sys.argv[1:] == ["--version"]:  # fast path: no typer/rich import

@@ -341,6 +341,8 @@ class AtomicWavWriter:
         *,
         subtype: str = "PCM_24",
         force: bool = False,
+        container: str = "WAV",
+        create_parents: bool = True,
     ) -> None:
         import soundfile as sf
 
@@ -348,6 +350,11 @@ class AtomicWavWriter:
         name = display_path(self.path)
         if self.path.exists() and not force:
             raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+        if not create_parents and not self.path.parent.is_dir():
+            raise OutputError(
+                f"{name}: cannot write: folder {display_path(self.path.parent)} does not exist",
+                slug="no-folder",
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
@@ -356,7 +363,7 @@ class AtomicWavWriter:
             self._tmp = Path(tmp)
             self._file = sf.SoundFile(
                 tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
-                subtype=subtype, format="WAV",
+                subtype=subtype, format=container,
             )  # fmt: skip
         except OSError as exc:
             raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None

@@ -1,0 +1,405 @@
+"""The native mastering engine: the proposal applied in streaming passes, written atomically and
+verified while it is written.
+
+Signal path: EQ moves (minimum-phase biquads, :mod:`analyzer.master.eq`) or, with
+``linear_phase``, the moves' magnitude as a linear-phase FIR; the fine match curve (linear-phase
+FIR, :mod:`analyzer.master.fir`); the width move (:mod:`analyzer.master.width`); the gain and the
+true-peak limiter (:mod:`analyzer.master.limiter`); quantisation to the output format (TPDF
+dither for 16-bit).
+
+Passes, each streaming in blocks (memory stays flat whatever the length):
+
+1. *Measure* (only when the chain changes the sound before the limiter): the processed signal's
+   integrated loudness and true peak, so the gain to the target is exact before limiting.
+2. *Write*: the whole chain, the output written to a temporary file and every meter of
+   :class:`analyzer.measure.engine.TrackMeters` fed with exactly the samples written (the
+   verification costs no second read). When the limiter pulled the integrated loudness off the
+   target by more than ``LOUDNESS_TOLERANCE_LU`` (the limiter takes loudness away where it
+   works), the gain is corrected (secant steps) and the pass repeated, at most
+   ``MAX_WRITE_PASSES`` times. The file appears under its name only when it is complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.errors import OutputError, UsageError
+from analyzer.io import AtomicWavWriter, display_path, open_audio
+from analyzer.master.eq import EqChain, response
+from analyzer.master.fir import LinearPhaseFir, design_linear_phase
+from analyzer.master.limiter import LimiterStats, TruePeakLimiter
+from analyzer.master.propose import Proposal
+from analyzer.master.width import WidthProcessor
+from analyzer.measure.engine import TrackMeters, run_meters
+from analyzer.measure.loudness import LoudnessMeter
+from analyzer.measure.truepeak import TruePeakMeter
+from analyzer.types import TrackAnalysis
+
+LOUDNESS_TOLERANCE_LU = 0.1
+MAX_WRITE_PASSES = 2
+#: Trial passes are made when the gain drives the peaks this far over the ceiling (dB).
+LIMITING_SEARCH_DB = 0.5
+MAX_TRIALS = 8
+TRIAL_TOLERANCE_LU = 0.04
+BLOCK_FRAMES = 1 << 17
+BIT_DEPTHS = ("16", "24", "32f")
+_SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+_CONTAINERS = {".wav": "WAV", ".flac": "FLAC"}
+
+StageProgress = Callable[[str, int, int], None]
+"""``progress(stage, frames_done, frames_total)``."""
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """Container (from the file extension), bit depth and dither."""
+
+    container: str
+    bit_depth: str
+    dither: bool
+
+    @property
+    def subtype(self) -> str:
+        return _SUBTYPES[self.bit_depth]
+
+
+def output_format(
+    path: str | os.PathLike[str], bit_depth: str = "24", dither: bool = True
+) -> OutputFormat:
+    """The format for ``path``: ``.wav`` or ``.flac``; FLAC holds 16 or 24 bits, not float."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _CONTAINERS:
+        raise UsageError(
+            f"{display_path(path)}: output must end in .wav or .flac", slug="output-format"
+        )
+    if bit_depth not in BIT_DEPTHS:
+        raise UsageError(f"--bit-depth {bit_depth}: expected one of {', '.join(BIT_DEPTHS)}")
+    if suffix == ".flac" and bit_depth == "32f":
+        raise UsageError("FLAC cannot hold 32-bit float: use .wav or --bit-depth 24")
+    return OutputFormat(_CONTAINERS[suffix], bit_depth, dither and bit_depth == "16")
+
+
+class Quantizer:
+    """Rounds to the output's grid (so the meters see exactly the samples written): TPDF dither
+    of +-1 LSB (two uniform variables, Lipshitz, Wannamaker & Vanderkooy 1992) for 16 bits,
+    plain rounding for 24, float32 rounding for float. Seeded: the same input gives the same
+    file."""
+
+    def __init__(self, fmt: OutputFormat, seed: int = 0) -> None:
+        self.fmt = fmt
+        self._rng = np.random.default_rng(seed)
+        self.scale = {"16": 2.0**15, "24": 2.0**23}.get(fmt.bit_depth)
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(values as float64, array to hand to soundfile)``."""
+        if self.scale is None:
+            y = x.astype(np.float32)
+            return y.astype(np.float64), y
+        v = x * self.scale
+        if self.fmt.dither:
+            v = v + (self._rng.random(v.shape) - self._rng.random(v.shape))
+        q = np.clip(np.rint(v), -self.scale, self.scale - 1.0)
+        if self.fmt.bit_depth == "16":
+            return q / self.scale, q.astype(np.int16)
+        return q / self.scale, (q.astype(np.int32) << 8)  # libsndfile takes the top 24 bits
+
+
+class Chain:
+    """The processors in order, streamed: ``process`` returns what is ready, ``flush`` the rest
+    (latencies are compensated: the output is as long as the input and aligned with it)."""
+
+    def __init__(
+        self, proposal: Proposal, sample_rate_hz: int, channels: int, *,
+        linear_phase: bool = False, gain_db: float | None = None,
+        ceiling_dbtp: float = -1.0, limit: bool = True,
+    ) -> None:  # fmt: skip
+        self.stages: list[object] = []
+        tone = proposal.tone
+        moves = list(tone.moves)
+        if moves and not linear_phase:
+            self.stages.append(EqChain(moves, sample_rate_hz, channels))
+        fir_moves = moves if linear_phase else []
+        if fir_moves or tone.fine is not None:
+            fine = tone.fine
+
+            def magnitude(f: np.ndarray) -> np.ndarray:
+                m = np.abs(response(fir_moves, sample_rate_hz, f)) if fir_moves else np.ones(
+                    f.shape
+                )  # fmt: skip
+                if fine is not None:
+                    m = m * 10.0 ** (fine.gain_at(f) / 20.0)
+                return m
+
+            h = design_linear_phase(magnitude, sample_rate_hz)
+            self.stages.append(LinearPhaseFir(h, channels))
+        if proposal.width.active and channels == 2:
+            self.stages.append(WidthProcessor(
+                sample_rate_hz, side_gain_db=proposal.width.side_gain_db,
+                mono_below_hz=proposal.width.mono_below_hz,
+            ))  # fmt: skip
+        self.limiter: TruePeakLimiter | None = None
+        if gain_db is not None:
+            if limit:
+                self.limiter = TruePeakLimiter(
+                    sample_rate_hz, channels, ceiling_dbtp=ceiling_dbtp, input_gain_db=gain_db
+                )
+                self.stages.append(self.limiter)
+            elif gain_db != 0.0:
+                self.stages.append(_Gain(gain_db))
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        return self._through(block, 0)
+
+    def _through(self, x: np.ndarray, start: int) -> np.ndarray:
+        for stage in self.stages[start:]:
+            x = stage.process(x)  # type: ignore[attr-defined]
+        return x
+
+    def flush(self) -> np.ndarray:
+        parts = []
+        for i, stage in enumerate(self.stages):
+            if hasattr(stage, "flush"):
+                parts.append(self._through(stage.flush(), i + 1))
+        return np.concatenate(parts, axis=1) if parts else None  # type: ignore[return-value]
+
+
+class _Gain:
+    def __init__(self, gain_db: float) -> None:
+        self.g = 10.0 ** (gain_db / 20.0)
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        return x * self.g
+
+
+def _processed_blocks(
+    path: str, chain: Chain, on_read: Callable[[int], None]
+) -> Iterator[np.ndarray]:
+    with open_audio(path) as src:
+        for block in src.blocks(BLOCK_FRAMES):
+            on_read(block.shape[1])
+            y = chain.process(block)
+            if y.shape[1]:
+                yield y
+    rest = chain.flush()
+    if rest is not None and rest.shape[1]:
+        yield rest
+
+
+@dataclass(frozen=True)
+class MasterResult:
+    """The written master and what it took."""
+
+    path: str
+    analysis: TrackAnalysis
+    gain_db: float
+    pre_limiter_lufs: float | None
+    pre_limiter_true_peak_dbtp: float | None
+    limiter: LimiterStats | None
+    write_passes: int
+    warnings: tuple[str, ...]
+
+
+def master_native(
+    mix_path: str,
+    out_path: str,
+    proposal: Proposal,
+    mix: TrackAnalysis,
+    *,
+    fmt: OutputFormat,
+    linear_phase: bool = False,
+    force: bool = False,
+    progress: StageProgress | None = None,
+) -> MasterResult:
+    """Apply ``proposal`` to the file ``mix_path`` (analysed as ``mix``) and write ``out_path``."""
+    info = mix.file
+    fs, channels, total = info.sample_rate_hz, info.channels, info.frames
+    plan = proposal.loudness
+    warnings: list[str] = []
+    report = progress or (lambda *_: None)
+    tone_or_width = bool(proposal.tone.moves or proposal.tone.fine or proposal.width.active)
+    limit = plan.amount > 0 and plan.target_lufs is not None
+    pre_lufs, pre_tp = mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp
+    if tone_or_width and limit:
+        pre_lufs, pre_tp = _measure_processed(mix_path, proposal, fs, channels, linear_phase,
+                                              lambda d: report("measuring", d, total))  # fmt: skip
+    gain = 0.0
+    if limit and pre_lufs is not None and math.isfinite(pre_lufs):
+        gain = (plan.target_lufs - pre_lufs) * plan.amount  # type: ignore[operator]
+    elif limit:
+        warnings.append("the mix has no measurable loudness: no gain applied")
+    target = None if not limit or pre_lufs is None else pre_lufs + gain
+    if (
+        target is not None and pre_tp is not None
+        and pre_tp + gain > plan.ceiling_dbtp + LIMITING_SEARCH_DB
+    ):  # fmt: skip
+        # The limiter takes loudness away where it works: find the gain that lands on the target
+        # with loudness-only trial passes (no writing, no other meters) before writing.
+        gain = _search_gain(
+            mix_path, proposal, fs, channels, linear_phase, gain, target, plan.ceiling_dbtp,
+            lambda i, d: report(f"finding the limiter gain (trial {i})", d, total),
+        )  # fmt: skip
+    passes = 0
+    while True:
+        passes += 1
+        label = "writing" if passes == 1 else f"writing (pass {passes}, loudness correction)"
+        analysis, stats = _write_pass(
+            mix_path, out_path, proposal, info, fmt=fmt, linear_phase=linear_phase,
+            gain_db=gain if limit else None, ceiling_dbtp=plan.ceiling_dbtp, limit=limit,
+            force=force or passes > 1, on_read=lambda d, lab=label: report(lab, d, total),
+        )  # fmt: skip
+        result = (analysis, stats)
+        out_lufs = analysis.loudness.integrated_lufs
+        if (
+            target is None or out_lufs is None or not math.isfinite(out_lufs)
+            or abs(out_lufs - target) <= LOUDNESS_TOLERANCE_LU or passes >= MAX_WRITE_PASSES
+            or stats is None or stats.max_gain_reduction_db <= 0.0
+        ):  # fmt: skip
+            break
+        gain += target - out_lufs
+    analysis, stats = result
+    out_lufs = analysis.loudness.integrated_lufs
+    if target is not None and out_lufs is not None and abs(out_lufs - target) > 0.3:
+        warnings.append(
+            f"the master reads {out_lufs:.1f} LUFS, not {target:.1f}: the limiter could not "
+            f"reach the target within the {plan.ceiling_dbtp:g} dBTP ceiling"
+        )
+    if not limit and analysis.peaks.true_peak_dbtp > plan.ceiling_dbtp:
+        warnings.append(
+            f"true peak {analysis.peaks.true_peak_dbtp:+.2f} dBTP is above the "
+            f"{plan.ceiling_dbtp:g} dBTP ceiling: the loudness amount is 0, so nothing limits it"
+        )
+    return MasterResult(
+        path=out_path, analysis=analysis, gain_db=gain if limit else 0.0,
+        pre_limiter_lufs=pre_lufs, pre_limiter_true_peak_dbtp=pre_tp, limiter=stats,
+        write_passes=passes, warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def _measure_processed(
+    path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool,
+    on_read: Callable[[int], None],
+) -> tuple[float | None, float | None]:  # fmt: skip
+    chain = Chain(proposal, fs, channels, linear_phase=linear_phase)
+    loud = LoudnessMeter(fs, channels)
+    peaks = TruePeakMeter(fs, channels)
+    done = 0
+
+    def count(n: int) -> None:
+        nonlocal done
+        done += n
+        on_read(done)
+
+    run_meters(_processed_blocks(path, chain, count), [loud, peaks])
+    lufs = loud.result().integrated_lufs
+    tp = peaks.result().true_peak_dbtp
+    return lufs, (tp if math.isfinite(tp) else None)
+
+
+def _search_gain(
+    path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool, gain: float,
+    target: float, ceiling_dbtp: float, on_read: Callable[[int, int], None],
+) -> float:  # fmt: skip
+    """The limiter input gain whose output reads ``target`` LUFS: secant steps on measured
+    trials (loudness rises monotonically with the gain, more slowly the more it is limited),
+    kept inside the bracket found so far."""
+    lo: tuple[float, float] | None = None  # (gain, loudness) below the target
+    hi: tuple[float, float] | None = None
+    last: list[tuple[float, float]] = []
+    for i in range(1, MAX_TRIALS + 1):
+        chain = Chain(proposal, fs, channels, linear_phase=linear_phase, gain_db=gain,
+                      ceiling_dbtp=ceiling_dbtp)  # fmt: skip
+        meter = LoudnessMeter(fs, channels)
+        done = 0
+
+        def count(n: int, i: int = i) -> None:
+            nonlocal done
+            done += n
+            on_read(i, done)
+
+        for block in _processed_blocks(path, chain, count):
+            meter.feed(block)
+        lufs = meter.result().integrated_lufs
+        if lufs is None or not math.isfinite(lufs):
+            return gain
+        err = target - lufs
+        if abs(err) <= TRIAL_TOLERANCE_LU:
+            return gain
+        if err > 0:
+            lo = (gain, lufs)
+        else:
+            hi = (gain, lufs)
+        last.append((gain, lufs))
+        if len(last) >= 2 and last[-1][1] != last[-2][1]:
+            (g0, l0), (g1, l1) = last[-2], last[-1]
+            slope = min(max((l1 - l0) / (g1 - g0), 0.05), 1.0) if g1 != g0 else 1.0
+        else:
+            slope = 1.0
+        step = gain + err / slope
+        if lo is not None and hi is not None and not lo[0] < step < hi[0]:
+            step = 0.5 * (lo[0] + hi[0])
+        gain = step
+    return gain
+
+
+def _write_pass(
+    path: str, out_path: str, proposal: Proposal, info: object, *, fmt: OutputFormat,
+    linear_phase: bool, gain_db: float | None, ceiling_dbtp: float, limit: bool, force: bool,
+    on_read: Callable[[int], None],
+) -> tuple[TrackAnalysis, LimiterStats | None]:  # fmt: skip
+    fs, channels = info.sample_rate_hz, info.channels  # type: ignore[attr-defined]
+    chain = Chain(proposal, fs, channels, linear_phase=linear_phase, gain_db=gain_db,
+                  ceiling_dbtp=ceiling_dbtp, limit=limit)  # fmt: skip
+    quantize = Quantizer(fmt)
+    meters = TrackMeters(fs, channels)
+    done = 0
+    frames = 0
+
+    def count(n: int) -> None:
+        nonlocal done
+        done += n
+        on_read(done)
+
+    with AtomicWavWriter(out_path, fs, channels, subtype=fmt.subtype, force=force,
+                         container=fmt.container, create_parents=False) as writer:  # fmt: skip
+
+        def written() -> Iterator[np.ndarray]:
+            nonlocal frames
+            for y in _processed_blocks(path, chain, count):
+                values, raw = quantize(y)
+                writer.write(raw)
+                frames += values.shape[1]
+                yield values
+
+        run_meters(written(), meters.all)
+    out_info = replace(info, path=out_path, frames=frames, format=fmt.container,  # type: ignore
+                       subtype=fmt.subtype)  # fmt: skip
+    analysis = meters.result(out_info, keep_series=True)
+    return analysis, (chain.limiter.stats if chain.limiter else None)
+
+
+def check_paths(mix_path: str, out_path: str) -> None:
+    """Refuse an output that is the input (even with ``--force``) or in a missing folder."""
+    out = Path(out_path)
+    with contextlib.suppress(OSError):
+        if out.exists() and os.path.samefile(out, mix_path):
+            raise OutputError(
+                f"{display_path(out)}: is the input file; a master never overwrites its input",
+                slug="is-input",
+            )
+    if os.path.realpath(out) == os.path.realpath(mix_path):
+        raise OutputError(
+            f"{display_path(out)}: is the input file; a master never overwrites its input",
+            slug="is-input",
+        )
+    if not out.parent.is_dir():
+        raise OutputError(
+            f"{display_path(out)}: folder {display_path(out.parent)} does not exist",
+            slug="no-folder",
+        )
