@@ -33,6 +33,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	bash benchmarks/setup.sh
 	$(BIN)/python benchmarks/bench_loudness.py
+	$(BIN)/python benchmarks/bench_master.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

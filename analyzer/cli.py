@@ -412,7 +412,14 @@ def compare(
     platforms = preview(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
     )
-    doc = compare_document(mix_result, comp, section=section, platforms=platforms)
+    from analyzer.master.pipeline import default_proposal
+    from analyzer.report.mastering import proposal_to_dict, render_proposal
+
+    proposal = default_proposal(mix_result, comp)
+    doc = compare_document(
+        mix_result, comp, section=section, platforms=platforms,
+        proposal=proposal_to_dict(proposal),
+    )  # fmt: skip
     if json_path == "-":
         sys.stdout.write(doc)
     elif json_path:
@@ -421,6 +428,7 @@ def compare(
         console = _stdout_console()
         render_comparison(console, comp)
         render_platforms(console, platforms)
+        render_proposal(console, proposal, title="proposed master (apply: mixanalyzer master)")
     _print_warnings(mix_result.warnings)
 
 
@@ -523,6 +531,18 @@ def translate(
         + ([f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []),
         "translation": translation_to_dict(tr),
     }
+    proposal = None
+    if refs or prof is not None:
+        from analyzer.compare import compare as run_compare
+        from analyzer.master.pipeline import default_proposal
+        from analyzer.report.mastering import proposal_to_dict
+
+        comp = (
+            run_compare(mix_result, refs) if refs
+            else run_compare(mix_result, profile_stats=prof.metrics)  # type: ignore[union-attr]
+        )  # fmt: skip
+        proposal = default_proposal(mix_result, comp)
+        doc["proposal"] = proposal_to_dict(proposal)
     text = _json.dumps(doc, indent=2, allow_nan=False) + "\n"
     if json_path == "-":
         sys.stdout.write(text)
@@ -530,6 +550,12 @@ def translate(
         write_text_atomic(json_path, text, force=force)
     if not quiet and json_path != "-":
         render_translation(_stdout_console(), tr)
+        if proposal is not None:
+            from analyzer.report.mastering import render_proposal
+
+            render_proposal(
+                _stdout_console(), proposal, title="proposed master (apply: mixanalyzer master)"
+            )
     _print_warnings(mix_result.warnings)
     if render:
         from analyzer.io import display_path

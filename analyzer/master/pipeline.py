@@ -114,6 +114,15 @@ def build_proposal(
     return Proposal(tone=tone, width=width, loudness=loud, amounts=amounts)
 
 
+def default_proposal(mix: TrackAnalysis, comparison: Comparison) -> Proposal:
+    """The proposal ``compare`` and ``translate`` show: full amounts, to the references'
+    median loudness and a -1 dBTP ceiling (what ``master`` does with no options)."""
+    return build_proposal(
+        mix, comparison, target_lufs=reference_loudness(comparison),
+        target_source="the references' median loudness",
+    )  # fmt: skip
+
+
 def reference_loudness(comparison: Comparison) -> float | None:
     """The references' median integrated loudness (LUFS)."""
     m = comparison.metrics.get("integrated_lufs")

@@ -224,6 +224,7 @@ def compare_document(
     *,
     section: str = "whole",
     platforms: list[Any] | None = None,
+    proposal: dict[str, Any] | None = None,
 ) -> str:
     """The ``compare`` JSON: the mix's own analysis under ``mix``, then ``comparison`` and the
     mix's ``platforms`` preview."""
@@ -236,6 +237,8 @@ def compare_document(
     }
     if platforms is not None:
         doc["platforms"] = platforms_to_list(platforms)
+    if proposal is not None:
+        doc["proposal"] = proposal
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 

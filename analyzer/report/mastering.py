@@ -145,7 +145,7 @@ def render_proposal(console: Console, p: Proposal, *, title: str = "proposed mas
     if lp.target_lufs is not None and lp.amount > 0:
         table.add_row(
             f"gain {lp.gain_db:+.1f} dB into a {lp.ceiling_dbtp:g} dBTP limiter",
-            f"target {lp.target_lufs:g} LUFS ({escape(lp.target_source)}); about "
+            f"target {lp.target_lufs:.1f} LUFS ({escape(lp.target_source)}); about "
             f"{lp.predicted_peak_reduction_db:.1f} dB of peak reduction",
         )
     if table.row_count:

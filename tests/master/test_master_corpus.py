@@ -1,0 +1,111 @@
+"""Mastering real music: a known detuning undone on every corpus track, and dissimilar pairs
+(including different sample rates) where the tonal error must never grow."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from analyzer.compare import compare
+from analyzer.io import read_audio
+from analyzer.master.eq import EqMove, apply_eq
+from analyzer.master.native import output_format
+from analyzer.master.pipeline import build_proposal, run_master
+from analyzer.master.propose import FAR_AFTER_DB, FAR_BEFORE_DB
+from analyzer.measure.engine import analyze_file
+from tests.oracles import pyebur128_reading
+
+pytestmark = pytest.mark.slow
+
+DETUNE = [
+    EqMove("low_shelf", 120.0, -4.0),
+    EqMove("high_shelf", 6000.0, -5.0),
+    EqMove("peaking", 400.0, 4.0, 1.0),
+]
+EXCERPT_S = 20.0
+MUSIC = sorted(
+    p.name
+    for p in __import__("pathlib").Path(__file__).parents[2].joinpath(
+        "..", "shared", "corpus", "music").glob("*")
+    if p.suffix in (".ogg", ".opus", ".flac", ".wav")
+)  # fmt: skip
+
+
+def _excerpt(corpus, name: str, tmp, tag: str) -> tuple[np.ndarray, int]:
+    x, fs = read_audio(corpus / "music" / name)
+    start = min(int(20 * fs), max(0, x.shape[1] - int(EXCERPT_S * fs)))
+    return x[:, start : start + int(EXCERPT_S * fs)], fs
+
+
+def _master(mix, ref_analysis, out, **kw):
+    a = analyze_file(mix)
+    c = compare(a, [ref_analysis])
+    args = dict(target_lufs=-14.0, target_source="test", **kw)
+    p = build_proposal(a, c, **args)
+    return run_master(
+        str(mix), str(out), a, c, p,
+        lambda s: build_proposal(a, c, limiter_shift_db=s, **args),
+        references=[ref_analysis], fmt=output_format(out),
+    )  # fmt: skip
+
+
+def _check_output(res, ver, fs) -> None:
+    assert sf.info(res.path).samplerate == fs
+    lufs, tp = pyebur128_reading(res.path)
+    assert tp <= -1.0 + 0.05, tp
+    assert lufs == pytest.approx(-14.0, abs=0.3)
+    assert res.analysis.peaks.true_peak_dbtp <= -1.0
+
+
+@pytest.mark.parametrize("name", MUSIC)
+def test_known_detuning_is_undone(corpus, tmp_path, name):
+    x, fs = _excerpt(corpus, name, tmp_path, "orig")
+    orig, det = tmp_path / "orig.wav", tmp_path / "det.wav"
+    sf.write(orig, x.T, fs, subtype="FLOAT")
+    sf.write(det, (apply_eq(x, DETUNE, fs) * 10 ** (-8 / 20)).T, fs, subtype="FLOAT")
+    ref = analyze_file(orig)
+    for fine, needed in ((False, 0.60), (True, 0.85)):
+        out = tmp_path / f"out_{fine}.wav"
+        p, res, ver = _master(det, ref, out, fine=fine)
+        cut = 1.0 - ver.tonal_error_after_db / ver.tonal_error_before_db
+        assert cut >= needed, (fine, ver.tonal_error_before_db, ver.tonal_error_after_db)
+        _check_output(res, ver, fs)
+        for m in p.tone.moves:
+            assert abs(m.gain_db) <= 6.0
+
+
+# Pairs of unlike tracks: chiptune vs orchestra, rock vs ambient, 48 kHz against 44.1 kHz.
+PAIRS = [(MUSIC[i], MUSIC[(i + 5) % len(MUSIC)]) for i in range(0, len(MUSIC), 2)] + [
+    (MUSIC[12], MUSIC[13]), (MUSIC[14], MUSIC[0]), (MUSIC[3], MUSIC[14]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("mix_name", "ref_name"), PAIRS)
+def test_dissimilar_pairs_never_get_worse(corpus, tmp_path, mix_name, ref_name):
+    x, fs = _excerpt(corpus, mix_name, tmp_path, "mix")
+    r, rfs = _excerpt(corpus, ref_name, tmp_path, "ref")
+    mix, ref = tmp_path / "mix.wav", tmp_path / "ref.wav"
+    sf.write(mix, x.T, fs, subtype="FLOAT")
+    sf.write(ref, r.T, rfs, subtype="FLOAT")
+    ref_analysis = analyze_file(ref, resample_to_hz=fs if rfs != fs else None)
+    p, res, ver = _master(mix, ref_analysis, tmp_path / "out.wav")
+    assert ver.tonal_error_after_db <= ver.tonal_error_before_db + 0.1
+    assert len(p.tone.moves) <= 6
+    assert all(abs(m.gain_db) <= 6.0 and m.why for m in p.tone.moves)
+    far = p.tone.error_before_db > FAR_BEFORE_DB or p.tone.error_after_db > FAR_AFTER_DB
+    assert far == any("too far away" in n for n in p.tone.notes) or not far
+    if far:
+        assert any("too far away" in n for n in p.tone.notes)
+    _check_output(res, ver, fs)
+
+
+def test_pairs_cover_different_sample_rates():
+    rates = {
+        (sf.info(f"{d}/{a}").samplerate, sf.info(f"{d}/{b}").samplerate)
+        for a, b in PAIRS
+        for d in [__import__("pathlib").Path(__file__).parents[2] / ".." / "shared" / "corpus"
+                  / "music"]
+    }  # fmt: skip
+    assert any(x != y for x, y in rates)
+    assert len(PAIRS) >= 10
