@@ -137,6 +137,9 @@ class TruePeakLimiter:
         attack_ms: float | None = None,
         release_ms: float = 100.0,
         input_gain_db: float = 0.0,
+        record_peaks: bool = False,
+        replay_peaks: list[np.ndarray] | None = None,
+        detect_only: bool = False,
     ) -> None:
         if sample_rate_hz <= 0 or channels <= 0:
             raise ValueError("sample rate and channel count must be positive")
@@ -197,6 +200,13 @@ class TruePeakLimiter:
         self._gr_max = 0.0
         self._gr_sum = 0
         self._limited = 0
+        # Detection is linear in the input gain: the peaks of one run (divided by its gain)
+        # serve any other gain on the same signal (loudness trials, the final pass).
+        self.recorded_peaks: list[np.ndarray] | None = [] if record_peaks else None
+        self.recorded_blocks: list[int] = []  # the block sizes fed (a replay feeds the same)
+        self._replay = replay_peaks
+        self._spec_peak: np.ndarray | None = None
+        self._detect_only = detect_only  # record the detection; no gain, no output
 
     # -- public -----------------------------------------------------------------------------
 
@@ -209,6 +219,8 @@ class TruePeakLimiter:
         if block.ndim != 2 or block.shape[0] != self.channels:
             raise ValueError(f"expected ({self.channels}, frames), got {block.shape}")
         self._in_frames += block.shape[1]
+        if self.recorded_peaks is not None:
+            self.recorded_blocks.append(block.shape[1])
         return self._advance(block * self._in_gain if self._in_gain != 1.0 else block)
 
     def flush(self) -> np.ndarray:
@@ -216,7 +228,10 @@ class TruePeakLimiter:
         if self._flushed:
             return np.zeros((self.channels, 0))
         self._flushed = True
-        return self._advance(np.zeros((self.channels, self.latency_samples)))
+        out = self._advance(np.zeros((self.channels, self.latency_samples)))
+        if self.recorded_peaks is not None and self._spec_peak is not None:
+            self.recorded_peaks.append(self._spec_peak)
+        return out
 
     @property
     def gain_reduction_db(self) -> tuple[float, float]:
@@ -286,15 +301,30 @@ class TruePeakLimiter:
         c = x.shape[1]
         # 1. detection: intervals m in [n0 - 16, n0 + C - 17]
         joined = np.concatenate([self._x_hist, x], axis=1)
-        peak = np.zeros(c)
-        for ch in range(self.channels):
-            xj = joined[ch]
-            interp = self._interpolated_max(xj, c)
-            left = np.abs(xj[HALF_TAPS - 1 : HALF_TAPS - 1 + c])
-            right = np.abs(xj[HALF_TAPS : HALF_TAPS + c])
-            np.maximum(peak, interp, out=peak)
-            np.maximum(peak, left, out=peak)
-            np.maximum(peak, right, out=peak)
+        if self._replay is not None:
+            peak = self._replay[self._n0 // CHUNK] * self._in_gain
+        else:
+            peak = np.zeros(c)
+            for ch in range(self.channels):
+                xj = joined[ch]
+                interp = self._interpolated_max(xj, c)
+                left = np.abs(xj[HALF_TAPS - 1 : HALF_TAPS - 1 + c])
+                right = np.abs(xj[HALF_TAPS : HALF_TAPS + c])
+                np.maximum(peak, interp, out=peak)
+                np.maximum(peak, left, out=peak)
+                np.maximum(peak, right, out=peak)
+            if self.recorded_peaks is not None:
+                unity = (peak / self._in_gain).astype(np.float32)
+                if commit:
+                    self.recorded_peaks.append(unity)
+                    self._spec_peak = None
+                else:
+                    self._spec_peak = unity
+        if self._detect_only:
+            if commit:
+                self._x_hist = joined[:, c:].copy()
+                self._n0 += c
+            return np.zeros((self.channels, 0))
         with np.errstate(divide="ignore"):
             req = np.maximum(np.log(peak) - self._ln_ceiling, 0.0)
         # 2. hold over the attack look-ahead and the kernel span

@@ -46,6 +46,9 @@ LOUDNESS_TOLERANCE_LU = 0.1
 MAX_WRITE_PASSES = 2
 #: Trial passes are made when the gain drives the peaks this far over the ceiling (dB).
 LIMITING_SEARCH_DB = 0.5
+#: Files up to this many samples (frames x channels) keep the limiter's detection and the
+#: K-weighted power in memory (8 bytes per frame) for the loudness trials and the final pass.
+PEAK_CACHE_FRAMES = 64_000_000
 MAX_TRIALS = 8
 TRIAL_TOLERANCE_LU = 0.04
 BLOCK_FRAMES = 1 << 17
@@ -119,6 +122,7 @@ class Chain:
         self, proposal: Proposal, sample_rate_hz: int, channels: int, *,
         linear_phase: bool = False, gain_db: float | None = None,
         ceiling_dbtp: float = -1.0, limit: bool = True,
+        replay_peaks: list[np.ndarray] | None = None,
     ) -> None:  # fmt: skip
         self.stages: list[object] = []
         tone = proposal.tone
@@ -148,7 +152,11 @@ class Chain:
         if gain_db is not None:
             if limit:
                 self.limiter = TruePeakLimiter(
-                    sample_rate_hz, channels, ceiling_dbtp=ceiling_dbtp, input_gain_db=gain_db
+                    sample_rate_hz,
+                    channels,
+                    ceiling_dbtp=ceiling_dbtp,
+                    input_gain_db=gain_db,
+                    replay_peaks=replay_peaks,
                 )
                 self.stages.append(self.limiter)
             elif gain_db != 0.0:
@@ -226,7 +234,18 @@ def master_native(
     tone_or_width = bool(proposal.tone.moves or proposal.tone.fine or proposal.width.active)
     limit = plan.amount > 0 and plan.target_lufs is not None
     pre_lufs, pre_tp = mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp
-    if tone_or_width and limit:
+    record: _Recording | None = None
+    limits_mix = (
+        pre_lufs is not None and math.isfinite(pre_lufs) and plan.target_lufs is not None
+        and pre_tp + plan.target_lufs - pre_lufs > plan.ceiling_dbtp
+    )  # fmt: skip
+    if limit and (tone_or_width or limits_mix) and total * channels <= PEAK_CACHE_FRAMES:
+        record = _record_pass(
+            mix_path, proposal, fs, channels, linear_phase, plan.ceiling_dbtp,
+            lambda d: report("measuring", d, total),
+        )  # fmt: skip
+        pre_lufs, pre_tp = record.lufs, record.true_peak_dbtp
+    elif tone_or_width and limit:
         pre_lufs, pre_tp = _measure_processed(mix_path, proposal, fs, channels, linear_phase,
                                               lambda d: report("measuring", d, total))  # fmt: skip
     gain = 0.0
@@ -240,11 +259,17 @@ def master_native(
         and pre_tp + gain > plan.ceiling_dbtp + LIMITING_SEARCH_DB
     ):  # fmt: skip
         # The limiter takes loudness away where it works: find the gain that lands on the target
-        # with loudness-only trial passes (no writing, no other meters) before writing.
-        gain = _search_gain(
-            mix_path, proposal, fs, channels, linear_phase, gain, target, plan.ceiling_dbtp,
-            lambda i, d: report(f"finding the limiter gain (trial {i})", d, total),
-        )  # fmt: skip
+        # with loudness-only trials before writing (replayed from the recorded detection when
+        # it fits in memory, else full passes).
+        if record is not None:
+            gain = _search_gain_replay(record, fs, gain, target, plan.ceiling_dbtp)
+        else:
+            gain = _search_gain(
+                mix_path, proposal, fs, channels, linear_phase, gain, target,
+                plan.ceiling_dbtp, lambda i, d: report(f"finding the limiter gain (trial {i})",
+                                                       d, total),
+            )  # fmt: skip
+    replay = record.peaks if record is not None else None
     passes = 0
     while True:
         passes += 1
@@ -253,6 +278,7 @@ def master_native(
             mix_path, out_path, proposal, info, fmt=fmt, linear_phase=linear_phase,
             gain_db=gain if limit else None, ceiling_dbtp=plan.ceiling_dbtp, limit=limit,
             force=force or passes > 1, on_read=lambda d, lab=label: report(lab, d, total),
+            replay_peaks=replay,
         )  # fmt: skip
         result = (analysis, stats)
         out_lufs = analysis.loudness.integrated_lufs
@@ -300,6 +326,153 @@ def _measure_processed(
     lufs = loud.result().integrated_lufs
     tp = peaks.result().true_peak_dbtp
     return lufs, (tp if math.isfinite(tp) else None)
+
+
+@dataclass
+class _Recording:
+    """One pass of the processed (pre-limiter) signal: the limiter's detection at unity gain,
+    the block sizes it was fed, and the K-weighted power per frame (BS.1770-4 weights)."""
+
+    peaks: list[np.ndarray]
+    blocks: list[int]
+    k_power: np.ndarray
+    lufs: float | None
+    true_peak_dbtp: float | None
+
+
+def _record_pass(
+    path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool,
+    ceiling_dbtp: float, on_read: Callable[[int], None],
+) -> _Recording:  # fmt: skip
+    from analyzer.dsp.kweighting import KWeightingFilter
+    from analyzer.measure.loudness import channel_weights
+
+    chain = Chain(proposal, fs, channels, linear_phase=linear_phase)
+    lim = TruePeakLimiter(fs, channels, ceiling_dbtp=ceiling_dbtp, record_peaks=True,
+                          detect_only=True)  # fmt: skip
+    kw = KWeightingFilter(fs, channels)
+    weights = channel_weights(channels)[:, None]
+
+    class _KPower:
+        def __init__(self) -> None:
+            self.data = np.empty(0, dtype=np.float32)
+            self.filled = 0
+
+        def feed(self, y: np.ndarray) -> None:
+            k = kw.process(y)
+            end = self.filled + y.shape[1]
+            if end > self.data.size:  # grows rarely: doubling
+                self.data = np.resize(self.data, max(2 * self.data.size, end, 1 << 20))
+            self.data[self.filled : end] = np.sum(weights * k * k, axis=0)
+            self.filled = end
+
+        def result(self) -> np.ndarray:
+            return self.data[: self.filled]
+
+    class _Detect:
+        def feed(self, y: np.ndarray) -> None:
+            lim.process(y)
+
+        def result(self) -> None:
+            lim.flush()
+
+    done = 0
+
+    def count(n: int) -> None:
+        nonlocal done
+        done += n
+        on_read(done)
+
+    kp, det = _KPower(), _Detect()
+    run_meters(_processed_blocks(path, chain, count), [kp, det])  # both cores
+    det.result()
+    k_power = kp.result()
+    peaks = lim.recorded_peaks or []
+    top = max((float(p.max()) for p in peaks if p.size), default=0.0)
+    return _Recording(
+        peaks=peaks, blocks=lim.recorded_blocks, k_power=k_power,
+        lufs=_integrated_from_power(k_power, fs),
+        true_peak_dbtp=20.0 * math.log10(top) if top > 0 else None,
+    )  # fmt: skip
+
+
+def _integrated_from_power(p: np.ndarray, fs: int) -> float | None:
+    """Gated integrated loudness (BS.1770-4 clause 2.5-2.6: 400 ms blocks every 100 ms,
+    -70 LUFS absolute and -10 LU relative gates) from K-weighted power per frame."""
+    hop = round(0.1 * fs)
+    n = p.size // hop
+    return _integrated_from_segments(p[: n * hop].reshape(n, hop).sum(axis=1, dtype=np.float64),
+                                     hop)  # fmt: skip
+
+
+def _integrated_from_segments(seg: np.ndarray, hop: int) -> float | None:
+    if seg.size < 4:
+        return None
+    blocks = (seg[:-3] + seg[1:-2] + seg[2:-1] + seg[3:]) / (4 * hop)
+    above = blocks[blocks > 10.0 ** ((-70.0 + 0.691) / 10.0)]
+    if above.size == 0:
+        return None
+    gate = np.mean(above) * 0.1
+    kept = above[above > gate]
+    return -0.691 + 10.0 * math.log10(float(np.mean(kept)))
+
+
+def _replay_lufs(rec: _Recording, fs: int, gain: float, ceiling_dbtp: float) -> float | None:
+    """Loudness of the limited output at ``gain``: the recorded detection replayed, and the
+    K-weighted power scaled by the gain the limiter applies (fed as a one-channel signal
+    ``sqrt(power)``, so the output squared is the limited power; the K-filter and the gain
+    commute to within the gain's slow variation)."""
+    lim = TruePeakLimiter(fs, 1, ceiling_dbtp=ceiling_dbtp, input_gain_db=gain,
+                          replay_peaks=rec.peaks)  # fmt: skip
+    hop = round(0.1 * fs)
+    n = rec.k_power.size
+    seg = np.zeros(n // hop + 1)
+    pos = fed = 0
+
+    def add(y: np.ndarray) -> None:
+        nonlocal pos
+        y = y[: n - pos]
+        # 100 ms segment sums of the limited power (all the gating needs)
+        first = pos // hop
+        idx = (np.arange(pos, pos + y.size) // hop) - first
+        seg[first : first + idx[-1] + 1] += np.bincount(idx, weights=y * y) if y.size else 0
+        pos += y.size
+
+    for size in rec.blocks:
+        add(lim.process(np.sqrt(rec.k_power[None, fed : fed + size], dtype=np.float64))[0])
+        fed += size
+    add(lim.flush()[0])
+    return _integrated_from_segments(seg[: n // hop], hop)
+
+
+def _search_gain_replay(
+    rec: _Recording, fs: int, gain: float, target: float, ceiling_dbtp: float
+) -> float:
+    """As :func:`_search_gain`, on replays of the recorded detection (no audio read)."""
+    lo: float | None = None
+    hi: float | None = None
+    last: list[tuple[float, float]] = []
+    for _ in range(MAX_TRIALS):
+        lufs = _replay_lufs(rec, fs, gain, ceiling_dbtp)
+        if lufs is None:
+            return gain
+        err = target - lufs
+        if abs(err) <= TRIAL_TOLERANCE_LU:
+            return gain
+        if err > 0:
+            lo = gain
+        else:
+            hi = gain
+        last.append((gain, lufs))
+        slope = 1.0
+        if len(last) >= 2 and last[-1][1] != last[-2][1] and last[-1][0] != last[-2][0]:
+            (g0, l0), (g1, l1) = last[-2], last[-1]
+            slope = min(max((l1 - l0) / (g1 - g0), 0.05), 1.0)
+        step = gain + err / slope
+        if lo is not None and hi is not None and not lo < step < hi:
+            step = 0.5 * (lo + hi)
+        gain = step
+    return gain
 
 
 def _search_gain(
@@ -351,11 +524,11 @@ def _search_gain(
 def _write_pass(
     path: str, out_path: str, proposal: Proposal, info: object, *, fmt: OutputFormat,
     linear_phase: bool, gain_db: float | None, ceiling_dbtp: float, limit: bool, force: bool,
-    on_read: Callable[[int], None],
+    on_read: Callable[[int], None], replay_peaks: list[np.ndarray] | None = None,
 ) -> tuple[TrackAnalysis, LimiterStats | None]:  # fmt: skip
     fs, channels = info.sample_rate_hz, info.channels  # type: ignore[attr-defined]
     chain = Chain(proposal, fs, channels, linear_phase=linear_phase, gain_db=gain_db,
-                  ceiling_dbtp=ceiling_dbtp, limit=limit)  # fmt: skip
+                  ceiling_dbtp=ceiling_dbtp, limit=limit, replay_peaks=replay_peaks)  # fmt: skip
     quantize = Quantizer(fmt)
     meters = TrackMeters(fs, channels)
     done = 0

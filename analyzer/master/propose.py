@@ -280,7 +280,7 @@ class _Fit:
                 hi.append(math.log2(PEAK_Q_RANGE[1]))
         return lo, hi
 
-    def solve(self, kinds: Sequence[str], x0: np.ndarray) -> np.ndarray:
+    def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
         from scipy.optimize import least_squares
 
         if not kinds:
@@ -289,7 +289,7 @@ class _Fit:
         x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
         res = least_squares(
             lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
-            x_scale="jac", max_nfev=400,
+            x_scale="jac", max_nfev=max_nfev, ftol=1e-6, xtol=1e-6,
         )  # fmt: skip
         return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
 
@@ -364,6 +364,7 @@ def fit_tone(
         x = _subvector(kinds, x, keep)
         kinds = [kinds[i] for i in keep]
         x = fit.solve(kinds, x)
+    x = fit.solve(kinds, x, max_nfev=300)  # polish the final set
     moves = [
         EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1), round(m.q, 2))
         for m in fit.moves(kinds, x)
