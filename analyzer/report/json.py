@@ -83,7 +83,7 @@ def track_to_dict(
     if result.dynamics is not None:
         doc["dynamics"] = _dynamics(result.dynamics, series=series)
     if result.stereo is not None:
-        doc["stereo"] = _stereo(result.stereo)
+        doc["stereo"] = _stereo(result.stereo, series=series)
     if platforms is not None:
         doc["platforms"] = platforms_to_list(platforms)
     if codec_check is not None:
@@ -135,13 +135,13 @@ def _dynamics(dy: DynamicsStats, *, series: bool) -> dict[str, Any]:
     return out
 
 
-def _stereo(st: StereoStats) -> dict[str, Any]:
+def _stereo(st: StereoStats, *, series: bool = False) -> dict[str, Any]:
     reasons = {}
     if st.mono_loss_lu == -math.inf:
         reasons["mono_loss_lu"] = "the channels cancel: the mono fold-down is silent"
     if st.side_to_mid_db == -math.inf:
         reasons["side_to_mid_db"] = "no side signal (L = R)"
-    return {
+    out: dict[str, Any] = {
         "correlation": _num(st.correlation),
         "correlation_min": _num(st.correlation_min),
         "correlation_p5": _num(st.correlation_p5),
@@ -154,6 +154,9 @@ def _stereo(st: StereoStats) -> dict[str, Any]:
         "flags": list(st.flags),
         "null_reasons": reasons,
     }
+    if series:
+        out["correlation_series"] = _series(st.correlation_series)
+    return out
 
 
 def analyses_to_json(
