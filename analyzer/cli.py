@@ -522,12 +522,10 @@ def translate(
 ) -> None:
     """How the mix translates to earbuds, phone, laptop, Bluetooth speaker, TV, car and club,
     beside the references on the same devices."""
-    import json as _json
-
     from analyzer.io import write_text_atomic
     from analyzer.playback.devices import load_devices
     from analyzer.playback.translate import translate as run_translate
-    from analyzer.report.json import SCHEMA_VERSION, track_to_dict, translation_to_dict
+    from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
     _check_output(json_path, force)
@@ -566,14 +564,10 @@ def translate(
             stats = prof.metrics.get(f"translation.{d.name}.score")
             scored.append(replace(d, reference_score=stats.median if stats else None))
         tr = replace(tr, devices=tuple(scored))
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "mix": track_to_dict(mix_result),
-        "references": [r.file.path for r in refs]
-        + ([f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []),
-        "translation": translation_to_dict(tr),
-    }
-    text = _json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    reference_names = [r.file.path for r in refs] + (
+        [f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []
+    )
+    text = translate_document(mix_result, reference_names, tr)
     if json_path == "-":
         sys.stdout.write(text)
     elif json_path:
@@ -590,7 +584,7 @@ def translate(
         view = build_view(
             "translate", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
             translation=tr, reference_translations=[run_translate(r, chosen) for r in refs],
-            reference_names=doc["references"],
+            reference_names=reference_names,
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and json_path != "-":
@@ -648,6 +642,14 @@ def demo(
             markup=False,
         )
     console.print(f"report: {display_path(run.report_html)}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of every JSON document this tool writes."""
+    from analyzer.report.json import schema_text
+
+    sys.stdout.write(schema_text())
 
 
 reference_app = typer.Typer(

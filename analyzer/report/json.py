@@ -43,6 +43,8 @@ def track_to_dict(
     if pk.true_peak_dbtp == -math.inf:
         reasons["true_peak_dbtp"] = "silent"
         reasons["sample_peak_dbfs"] = "silent"
+    if lo.fold_down_integrated_lufs == -math.inf and "fold_down_integrated_lufs" not in reasons:
+        reasons["fold_down_integrated_lufs"] = "silent: the mono fold-down cancels"
     loud: dict[str, Any] = {
         "integrated_lufs": _num(lo.integrated_lufs),
         "momentary_max_lufs": _num(lo.momentary_max_lufs),
@@ -51,6 +53,7 @@ def track_to_dict(
         "lra_low_lufs": _num(lo.lra_low_lufs),
         "lra_high_lufs": _num(lo.lra_high_lufs),
         "relative_gate_lufs": _num(lo.relative_gate_lufs),
+        "fold_down_integrated_lufs": _num(lo.fold_down_integrated_lufs),
         "true_peak_dbtp": _num(pk.true_peak_dbtp),
         "true_peak_per_channel_dbtp": [_num(v) for v in pk.true_peak_per_channel_dbtp],
         "sample_peak_dbfs": _num(pk.sample_peak_dbfs),
@@ -210,6 +213,7 @@ def comparison_to_dict(comp: Comparison) -> dict[str, Any]:
                 "p90": _num(m.p90, 3),
                 "delta": _num(m.delta, 3),
                 "verdict": m.verdict,
+                "deviation": round(m.deviation, 3),
             }
             for name, m in comp.metrics.items()
         },
@@ -296,3 +300,24 @@ def translation_to_dict(tr: Any) -> dict[str, Any]:
         "spread": _num(tr.spread, 1),
         "ranked_differences": list(tr.ranked_differences),
     }
+
+
+def translate_document(mix: TrackAnalysis, references: list[str], tr: Any) -> str:
+    """The ``translate`` JSON: the mix's analysis under ``mix``, the reference names and
+    ``translation``."""
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mixanalyzer", "version": __version__},
+        "mix": track_to_dict(mix),
+        "references": references,
+        "translation": translation_to_dict(tr),
+    }
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def schema_text() -> str:
+    """The JSON Schema (draft 2020-12) of every document the CLI writes, shipped in the
+    package."""
+    from importlib.resources import files
+
+    return files("analyzer.report").joinpath("schema.json").read_text(encoding="utf-8")
