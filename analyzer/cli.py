@@ -394,7 +394,7 @@ def compare(
     from analyzer.compare import compare as run_compare
     from analyzer.io import write_text_atomic
     from analyzer.report.json import compare_document
-    from analyzer.report.terminal import render_comparison, render_platforms
+    from analyzer.report.terminal import render_comparison, render_platforms, render_tonal_bars
 
     if section not in ("whole", "loudest"):
         raise UsageError(f"--section {section!r}: expected 'whole' or 'loudest'")
@@ -461,8 +461,11 @@ def compare(
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and json_path != "-":
+        from analyzer.report.viewmodel import comparison_view
+
         console = _stdout_console()
         render_comparison(console, comp)
+        render_tonal_bars(console, comparison_view(comp)["tonal"])
         render_platforms(console, platforms)
     _print_warnings(mix_result.warnings)
 
@@ -622,7 +625,9 @@ def demo(
     from analyzer.report.terminal import (
         render_character,
         render_comparison,
+        render_findings,
         render_platforms,
+        render_tonal_bars,
         render_track,
         render_translation,
     )
@@ -633,8 +638,10 @@ def demo(
         render_track(console, run.mix)
         render_character(console, run.mix)
         render_comparison(console, run.comparison)
+        render_tonal_bars(console, run.view["comparison"]["tonal"])
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
+        render_findings(console, run.view["findings"])
         _print_warnings(run.mix.warnings)
         console.print(
             f"wrote {display_path(run.mix_wav)}, {display_path(run.reference_wav)} and "
@@ -690,6 +697,7 @@ def reference_build(
         str, typer.Option("--description", metavar="TEXT", help="One line saved in the profile.")
     ] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No message on stdout.")] = False,
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
@@ -702,7 +710,7 @@ def reference_build(
     description = display_path(description)  # printable UTF-8 only
     target = Path(output) if output else user_profiles_dir() / f"{name}.json"
     _check_output(str(target), force)  # before the (long) analysis, not after
-    show = sys.stderr.isatty()
+    show = sys.stderr.isatty() and not quiet
     profile = _with_file_progress(
         lambda progress: build_profile(
             paths, name=name, jobs=jobs, progress=progress, description=description
@@ -710,6 +718,8 @@ def reference_build(
         show,
     )
     save_profile(profile, target, force=force)
+    if quiet:
+        return
     _stdout_console().print(
         f"wrote {display_path(target)}: profile {profile.name!r} from {profile.n_tracks} "
         f"track{'s' if profile.n_tracks != 1 else ''}",

@@ -156,6 +156,7 @@ class DemoRun:
     comparison: Any  # Comparison
     translation: Any  # Translation
     platforms: list[Any]
+    view: dict[str, Any]  # the report's view model
     seconds: float
 
 
@@ -219,5 +220,5 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     )  # fmt: skip
     write_html(str(paths["report_html"]), view, force=force)
     return DemoRun(**paths, mix=mix, reference=ref, comparison=comparison,
-                   translation=translation, platforms=platforms,
+                   translation=translation, platforms=platforms, view=view,
                    seconds=time.perf_counter() - start)  # fmt: skip
