@@ -108,6 +108,29 @@ def test_demo_report_in_chromium(chromium: str, tmp_path: Path) -> None:
     assert pixels.std() > 20
 
 
+def test_hostile_names_stay_text_in_the_browser(chromium: str, tmp_path: Path) -> None:
+    """A file named <script>alert(1)</script>.wav with an HTML title tag: in the rendered page
+    neither becomes an element, nothing runs and nothing is blocked (an injected <img> would be
+    refused by the page's Content-Security-Policy and recorded as an error)."""
+    import soundfile as sf
+
+    from tests.signals import pink_noise
+
+    folder = tmp_path / "<script>alert(1)<"  # the name's "</" is a folder boundary on POSIX
+    folder.mkdir()
+    wav = folder / "script>.wav"
+    with sf.SoundFile(wav, "w", samplerate=48000, channels=2, subtype="PCM_16") as f:
+        f.title = "<img src=x onerror=alert(2)>"
+        f.write((pink_noise(4.0, 48000, seed=9) * 0.1).T)
+    page = tmp_path / "evil.html"
+    proc = run("analyze", str(wav), "--html", str(page), "-q")
+    assert proc.returncode == 0, proc.stderr
+    dom = _dom(chromium, page, tmp_path)
+    _check_rendered(dom)
+    assert "<script>alert(1)" not in dom and "<img src" not in dom.lower()
+    assert "&lt;img src=x onerror=alert(2)&gt;" in dom  # shown as the title, as text
+
+
 def test_master_and_batch_sections_render(chromium: str, tmp_path: Path) -> None:
     """The hooks the master and batch commands will fill render as sections with their plots."""
     hz = [20.0 * 2 ** (k / 6) for k in range(60)]
