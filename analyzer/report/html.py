@@ -164,6 +164,9 @@ def figures(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     tr = view.get("translation")
     if tr:
         for j, d in enumerate(tr["devices"]):
+            if d.get("curve"):
+                figs[f"device-{j}"] = _device_curve(d["curve"])
+                continue
             data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in d["tonal"]],
                      "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
             if any(r["ref_db"] is not None for r in d["tonal"]):
@@ -191,6 +194,21 @@ def figures(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             "layout": _layout("Integrated loudness per track", "track", "LUFS"),
         }  # fmt: skip
     return figs
+
+
+def _device_curve(curve: Mapping[str, Any]) -> dict[str, Any]:
+    """The level-matched 1/3-octave curve through one device: the mix and the references'
+    median."""
+    data = []
+    if curve.get("ref_median"):
+        data.append(_line(curve["hz"], curve["ref_median"], "references (median)",
+                          line={"dash": "dash", "color": _REF}))  # fmt: skip
+    data.append(_line(curve["hz"], curve["mix"], "mix", line={"color": _MIX, "width": 2}))
+    return {
+        "data": data,
+        "layout": _layout("", "", "dB re total", height=240, margin={"t": 10, "b": 40},
+                          xaxis={**_freq_axis(), "title": {"text": ""}}, legend={"y": -0.2}),
+    }  # fmt: skip
 
 
 def _ref_markers(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -294,6 +294,7 @@ def translation_to_dict(tr: Any) -> dict[str, Any]:
                 "tonal_balance_db": _mapping(d.tonal_balance_db),
                 "reference_score": _num(d.reference_score, 1),
                 "findings": list(d.findings),
+                "tonal_curve_db": [_num(v, 2) for v in d.tonal_curve_db],
             }
             for d in tr.devices
         ],

@@ -235,6 +235,7 @@ def translation_from_dict(t: Mapping[str, Any]) -> Translation:
                 tonal_balance_db=dict(d["tonal_balance_db"]),
                 reference_score=d["reference_score"],
                 findings=tuple(d["findings"]),
+                tonal_curve_db=tuple(d.get("tonal_curve_db", ())),
             )
             for d in t["devices"]
         ),

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from analyzer import __version__
+from analyzer.measure.spectrum import THIRD_OCTAVE_NOMINAL_HZ
 from analyzer.types import Series, TrackAnalysis
 
 VIEW_VERSION = 1
@@ -407,6 +408,19 @@ def translation_view(tr: Any, reference_translations: Sequence[Any] = ()) -> dic
             vals = [v for v in vals if v is not None and math.isfinite(v)]
             ref_bal[b] = _num(float(np.median(vals)), 2) if vals else None
         score = _num(d.score, 1)
+        curve = None
+        if d.tonal_curve_db:
+            refs = [
+                rt.devices[i].tonal_curve_db
+                for rt in reference_translations
+                if i < len(rt.devices) and rt.devices[i].name == d.name
+                and len(rt.devices[i].tonal_curve_db) == len(d.tonal_curve_db)
+            ]  # fmt: skip
+            curve = {
+                "hz": list(THIRD_OCTAVE_NOMINAL_HZ[: len(d.tonal_curve_db)]),
+                "mix": [_num(v, 2) for v in d.tonal_curve_db],
+                "ref_median": _median_curve(refs) if refs else None,
+            }
         devices.append(
             {
                 "name": d.name,
@@ -426,6 +440,7 @@ def translation_view(tr: Any, reference_translations: Sequence[Any] = ()) -> dic
                     for b in BAND_NAMES
                 ],
                 "findings": list(d.findings),
+                "curve": curve,
             }
         )  # fmt: skip
     return {
@@ -433,6 +448,16 @@ def translation_view(tr: Any, reference_translations: Sequence[Any] = ()) -> dic
         "spread": _num(tr.spread, 1),
         "ranked_differences": list(tr.ranked_differences),
     }
+
+
+def _median_curve(curves: Sequence[Sequence[float | None]]) -> list[float | None]:
+    a = np.array([[np.nan if v is None else v for v in c] for c in curves], dtype=float)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-None bands stay None
+        med = np.nanmedian(a, axis=0)
+    return [_num(v, 2) for v in med]
 
 
 # --- hooks for master and batch ------------------------------------------------------------
