@@ -119,6 +119,12 @@ def _check_output(path: str | None, force: bool) -> None:
         raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
 
 
+def _check_html(path: str | None, force: bool) -> None:
+    if path == "-":  # a 5 MB page on a terminal helps nobody
+        raise UsageError("--html needs a file path ('-' is only for --json)")
+    _check_output(path, force)
+
+
 def _analyze_with_progress(path: str, *, series: bool, show_progress: bool, **kw: Any) -> Any:
     from analyzer.measure.engine import analyze_file
 
@@ -195,7 +201,7 @@ def analyze(
 
     checks = _parse_fail_on(fail_on or [])
     _check_output(json_path, force)
-    _check_output(html_path, force)
+    _check_html(html_path, force)
     target_table = load_targets(targets)
     extras: list[dict[str, Any]] = []
     to_stdout_json = json_path == "-"
@@ -401,7 +407,7 @@ def compare(
     if bool(ref) == bool(profile):
         raise UsageError("give references with --ref FILE (one or more) or one --profile")
     _check_output(json_path, force)
-    _check_output(html_path, force)
+    _check_html(html_path, force)
     prof = None
     if profile:
         from analyzer.profiles import load_profile
@@ -532,7 +538,7 @@ def translate(
     from analyzer.report.terminal import render_translation
 
     _check_output(json_path, force)
-    _check_output(html_path, force)
+    _check_html(html_path, force)
     if ref and profile:
         raise UsageError("give references with --ref or one --profile, not both")
     prof = None

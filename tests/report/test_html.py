@@ -74,6 +74,7 @@ def test_html_refuses_to_overwrite(evil_wav: Path, tmp_path: Path) -> None:
     assert out.read_text() == "keep me"
     assert run("translate", str(evil_wav), "--html", str(out), "-q", "--force").returncode == 0
     assert "Translation to playback devices" in out.read_text()
+    one_error_line(run("analyze", str(evil_wav), "--html", "-", "-q"), 2, "--html")
 
 
 @pytest.fixture(scope="module")
