@@ -119,6 +119,12 @@ def _check_output(path: str | None, force: bool) -> None:
         raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
 
 
+def _check_html(path: str | None, force: bool) -> None:
+    if path == "-":  # a 5 MB page on a terminal helps nobody
+        raise UsageError("--html needs a file path ('-' is only for --json)")
+    _check_output(path, force)
+
+
 def _analyze_with_progress(path: str, *, series: bool, show_progress: bool, **kw: Any) -> Any:
     from analyzer.measure.engine import analyze_file
 
@@ -177,6 +183,12 @@ def analyze(
             help="Encode to Opus, Vorbis and MP3, decode, and report the true peak afterwards.",
         ),
     ] = False,
+    html_path: Annotated[
+        str | None,
+        typer.Option(
+            "--html", metavar="PATH", help="Write a self-contained HTML report with plots."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
@@ -189,16 +201,19 @@ def analyze(
 
     checks = _parse_fail_on(fail_on or [])
     _check_output(json_path, force)
+    _check_html(html_path, force)
     target_table = load_targets(targets)
     extras: list[dict[str, Any]] = []
     to_stdout_json = json_path == "-"
     out = _stdout_console() if not (quiet or to_stdout_json) else None
     results = []
+    measured: list[str] = []
     errors: list[dict[str, Any]] = []
     for f in files:
         try:
             show = not quiet and sys.stderr.isatty() and _duration_hint(f) > PROGRESS_MIN_DURATION_S
-            result = _analyze_with_progress(f, series=series, show_progress=show)
+            # The HTML report plots the series; the JSON holds them only with --series.
+            result = _analyze_with_progress(f, series=series or bool(html_path), show_progress=show)
         except AnalyzerError as exc:
             if exc.exit_code != EXIT_BAD_INPUT:
                 raise
@@ -216,6 +231,7 @@ def analyze(
             f, result, target_table, codec_check=codec_check, quiet=quiet
         )
         results.append(result)
+        measured.append(f)
         extras.append({"platforms": platforms, "codec_check": codec})
         if out is not None:
             render_track(out, result)
@@ -237,6 +253,18 @@ def analyze(
             sys.stdout.write(text)
         else:
             write_text_atomic(json_path, text, force=force)
+    if html_path and results:
+        from analyzer.io import read_tags
+        from analyzer.report.html import write_html
+        from analyzer.report.viewmodel import build_view
+
+        view = build_view(
+            "analyze",
+            results,
+            platforms=[e["platforms"] for e in extras],
+            tags=[read_tags(f) for f in measured],
+        )
+        write_html(html_path, view, force=force)
     if errors:
         if len(files) > 1:
             _print_error(f"{len(errors)} of {len(files)} files could not be measured")
@@ -300,7 +328,9 @@ def _duration_hint(path: str) -> float:
         return 0.0
 
 
-def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes: list[str]) -> Any:
+def _measure_for_compare(
+    path: str, *, section: str, rate_hz: int | None, notes: list[str], series: bool = False
+) -> Any:
     """Analyse a track for comparison: optionally at another rate (soxr), optionally only its
     loudest 30 s."""
     from analyzer.io import display_path
@@ -309,7 +339,7 @@ def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes:
     name = display_path(path)
     show = sys.stderr.isatty()
     whole = _analyze_with_progress(
-        path, series=section == "loudest", show_progress=show, resample_to_hz=rate_hz
+        path, series=series or section == "loudest", show_progress=show, resample_to_hz=rate_hz
     )
     if section != "loudest":
         return whole
@@ -320,7 +350,7 @@ def _measure_for_compare(path: str, *, section: str, rate_hz: int | None, notes:
     notes.append(f"{name}: loudest {LOUDEST_SECTION_S:.0f} s from {start:.1f} s")
     return _analyze_with_progress(
         path,
-        series=False,
+        series=series,
         show_progress=show,
         section_s=(start, LOUDEST_SECTION_S),
         resample_to_hz=rate_hz,
@@ -357,6 +387,12 @@ def compare(
         str | None,
         typer.Option("--targets", metavar="PATH", help="Extra or overriding loudness targets."),
     ] = None,
+    html_path: Annotated[
+        str | None,
+        typer.Option(
+            "--html", metavar="PATH", help="Write a self-contained HTML report with plots."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
@@ -364,20 +400,24 @@ def compare(
     from analyzer.compare import compare as run_compare
     from analyzer.io import write_text_atomic
     from analyzer.report.json import compare_document
-    from analyzer.report.terminal import render_comparison, render_platforms
+    from analyzer.report.terminal import render_comparison, render_platforms, render_tonal_bars
 
     if section not in ("whole", "loudest"):
         raise UsageError(f"--section {section!r}: expected 'whole' or 'loudest'")
     if bool(ref) == bool(profile):
         raise UsageError("give references with --ref FILE (one or more) or one --profile")
     _check_output(json_path, force)
+    _check_html(html_path, force)
     prof = None
     if profile:
         from analyzer.profiles import load_profile
 
         prof = load_profile(profile)  # a bad profile is refused before any analysis
     notes: list[str] = []
-    mix_result = _measure_for_compare(mix, section=section, rate_hz=None, notes=notes)
+    refs: list[Any] = []
+    mix_result = _measure_for_compare(
+        mix, section=section, rate_hz=None, notes=notes, series=bool(html_path)
+    )
     rate = mix_result.file.sample_rate_hz
     if prof is not None:
         if section == "loudest":
@@ -391,7 +431,6 @@ def compare(
     else:
         from analyzer.io import display_path, open_audio
 
-        refs = []
         for r in ref or []:
             with open_audio(r) as src:  # validates the file, names it in any error
                 r_rate = src.info.sample_rate_hz
@@ -424,9 +463,22 @@ def compare(
         sys.stdout.write(doc)
     elif json_path:
         write_text_atomic(json_path, doc, force=force)
+    if html_path:
+        from analyzer.io import read_tags
+        from analyzer.report.html import write_html
+        from analyzer.report.viewmodel import build_view
+
+        view = build_view(
+            "compare", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
+            comparison=comp, references=refs, section=section,
+        )  # fmt: skip
+        write_html(html_path, view, force=force)
     if not quiet and json_path != "-":
+        from analyzer.report.viewmodel import comparison_view
+
         console = _stdout_console()
         render_comparison(console, comp)
+        render_tonal_bars(console, comparison_view(comp)["tonal"])
         render_platforms(console, platforms)
         render_proposal(console, proposal, title="proposed master (apply: mixanalyzer master)")
     _print_warnings(mix_result.warnings)
@@ -476,20 +528,25 @@ def translate(
         str | None,
         typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
     ] = None,
+    html_path: Annotated[
+        str | None,
+        typer.Option(
+            "--html", metavar="PATH", help="Write a self-contained HTML report with plots."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
     """How the mix translates to earbuds, phone, laptop, Bluetooth speaker, TV, car and club,
     beside the references on the same devices."""
-    import json as _json
-
     from analyzer.io import write_text_atomic
     from analyzer.playback.devices import load_devices
     from analyzer.playback.translate import translate as run_translate
-    from analyzer.report.json import SCHEMA_VERSION, track_to_dict, translation_to_dict
+    from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
     _check_output(json_path, force)
+    _check_html(html_path, force)
     if ref and profile:
         raise UsageError("give references with --ref or one --profile, not both")
     prof = None
@@ -509,7 +566,7 @@ def translate(
             )
         chosen = [by_name[n] for n in wanted]
     show = sys.stderr.isatty() and not quiet
-    mix_result = _analyze_with_progress(mix, series=False, show_progress=show)
+    mix_result = _analyze_with_progress(mix, series=bool(html_path), show_progress=show)
     refs = [_analyze_with_progress(r, series=False, show_progress=show) for r in ref or []]
     for r_result in refs:
         _print_warnings(r_result.warnings)
@@ -524,30 +581,39 @@ def translate(
             stats = prof.metrics.get(f"translation.{d.name}.score")
             scored.append(replace(d, reference_score=stats.median if stats else None))
         tr = replace(tr, devices=tuple(scored))
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "mix": track_to_dict(mix_result),
-        "references": [r.file.path for r in refs]
-        + ([f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []),
-        "translation": translation_to_dict(tr),
-    }
+    reference_names = [r.file.path for r in refs] + (
+        [f"profile {prof.name} ({prof.n_tracks} tracks)"] if prof is not None else []
+    )
     proposal = None
     if refs or prof is not None:
         from analyzer.compare import compare as run_compare
         from analyzer.master.pipeline import default_proposal
-        from analyzer.report.mastering import proposal_to_dict
 
         comp = (
             run_compare(mix_result, refs) if refs
             else run_compare(mix_result, profile_stats=prof.metrics)  # type: ignore[union-attr]
         )  # fmt: skip
         proposal = default_proposal(mix_result, comp)
-        doc["proposal"] = proposal_to_dict(proposal)
-    text = _json.dumps(doc, indent=2, allow_nan=False) + "\n"
+    text = translate_document(mix_result, reference_names, tr, proposal=proposal)
     if json_path == "-":
         sys.stdout.write(text)
     elif json_path:
         write_text_atomic(json_path, text, force=force)
+    if html_path:
+        from analyzer.io import read_tags
+        from analyzer.report.html import write_html
+        from analyzer.report.viewmodel import build_view
+        from analyzer.targets import load_targets, preview
+
+        platforms = preview(
+            mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(None)
+        )
+        view = build_view(
+            "translate", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
+            translation=tr, reference_translations=[run_translate(r, chosen) for r in refs],
+            reference_names=reference_names,
+        )  # fmt: skip
+        write_html(html_path, view, force=force)
     if not quiet and json_path != "-":
         render_translation(_stdout_console(), tr)
         if proposal is not None:
@@ -577,37 +643,50 @@ def translate(
 @app.command()
 def demo(
     out: Annotated[
-        str, typer.Option("--out", metavar="DIR", help="Folder for the demo mix and its report.")
+        str, typer.Option("--out", metavar="DIR", help="Folder for the demo files and report.")
     ] = ("reports/demo"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the report's path.")] = False,
 ) -> None:
-    """Synthesise a short stereo mix (drums, bass, chords), write it and analyse it."""
-    from analyzer.demo import DEMO_SAMPLE_RATE_HZ, synthesize_demo_mix
-    from analyzer.io import write_audio_atomic, write_text_atomic
-    from analyzer.measure.engine import analyze_file
-    from analyzer.report.json import analyses_to_json
-    from analyzer.report.terminal import render_character, render_platforms, render_track
-
-    folder = Path(out)
-    wav = folder / "demo_mix.wav"
-    report = folder / "demo_mix.analysis.json"
-    for p in (wav, report):
-        _check_output(str(p), force)
-    mix = synthesize_demo_mix()
-    write_audio_atomic(wav, mix, DEMO_SAMPLE_RATE_HZ, force=force)
-    result = analyze_file(wav, keep_series=True)
-    write_text_atomic(report, analyses_to_json([result], series=True), force=force)
-    from analyzer.targets import load_targets, preview
-
-    console = _stdout_console()
-    render_track(console, result)
-    render_character(console, result)
-    platforms = preview(
-        result.loudness.integrated_lufs, result.peaks.true_peak_dbtp, load_targets(None)
+    """Synthesise a faulty mix and a reference, run the whole pipeline (analyse, compare,
+    translate) and write an HTML report; no files or network needed."""
+    from analyzer.demo import run_demo
+    from analyzer.io import display_path
+    from analyzer.report.terminal import (
+        render_character,
+        render_comparison,
+        render_findings,
+        render_platforms,
+        render_tonal_bars,
+        render_track,
+        render_translation,
     )
-    render_platforms(console, platforms)
-    _print_warnings(result.warnings)
-    console.print(f"wrote {wav} and {report}", markup=False)
+
+    run = run_demo(out, force=force)
+    console = _stdout_console()
+    if not quiet:
+        render_track(console, run.mix)
+        render_character(console, run.mix)
+        render_comparison(console, run.comparison)
+        render_tonal_bars(console, run.view["comparison"]["tonal"])
+        render_translation(console, run.translation)
+        render_platforms(console, run.platforms)
+        render_findings(console, run.view["findings"])
+        _print_warnings(run.mix.warnings)
+        console.print(
+            f"wrote {display_path(run.mix_wav)}, {display_path(run.reference_wav)} and "
+            f"{display_path(run.analysis_json)} in {run.seconds:.1f} s",
+            markup=False,
+        )
+    console.print(f"report: {display_path(run.report_html)}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of every JSON document this tool writes."""
+    from analyzer.report.json import schema_text
+
+    sys.stdout.write(schema_text())
 
 
 reference_app = typer.Typer(
@@ -648,6 +727,7 @@ def reference_build(
         str, typer.Option("--description", metavar="TEXT", help="One line saved in the profile.")
     ] = "",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No message on stdout.")] = False,
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
@@ -660,7 +740,7 @@ def reference_build(
     description = display_path(description)  # printable UTF-8 only
     target = Path(output) if output else user_profiles_dir() / f"{name}.json"
     _check_output(str(target), force)  # before the (long) analysis, not after
-    show = sys.stderr.isatty()
+    show = sys.stderr.isatty() and not quiet
     profile = _with_file_progress(
         lambda progress: build_profile(
             paths, name=name, jobs=jobs, progress=progress, description=description
@@ -668,6 +748,8 @@ def reference_build(
         show,
     )
     save_profile(profile, target, force=force)
+    if quiet:
+        return
     _stdout_console().print(
         f"wrote {display_path(target)}: profile {profile.name!r} from {profile.n_tracks} "
         f"track{'s' if profile.n_tracks != 1 else ''}",

@@ -1,9 +1,16 @@
 """A short stereo "mix" synthesised in code (drums, bass, chords), for ``mixanalyzer demo``.
 
 Deterministic (fixed seed), 48 kHz, 16 bars at 120 BPM (32 s). Nothing is downloaded or shipped.
+:func:`synthesize_demo_mix` can add the faults a mix engineer meets: a dull top end, a weak low
+end, too little level, and side signal in the lows (:data:`DEMO_FAULTS`);
+:func:`synthesize_demo_reference` is the same arrangement balanced and mastered louder.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,14 +26,55 @@ def _one_pole_lowpass(x: np.ndarray, cutoff_hz: float, fs: int) -> np.ndarray:
     return np.fft.irfft(np.fft.rfft(x) / (1.0 + 1j * f / cutoff_hz), n=n)
 
 
+LOW_SHELF_HZ = 180.0
+
+
+def _low_shelf(x: np.ndarray, corner_hz: float, gain_db: float, fs: int) -> np.ndarray:
+    """First-order low shelf by FFT: ``gain_db`` well below ``corner_hz``, 0 dB well above."""
+    n = x.shape[-1]
+    f = np.fft.rfftfreq(n, 1.0 / fs)
+    g = 10 ** (gain_db / 20)
+    s = 1j * f / (corner_hz * np.sqrt(g))  # corner placed so the shelf is centred on corner_hz
+    return np.fft.irfft(np.fft.rfft(x) * (g + s) / (1.0 + s), n=n)
+
+
 def _place(track: np.ndarray, sound: np.ndarray, start: int) -> None:
     end = min(track.shape[-1], start + sound.shape[-1])
     if start < end:
         track[..., start:end] += sound[..., : end - start]
 
 
-def synthesize_demo_mix(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ, seed: int = 7) -> np.ndarray:
-    """Return a ``(2, frames)`` float64 mix peaking near -1 dBFS."""
+#: The faulty demo mix: top end rolled off from 4 kHz, lows shelved by -10 dB, side signal at
+#: 80-110 Hz, peak at -8 dBFS (too quiet for streaming).
+DEMO_FAULTS = {"top_cutoff_hz": 4000.0, "low_shelf_db": -10.0, "low_side": 0.3, "peak_dbfs": -8.0}
+
+
+def synthesize_demo_reference(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ) -> np.ndarray:
+    """The demo arrangement balanced (full bass, open top, mono lows) and mastered louder: a
+    gentle tanh saturation before the peak is set to -1 dBFS."""
+    mix = synthesize_demo_mix(sample_rate_hz, seed=11, bass_gain_db=1.0, hat_gain=1.4)
+    driven = np.tanh(mix * 2.5)
+    return driven * (10 ** (-1.0 / 20) / np.abs(driven).max())
+
+
+def synthesize_demo_mix(
+    sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ,
+    seed: int = 7,
+    *,
+    top_cutoff_hz: float | None = None,
+    bass_gain_db: float = 0.0,
+    low_side: float = 0.0,
+    low_shelf_db: float = 0.0,
+    peak_dbfs: float = -1.0,
+    hat_gain: float = 1.0,
+) -> np.ndarray:
+    """Return a ``(2, frames)`` float64 mix with its sample peak at ``peak_dbfs``.
+
+    ``top_cutoff_hz`` rolls the whole mix off above that frequency (second order),
+    ``bass_gain_db`` sets the bass line's level, ``low_side`` adds an anti-phase (side-only)
+    voice at twice the bass root (80-110 Hz) at that fraction of the unchanged bass level, and
+    ``hat_gain`` scales the hi-hats; ``low_shelf_db`` shelves the whole mix below
+    :data:`LOW_SHELF_HZ` (a thin low end)."""
     fs = sample_rate_hz
     rng = np.random.default_rng(seed)
     beat = round(60.0 / BPM * fs)
@@ -52,17 +100,23 @@ def synthesize_demo_mix(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ, seed: int = 7
         for eighth in range(2):
             pan = 0.6 if eighth else 0.4
             _place(
-                mix, np.vstack([hat * (1 - pan), hat * pan]) * 1.6, b * beat + eighth * beat // 2
+                mix,
+                np.vstack([hat * (1 - pan), hat * pan]) * 1.6 * hat_gain,
+                b * beat + eighth * beat // 2,
             )
 
     # Bass: two-harmonic-rich notes following the chord roots, one note per beat.
     roots_hz = [55.0, 43.65, 49.0, 41.2]  # A1, F1, G1, E1
     t = np.arange(beat) / fs
     env = np.minimum(1.0, t * 200) * np.exp(-t * 3)
+    bass = 0.45 * 10 ** (bass_gain_db / 20)
     for b in range(BARS * 4):
         f0 = roots_hz[(b // 4) % 4]
         note = sum(np.sin(2 * np.pi * f0 * k * t) / k**1.5 for k in range(1, 8)) * env
-        _place(mix, np.vstack([note, note]) * 0.45, b * beat)
+        _place(mix, np.vstack([note, note]) * bass, b * beat)
+        if low_side:
+            side = np.sin(2 * np.pi * 2 * f0 * 1.003 * t) * env * 0.45 * low_side
+            _place(mix, np.vstack([side, -side]), b * beat)
 
     # Chords: detuned additive pads, one chord per bar, wide stereo.
     chords = [(220.0, 261.63, 329.63), (174.61, 220.0, 261.63), (196.0, 246.94, 293.66),
@@ -77,9 +131,94 @@ def synthesize_demo_mix(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ, seed: int = 7
             for k, amp in ((1, 1.0), (2, 0.4), (3, 0.2), (4, 0.1)):
                 left += amp * np.sin(2 * np.pi * f * k * 0.998 * t)
                 right += amp * np.sin(2 * np.pi * f * k * 1.002 * t + 0.5)
-        _place(mix, np.vstack([left, right]) * env * 0.06, i * bar)
+        _place(mix, np.vstack([left, right]) * env * 0.12, i * bar)
 
     # Gentle fade-out over the last bar, then normalise the sample peak to -1 dBFS.
     mix -= mix.mean(axis=1, keepdims=True)  # the kick's pitch sweep leaves a little DC
     mix[:, -bar:] *= np.linspace(1.0, 0.0, bar)
-    return mix * (10 ** (-1.0 / 20) / np.abs(mix).max())
+    if low_shelf_db:
+        mix = _low_shelf(mix, LOW_SHELF_HZ, low_shelf_db, fs)
+    if top_cutoff_hz is not None:
+        mix = _one_pole_lowpass(_one_pole_lowpass(mix, top_cutoff_hz, fs), top_cutoff_hz, fs)
+    return mix * (10 ** (peak_dbfs / 20) / np.abs(mix).max())
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """What :func:`run_demo` wrote and measured."""
+
+    mix_wav: Path
+    reference_wav: Path
+    analysis_json: Path
+    report_html: Path
+    mix: Any  # TrackAnalysis
+    reference: Any  # TrackAnalysis
+    comparison: Any  # Comparison
+    translation: Any  # Translation
+    platforms: list[Any]
+    view: dict[str, Any]  # the report's view model
+    seconds: float
+
+
+def demo_paths(folder: str | Path) -> dict[str, Path]:
+    """The files the demo writes into ``folder``."""
+    folder = Path(folder)
+    return {
+        "mix_wav": folder / "demo_mix.wav",
+        "reference_wav": folder / "demo_reference.wav",
+        "analysis_json": folder / "demo_mix.analysis.json",
+        "report_html": folder / "report.html",
+    }
+
+
+def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
+    """The whole pipeline on synthesised audio, no files or network needed: write the faulty mix
+    and the reference, analyse both, compare, translate on every device, and write the JSON
+    analysis and the HTML report. Refuses to overwrite any output unless ``force``."""
+    import time
+
+    from analyzer.compare import compare
+    from analyzer.errors import OutputError
+    from analyzer.io import display_path, write_audio_atomic, write_text_atomic
+    from analyzer.measure.engine import analyze_file
+    from analyzer.playback.translate import translate
+    from analyzer.report.html import write_html
+    from analyzer.report.json import analyses_to_json
+    from analyzer.report.viewmodel import build_view
+    from analyzer.targets import load_targets, preview
+
+    start = time.perf_counter()
+    paths = demo_paths(folder)
+    for p in paths.values():  # all refusals before anything is written
+        if p.exists() and not force:
+            raise OutputError(f"{display_path(p)}: exists (use --force to overwrite)")
+    write_audio_atomic(paths["mix_wav"], synthesize_demo_mix(**DEMO_FAULTS), DEMO_SAMPLE_RATE_HZ,
+                       force=force)  # fmt: skip
+    write_audio_atomic(paths["reference_wav"], synthesize_demo_reference(), DEMO_SAMPLE_RATE_HZ,
+                       force=force)  # fmt: skip
+    mix = analyze_file(paths["mix_wav"], keep_series=True)
+    ref = analyze_file(paths["reference_wav"], keep_series=True)
+    comparison = compare(mix, [ref], reference_names=[ref.file.path])
+    translation = translate(mix, references=[ref])
+    platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
+    # --- master step: plugs in here. `mixanalyzer master` (another branch) will propose EQ
+    # moves from `comparison`, apply them with analyzer.master, write DIR/demo_mix.master.wav,
+    # re-analyse it, and pass viewmodel.master_view(...) as build_view(master=...) below.
+    master = None
+    write_text_atomic(
+        paths["analysis_json"],
+        analyses_to_json([mix], series=True, extras=[{"platforms": platforms}]),
+        force=force,
+    )
+    view = build_view(
+        "demo", [mix], platforms=[platforms], comparison=comparison, references=[ref],
+        translation=translation, reference_translations=[translate(ref)],
+        master=master, title="mixanalyzer demo: a faulty mix against a reference",
+        notes=["The demo mix is synthesised with a dull top end, a weak low end, too little "
+               "level and side signal in the lows; the reference is the same arrangement "
+               "balanced and mastered louder."],
+    )  # fmt: skip
+    write_html(str(paths["report_html"]), view, force=force)
+    return DemoRun(**paths, mix=mix, reference=ref, comparison=comparison,
+                   translation=translation, platforms=platforms, view=view,
+                   seconds=time.perf_counter() - start)  # fmt: skip

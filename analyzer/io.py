@@ -389,3 +389,17 @@ class AtomicWavWriter:
             raise OutputError(
                 f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
             ) from None
+
+
+def read_tags(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The file's text tags (title, artist, album, ...) as libsndfile reads them (WAV INFO,
+    AIFF, FLAC/Vorbis comments); ``{}`` when there are none or the file cannot be opened.
+    Values are data for display, never markup."""
+    import soundfile as sf
+
+    try:
+        with open(path, "rb") as fh, sf.SoundFile(fh) as f:
+            tags = f.copy_metadata()
+    except Exception:  # tags are optional decoration: the analysis reports real errors
+        return {}
+    return {str(k): display_path(str(v)) for k, v in tags.items() if str(v).strip()}

@@ -103,6 +103,8 @@ class StereoStats:
     mono_loss_per_band_lu: Mapping[str, float | None]
     balance_db: float | None  # L minus R level, dB
     flags: tuple[str, ...]  # mono, dual_mono, polarity_inverted, silent_channel
+    #: Pearson r of each 400 ms block (hop 100 ms, first ending at 0.4 s); silent blocks NaN.
+    correlation_series: Series | None = None
 
 
 @dataclass(frozen=True)

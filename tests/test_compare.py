@@ -140,7 +140,7 @@ def test_cli_compare_json(tmp_path: Path, mix) -> None:
     comp = doc["comparison"]
     assert comp["references"] == [str(r)]
     entry = comp["metrics"]["tonal.air"]
-    assert set(entry) == {"mix", "median", "p10", "p90", "delta", "verdict"}
+    assert set(entry) == {"mix", "median", "p10", "p90", "delta", "verdict", "deviation"}
     assert entry["verdict"] == "above"
     assert comp["top_differences"] and "text" in comp["top_differences"][0]
     assert doc["mix"]["loudness"]["integrated_lufs"] is not None

@@ -157,6 +157,7 @@ class TrackMeters:
                 short_term_hold=None,
             )  # fmt: skip
             dynamics = replace(dynamics, psr=None)
+            stereo = replace(stereo, correlation_series=None)
         return TrackAnalysis(
             file=info,
             loudness=loudness,

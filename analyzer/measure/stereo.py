@@ -37,7 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from analyzer.measure.spectrum import BROAD_BAND_NAMES, SpectrumMeter, ratio_db
-from analyzer.types import StereoStats
+from analyzer.types import Series, StereoStats
 
 BLOCK_SUBBLOCKS = 4  # 400 ms blocks, hop one 100 ms sub-block
 SILENT_BLOCK_DB = -70.0
@@ -190,6 +190,7 @@ class StereoMeter:
         correlation = None if np.isnan(r_all) else float(r_all)
 
         r_min = r_p5 = share = None
+        r_series = None
         if subs.shape[1] >= BLOCK_SUBBLOCKS:
             win = np.lib.stride_tricks.sliding_window_view(subs, BLOCK_SUBBLOCKS, axis=1)
             blocks = win.sum(axis=2)
@@ -198,6 +199,11 @@ class StereoMeter:
             with np.errstate(divide="ignore"):
                 loud = 10.0 * np.log10(2.0 * ms) > SILENT_BLOCK_DB
             r = pearson(blocks, n)
+            # The per-block r over time, for plots: silent or undefined blocks are NaN (null).
+            shown = np.where(loud, r, np.nan)
+            r_series = Series(
+                10.0, BLOCK_SUBBLOCKS / 10.0, tuple(float(v) for v in np.round(shown, 4))
+            )
             r = r[loud & ~np.isnan(r)]
             if r.size:
                 r_min = float(r.min())
@@ -230,6 +236,7 @@ class StereoMeter:
             mono_loss_per_band_lu=loss,
             balance_db=ratio_db(e_l, e_r),
             flags=flags,
+            correlation_series=r_series,
         )
 
 

@@ -95,6 +95,8 @@ class DeviceTranslation:
       loudness, LUFS) is below the road-noise band level at ``speed_kmh``.
     * ``score``: 100 minus the deductions explained in ``findings`` (see :func:`translate`).
     * ``reference_score``: the median of the references' scores on this device.
+    * ``tonal_curve_db``: per 1/3-octave band (20 Hz-20 kHz), ``10 log10(P_dev,b / P_dev,total)``,
+      the level-matched curve the listener gets (``None`` for a band with no power), for plots.
     """
 
     name: str
@@ -108,6 +110,7 @@ class DeviceTranslation:
     tonal_balance_db: Mapping[str, float | None]
     reference_score: float | None
     findings: tuple[str, ...]
+    tonal_curve_db: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,13 @@ def _broad_balance(p: np.ndarray) -> dict[str, float | None]:
         v = _ratio_db(float(p[sel].sum()), total)
         out[name] = None if v is None or not math.isfinite(v) else v
     return out
+
+
+def _curve(p: np.ndarray) -> tuple[float | None, ...]:
+    total = float(p.sum())
+    if total <= 0:
+        return tuple(None for _ in p)
+    return tuple(10.0 * math.log10(v / total) if v > 0 else None for v in p.tolist())
 
 
 def _device_translation(
@@ -377,6 +387,7 @@ def _device_translation(
         tonal_balance_db=tonal,
         reference_score=None,
         findings=tuple(findings),
+        tonal_curve_db=_curve(p_dev),
     )
     return result, _Detail(deductions, snr, level)
 

@@ -43,6 +43,8 @@ def track_to_dict(
     if pk.true_peak_dbtp == -math.inf:
         reasons["true_peak_dbtp"] = "silent"
         reasons["sample_peak_dbfs"] = "silent"
+    if lo.fold_down_integrated_lufs == -math.inf and "fold_down_integrated_lufs" not in reasons:
+        reasons["fold_down_integrated_lufs"] = "silent: the mono fold-down cancels"
     loud: dict[str, Any] = {
         "integrated_lufs": _num(lo.integrated_lufs),
         "momentary_max_lufs": _num(lo.momentary_max_lufs),
@@ -51,6 +53,7 @@ def track_to_dict(
         "lra_low_lufs": _num(lo.lra_low_lufs),
         "lra_high_lufs": _num(lo.lra_high_lufs),
         "relative_gate_lufs": _num(lo.relative_gate_lufs),
+        "fold_down_integrated_lufs": _num(lo.fold_down_integrated_lufs),
         "true_peak_dbtp": _num(pk.true_peak_dbtp),
         "true_peak_per_channel_dbtp": [_num(v) for v in pk.true_peak_per_channel_dbtp],
         "sample_peak_dbfs": _num(pk.sample_peak_dbfs),
@@ -83,7 +86,7 @@ def track_to_dict(
     if result.dynamics is not None:
         doc["dynamics"] = _dynamics(result.dynamics, series=series)
     if result.stereo is not None:
-        doc["stereo"] = _stereo(result.stereo)
+        doc["stereo"] = _stereo(result.stereo, series=series)
     if platforms is not None:
         doc["platforms"] = platforms_to_list(platforms)
     if codec_check is not None:
@@ -135,13 +138,13 @@ def _dynamics(dy: DynamicsStats, *, series: bool) -> dict[str, Any]:
     return out
 
 
-def _stereo(st: StereoStats) -> dict[str, Any]:
+def _stereo(st: StereoStats, *, series: bool = False) -> dict[str, Any]:
     reasons = {}
     if st.mono_loss_lu == -math.inf:
         reasons["mono_loss_lu"] = "the channels cancel: the mono fold-down is silent"
     if st.side_to_mid_db == -math.inf:
         reasons["side_to_mid_db"] = "no side signal (L = R)"
-    return {
+    out: dict[str, Any] = {
         "correlation": _num(st.correlation),
         "correlation_min": _num(st.correlation_min),
         "correlation_p5": _num(st.correlation_p5),
@@ -154,6 +157,9 @@ def _stereo(st: StereoStats) -> dict[str, Any]:
         "flags": list(st.flags),
         "null_reasons": reasons,
     }
+    if series:
+        out["correlation_series"] = _series(st.correlation_series)
+    return out
 
 
 def analyses_to_json(
@@ -207,6 +213,7 @@ def comparison_to_dict(comp: Comparison) -> dict[str, Any]:
                 "p90": _num(m.p90, 3),
                 "delta": _num(m.delta, 3),
                 "verdict": m.verdict,
+                "deviation": round(m.deviation, 3),
             }
             for name, m in comp.metrics.items()
         },
@@ -290,9 +297,37 @@ def translation_to_dict(tr: Any) -> dict[str, Any]:
                 "tonal_balance_db": _mapping(d.tonal_balance_db),
                 "reference_score": _num(d.reference_score, 1),
                 "findings": list(d.findings),
+                "tonal_curve_db": [_num(v, 2) for v in d.tonal_curve_db],
             }
             for d in tr.devices
         ],
         "spread": _num(tr.spread, 1),
         "ranked_differences": list(tr.ranked_differences),
     }
+
+
+def translate_document(
+    mix: TrackAnalysis, references: list[str], tr: Any, *, proposal: Any = None
+) -> str:
+    """The ``translate`` JSON: the mix's analysis under ``mix``, the reference names,
+    ``translation`` and, with references, the mastering ``proposal``."""
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mixanalyzer", "version": __version__},
+        "mix": track_to_dict(mix),
+        "references": references,
+        "translation": translation_to_dict(tr),
+    }
+    if proposal is not None:
+        from analyzer.report.mastering import proposal_to_dict
+
+        doc["proposal"] = proposal_to_dict(proposal)
+    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+
+
+def schema_text() -> str:
+    """The JSON Schema (draft 2020-12) of every document the CLI writes, shipped in the
+    package."""
+    from importlib.resources import files
+
+    return files("analyzer.report").joinpath("schema.json").read_text(encoding="utf-8")

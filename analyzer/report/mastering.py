@@ -63,6 +63,37 @@ def proposal_to_dict(p: Proposal) -> dict[str, Any]:
     }
 
 
+def proposal_from_dict(d: dict[str, Any]) -> Proposal:
+    """A ``proposal`` object back into a :class:`Proposal` (the JSON's rounding aside)."""
+    from analyzer.master.eq import EqMove
+    from analyzer.master.propose import FineCurve, LoudnessPlan, ToneProposal, WidthProposal
+
+    eq, wd, ld = d["eq"], d["width"], d["loudness"]
+    fine = eq["fine"]
+    tone = ToneProposal(
+        moves=tuple(
+            EqMove(m["type"], m["frequency_hz"], m["gain_db"], m["q"], m["why"])
+            for m in eq["moves"]
+        ),
+        fine=None if fine is None else FineCurve(
+            tuple(fine["frequencies_hz"]), tuple(fine["gain_db"]), fine["smoothing_octaves"]
+        ),
+        band_hz=tuple(eq["band_hz"]),
+        before_db=tuple(eq["difference_before_db"]),
+        after_db=tuple(eq["difference_after_predicted_db"]),
+        error_before_db=eq["tonal_error_before_db"],
+        error_after_db=eq["tonal_error_after_predicted_db"],
+        amount=d["amounts"]["tone"],
+        notes=tuple(eq["notes"]),
+    )  # fmt: skip
+    width = WidthProposal(wd["side_gain_db"], wd["mono_below_hz"], tuple(wd["why"]))
+    loud = LoudnessPlan(
+        ld["target_lufs"], ld["target_source"], ld["ceiling_dbtp"], ld["gain_db"],
+        ld["predicted_peak_reduction_db"], d["amounts"]["loudness"], tuple(ld["warnings"]),
+    )  # fmt: skip
+    return Proposal(tone=tone, width=width, loudness=loud, amounts=dict(d["amounts"]))
+
+
 def verification_to_dict(v: Verification) -> dict[str, Any]:
     return {
         "rows": [

@@ -270,13 +270,18 @@ def render_translation(console: Console, tr: Any) -> None:
     from rich.table import Table
 
     t = Table(title="Translation to playback systems", title_justify="left", header_style="bold")
-    for col in ("Device", "Score", "Refs", "Loudness", "Bass kept", "Harmonics", "Mono", "Masked"):
-        t.add_column(col, justify="left" if col == "Device" else "right")
+    wide = console.width >= 120  # the short device names keep an 80-column table on one line
+    t.add_column("Device", no_wrap=not wide, overflow="fold")
+    t.add_column("Score", justify="right", no_wrap=True)
+    # Short headers: the table fits 80 columns with the device names on one line.
+    for col in ("Refs", "Loud LU", "Bass kept", "Harm dB", "Mono LU", "Masked"):
+        t.add_column(col, justify="right")
     for d in tr.devices:
         style = "green" if d.score >= 75 else "yellow" if d.score >= 50 else "red"
+        bar = "█" * round(d.score / 20) + "·" * (5 - round(d.score / 20))
         t.add_row(
-            escape(d.label or d.name),
-            f"[{style}]{d.score:.0f}[/]",
+            escape(d.label or d.name) if wide else escape(d.name),
+            f"[{style}]{bar} {d.score:3.0f}[/]",
             _fmt_plain(d.reference_score, ".0f"),
             _fmt_plain(d.loudness_change_lu, "+.1f"),
             "n/a" if d.bass_survival is None else f"{100 * d.bass_survival:.0f} %",
@@ -291,3 +296,66 @@ def render_translation(console: Console, tr: Any) -> None:
             console.print(f"- {escape(f)}", highlight=False)
     for line in tr.ranked_differences:
         console.print(f"[cyan]vs references:[/] {escape(line)}", highlight=False)
+
+
+#: The dB span the tonal-balance bars cover (re the track's total power).
+TONAL_BAR_DB = (-45.0, 0.0)
+
+
+def tonal_bar(
+    mix_db: float | None,
+    p10: float | None = None,
+    p90: float | None = None,
+    width: int = 24,
+    span: tuple[float, float] = TONAL_BAR_DB,
+) -> str:
+    """A bar of ``width`` cells from ``span[0]`` to ``mix_db``, with the references' 10-90 %
+    range shaded: ``█`` mix only, ``▓`` mix inside the range, ``░`` range beyond the mix."""
+    lo, hi = span
+
+    def cell(v: float) -> int:
+        return round((min(max(v, lo), hi) - lo) / (hi - lo) * width)
+
+    end = cell(mix_db) if mix_db is not None else 0
+    r0, r1 = (cell(p10), max(cell(p90), cell(p10) + 1)) if p10 is not None and p90 is not None \
+        else (width + 1, width + 1)  # fmt: skip
+    out = []
+    for i in range(width):
+        in_bar, in_range = i < end, r0 <= i < r1
+        out.append("▓" if in_bar and in_range else "█" if in_bar else "░" if in_range else " ")
+    return "".join(out).rstrip()
+
+
+def render_tonal_bars(console: Console, rows: list[dict[str, Any]]) -> None:
+    """Tonal balance of the mix against the references' range, one compact bar per band, from
+    the view model's rows (:func:`analyzer.report.viewmodel.comparison_view` ``tonal``)."""
+    from rich.table import Table
+
+    t = Table(title="Tonal balance against the references", title_justify="left",
+              header_style="bold", box=None, pad_edge=False)  # fmt: skip
+    t.add_column("Band")
+    t.add_column(f"{TONAL_BAR_DB[0]:.0f} dB … {TONAL_BAR_DB[1]:.0f} dB", no_wrap=True)
+    t.add_column("Mix", justify="right")
+    t.add_column("Delta", justify="right")
+    t.add_column("")
+    for r in rows:
+        verdict = r.get("verdict") or "n/a"
+        style = VERDICT_STYLE.get(verdict, "dim")
+        bar = tonal_bar(r.get("mix"), r.get("p10"), r.get("p90"))
+        t.add_row(r["label"], f"[{style}]{bar}[/]", _fmt_plain(r.get("mix"), ".1f"),
+                  _fmt_plain(r.get("delta"), "+.1f"), f"[{style}]{verdict}[/]")  # fmt: skip
+    t.caption = "█ mix  ░ references 10-90 %  ▓ both"
+    console.print(t)
+
+
+def render_findings(console: Console, findings: list[dict[str, str]], limit: int = 10) -> None:
+    """The ranked findings of a view (most important first), numbered."""
+    from rich.markup import escape
+
+    if not findings:
+        return
+    console.print("[bold]What matters most[/bold]")
+    for i, f in enumerate(findings[:limit], 1):
+        console.print(f"  {i:>2}. {escape(f['text'])} [dim]({f['source']})[/dim]", highlight=False)
+    if len(findings) > limit:
+        console.print(f"  [dim]… and {len(findings) - limit} more in the HTML/JSON report[/dim]")

@@ -228,6 +228,10 @@ def test_demo_writes_mix_and_report(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "demo" / "demo_mix.analysis.json").read_text())
     assert -30 < doc["loudness"]["integrated_lufs"] < -8
     assert doc["loudness"]["true_peak_dbtp"] < 0
+    report = tmp_path / "demo" / "report.html"
+    assert f"report: {report}" in proc.stdout
+    html = report.read_text()
+    assert 'id="comparison"' in html and 'id="translation"' in html
     # A second run without --force refuses and leaves the files alone.
     one_error_line(run("demo", "--out", str(tmp_path / "demo")), 4, "exists")
 

@@ -142,6 +142,21 @@ def test_correlation_distribution_over_blocks(noise) -> None:
     assert 48 / 97 <= s.correlation_below_zero_share <= 49 / 97
     assert abs(s.correlation) < 0.05
     assert "polarity_inverted" not in s.flags
+    # The same blocks as a series over time: 10 Hz from 0.4 s, +1 then -1.
+    series = s.correlation_series
+    assert series is not None and series.rate_hz == 10.0 and series.start_s == 0.4
+    assert len(series.values) == 97
+    assert series.values[:47] == pytest.approx([1.0] * 47, abs=1e-4)
+    assert series.values[-47:] == pytest.approx([-1.0] * 47, abs=1e-4)
+
+
+def test_correlation_series_marks_silent_blocks_nan(noise) -> None:
+    x = noise[0, : 4 * FS].copy()
+    x[2 * FS :] = 0.0  # the second half is silent: its blocks have no correlation
+    s = measure_stereo(np.stack([x, x]), FS)
+    values = s.correlation_series.values
+    assert values[0] == pytest.approx(1.0, abs=1e-4)
+    assert all(math.isnan(v) for v in values[-10:])
 
 
 def test_silent_channel(noise) -> None:

@@ -1,0 +1,260 @@
+"""The HTML report: one self-contained file (inline CSS, Plotly's JavaScript embedded once, no
+network request of any kind), rendered by Jinja2 with autoescape from a view
+(:mod:`analyzer.report.viewmodel`).
+
+File names, tags and every other text are data: the template escapes them, and the plots' data
+travel as JSON in a ``<script type="application/json">`` element whose ``<``, ``>`` and ``&`` are
+``\\u`` escapes, so no string can close the element. Plot labels never carry user text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+#: Plotly config shared by every figure: no logo, no link to the cloud editor.
+PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False}
+_MIX = "#1f77b4"
+_REF = "#7f7f7f"
+_REF_FILL = "rgba(127,127,127,0.25)"
+_BANDS_X = ["sub", "low", "low mids", "high mids", "highs", "air"]
+
+
+@functools.cache
+def plotly_js() -> str:
+    """Plotly's bundled JavaScript (from the Python package: works offline)."""
+    from plotly.offline import get_plotlyjs
+
+    js = get_plotlyjs()
+    if "</script" in js.lower():  # would end the inline <script> early
+        raise RuntimeError("plotly.js contains '</script'; cannot inline it safely")
+    return js
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a ``<script>`` element: strict (no NaN), ``<``, ``>``, ``&`` and the
+    JavaScript line separators escaped, so ``</script>`` or ``<!--`` in any string stay inert."""
+    text = json.dumps(data, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):  # fmt: skip
+        text = text.replace(ch, esc)
+    return text
+
+
+def _layout(title: str, xtitle: str, ytitle: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": title, "font": {"size": 14}},
+        "xaxis": {"title": {"text": xtitle}},
+        "yaxis": {"title": {"text": ytitle}},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "height": 320,
+        "legend": {"orientation": "h", "y": -0.25},
+        "template": None,
+    }
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(layout.get(k), dict):
+            layout[k] = {**layout[k], **v}
+        else:
+            layout[k] = v
+    return layout
+
+
+def _line(x: list, y: list, name: str, **kw: Any) -> dict[str, Any]:
+    return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name, **kw}
+
+
+def _hline(x0: float, x1: float, y: float, name: str, color: str) -> dict[str, Any]:
+    return _line([x0, x1], [y, y], name, line={"dash": "dash", "color": color, "width": 1})
+
+
+def _freq_axis() -> dict[str, Any]:
+    return {"type": "log", "range": [1.3, 4.32], "title": {"text": "frequency (Hz)"}}
+
+
+def figures(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Plotly figures (plain ``{"data", "layout"}`` dicts) keyed by the element id the template
+    gives each plot; only for the sections present."""
+    figs: dict[str, dict[str, Any]] = {}
+    comp = view.get("comparison")
+    for i, t in enumerate(view["tracks"]):
+        ref_band = comp["reference_spectrum"] if comp and i == 0 else None
+        if t["spectrum"]:
+            data = []
+            if ref_band:
+                data += [
+                    _line(ref_band["hz"], ref_band["p10"], "references 10 %",
+                          line={"width": 0, "color": _REF}, showlegend=False),
+                    _line(ref_band["hz"], ref_band["p90"], "references 10-90 %", fill="tonexty",
+                          fillcolor=_REF_FILL, line={"width": 0, "color": _REF}),
+                    _line(ref_band["hz"], ref_band["median"], "references median",
+                          line={"dash": "dash", "color": _REF}),
+                ]  # fmt: skip
+            data.append(_line(t["spectrum"]["hz"], t["spectrum"]["db"], "mix",
+                              line={"color": _MIX, "width": 2}, connectgaps=False))  # fmt: skip
+            figs[f"spectrum-{i}"] = {
+                "data": data,
+                "layout": _layout("Spectrum, 1/6-octave smoothed (level-matched)", "",
+                                  f"dB re {t['spectrum']['re']}", xaxis=_freq_axis()),
+            }  # fmt: skip
+        if t["tonal_balance"]:
+            rows = t["tonal_balance"]
+            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in rows],
+                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
+            if any(r.get("median") is not None for r in rows):
+                data.append(_ref_markers(rows))
+            figs[f"tonal-{i}"] = {
+                "data": data,
+                "layout": _layout("Tonal balance (dB re the track's total)", "", "dB"),
+            }
+        ls = t["loudness_series"]
+        if ls:
+            data, x_end = [], 0.0
+            for key, name, color in (("momentary", "momentary (400 ms)", "#9ecae1"),
+                                     ("short_term", "short-term (3 s)", _MIX)):  # fmt: skip
+                s = ls[key]
+                if s:
+                    data.append(_line(s["t_s"], s["values"], name, line={"color": color}))
+                    x_end = max(x_end, s["t_s"][-1])
+            if ls["integrated_lufs"] is not None:
+                data.append(_hline(0, x_end, ls["integrated_lufs"], "integrated", "#2ca02c"))
+            for tl in ls["targets"]:
+                data.append(_hline(0, x_end, tl["lufs"], f"target {tl['lufs']:g} LUFS", "#d62728"))
+            figs[f"loudness-{i}"] = {
+                "data": data,
+                "layout": _layout("Loudness over time", "time (s)", "LUFS"),
+            }
+        ps = t["peak_series"]
+        if ps:
+            data = []
+            if ps["true_peak_3s"]:
+                s = ps["true_peak_3s"]
+                data.append(_line(s["t_s"], s["values"], "true peak per 3 s (dBTP)",
+                                  line={"color": "#d62728"}))  # fmt: skip
+            if ps["psr"]:
+                s = ps["psr"]
+                data.append(_line(s["t_s"], s["values"], "PSR (dB)", yaxis="y2",
+                                  line={"color": "#9467bd"}))  # fmt: skip
+            figs[f"peaks-{i}"] = {
+                "data": data,
+                "layout": _layout(
+                    "True peak and PSR over time", "time (s)", "dBTP",
+                    yaxis2={"title": {"text": "PSR (dB)"}, "overlaying": "y", "side": "right"},
+                ),
+            }  # fmt: skip
+        st = t["stereo"]
+        if st:
+            if st["correlation_series"]:
+                s = st["correlation_series"]
+                figs[f"correlation-{i}"] = {
+                    "data": [_line(s["t_s"], s["values"], "correlation (400 ms, lowest)",
+                                   line={"color": _MIX})],
+                    "layout": _layout("Stereo correlation over time", "time (s)", "r",
+                                      yaxis={"range": [-1.05, 1.05]}),
+                }  # fmt: skip
+            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in st["width"]],
+                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
+            if any(r.get("median") is not None for r in st["width"]):
+                data.append(_ref_markers(st["width"]))
+            figs[f"width-{i}"] = {
+                "data": data,
+                "layout": _layout("Width per band (side / mid)", "", "dB"),
+            }
+    tr = view.get("translation")
+    if tr:
+        for j, d in enumerate(tr["devices"]):
+            if d.get("curve"):
+                figs[f"device-{j}"] = _device_curve(d["curve"])
+                continue
+            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in d["tonal"]],
+                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
+            if any(r["ref_db"] is not None for r in d["tonal"]):
+                data.append({"type": "bar", "x": _BANDS_X, "y": [r["ref_db"] for r in d["tonal"]],
+                             "name": "references (median)", "marker": {"color": _REF}})  # fmt: skip
+            figs[f"device-{j}"] = {
+                "data": data,
+                "layout": _layout("", "", "dB re total", height=220, barmode="group",
+                                  margin={"t": 10, "b": 60}),
+            }  # fmt: skip
+    master = view.get("master")
+    if master and master.get("response"):
+        r = master["response"]
+        figs["master-eq"] = {
+            "data": [_line(r["hz"], r["db"], "proposed EQ", line={"color": _MIX, "width": 2})],
+            "layout": _layout("Proposed EQ curve", "", "dB", xaxis=_freq_axis()),
+        }
+    batch = view.get("batch")
+    if batch and batch["tracks"]:
+        rows = batch["tracks"]
+        figs["batch-loudness"] = {
+            "data": [{"type": "bar", "x": [f"{k + 1}" for k in range(len(rows))],
+                      "y": [r["integrated_lufs"] for r in rows], "name": "integrated",
+                      "marker": {"color": _MIX}}],
+            "layout": _layout("Integrated loudness per track", "track", "LUFS"),
+        }  # fmt: skip
+    return figs
+
+
+def _device_curve(curve: Mapping[str, Any]) -> dict[str, Any]:
+    """The level-matched 1/3-octave curve through one device: the mix and the references'
+    median."""
+    data = []
+    if curve.get("ref_median"):
+        data.append(_line(curve["hz"], curve["ref_median"], "references (median)",
+                          line={"dash": "dash", "color": _REF}))  # fmt: skip
+    data.append(_line(curve["hz"], curve["mix"], "mix", line={"color": _MIX, "width": 2}))
+    return {
+        "data": data,
+        "layout": _layout("", "", "dB re total", height=240, margin={"t": 10, "b": 40},
+                          xaxis={**_freq_axis(), "title": {"text": ""}}, legend={"y": -0.2}),
+    }  # fmt: skip
+
+
+def _ref_markers(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The references' median with their 10-90 % range as error bars."""
+    med = [r.get("median") for r in rows]
+    up = [None if m is None or r.get("p90") is None else round(r["p90"] - m, 3)
+          for m, r in zip(med, rows, strict=True)]  # fmt: skip
+    down = [None if m is None or r.get("p10") is None else round(m - r["p10"], 3)
+            for m, r in zip(med, rows, strict=True)]  # fmt: skip
+    return {
+        "type": "scatter", "mode": "markers", "x": _BANDS_X, "y": med,
+        "name": "references median (10-90 %)",
+        "marker": {"color": "#ff7f0e", "size": 10, "symbol": "line-ew-open",
+                   "line": {"width": 3, "color": "#ff7f0e"}},
+        "error_y": {"type": "data", "symmetric": False, "array": up, "arrayminus": down,
+                    "color": "#ff7f0e"},
+    }  # fmt: skip
+
+
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("analyzer.report", "templates"),
+        autoescape=True,  # every file name, tag and message is data, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(view: Mapping[str, Any]) -> str:
+    """The report as one self-contained HTML document."""
+    figs = figures(view)
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        view=view,
+        figures=figs,
+        figures_json=script_json({"config": PLOT_CONFIG, "figures": figs}),
+        plotly_js=plotly_js(),
+    )
+
+
+def write_html(path: str, view: Mapping[str, Any], *, force: bool = False) -> None:
+    """Render ``view`` and write it atomically; refuses to replace a file unless ``force``."""
+    from analyzer.io import write_text_atomic
+
+    write_text_atomic(path, render_html(view), force=force)

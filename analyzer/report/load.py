@@ -1,0 +1,323 @@
+"""JSON back into the result types: the inverse of :mod:`analyzer.report.json`.
+
+The JSON rounds every number to the precision it states (loudness to 1e-4, levels to 0.01 dB,
+series to 1e-3), so ``load(dump(x))`` equals ``x`` to that precision, and ``dump(load(doc))``
+gives ``doc`` back exactly. ``null`` becomes minus infinity where the JSON says why (a
+``null_reasons`` entry starting "silent", a peak, a cancelling fold-down, no side signal) and
+where the type holds a float for silence (loudness series); NaN in the PSR and correlation series;
+``None`` everywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from analyzer.compare import Comparison, Difference, MetricComparison
+from analyzer.errors import UsageError
+from analyzer.playback.translate import DeviceTranslation, Translation
+from analyzer.report.json import SCHEMA_VERSION
+from analyzer.targets import CodecResult, PlatformPreview
+from analyzer.types import (
+    AudioInfo,
+    DynamicsStats,
+    LoudnessStats,
+    PeakStats,
+    Series,
+    SpectrumStats,
+    StereoStats,
+    TrackAnalysis,
+)
+
+_INF = -math.inf
+#: Reasons the JSON adds beside the loudness meter's own (the peaks and the fold-down).
+_ADDED_REASONS = ("true_peak_dbtp", "sample_peak_dbfs")
+
+
+def _f(v: Any, when_null: float | None = None) -> float | None:
+    return when_null if v is None else float(v)
+
+
+def _series(d: Mapping[str, Any] | None, null: float) -> Series | None:
+    if d is None:
+        return None
+    return Series(
+        float(d["rate_hz"]),
+        float(d["start_s"]),
+        tuple(null if v is None else v for v in d["values"]),
+    )
+
+
+def _levels(v: Any) -> tuple[float | None, ...] | None:
+    return None if v is None else tuple(v)
+
+
+def _silent(reasons: Mapping[str, str], key: str) -> float | None:
+    """-inf when the reason for a null says silence, else None."""
+    return _INF if reasons.get(key, "").startswith("silent") else None
+
+
+def track_from_dict(doc: Mapping[str, Any]) -> TrackAnalysis:
+    """A per-file JSON object (``analyze`` with one file, or ``mix`` in compare / translate)."""
+    _check_version(doc)
+    fi, lo = doc["file"], doc["loudness"]
+    reasons = dict(lo["null_reasons"])
+    loud_reasons = {k: v for k, v in reasons.items() if k not in _ADDED_REASONS}
+    fold = lo.get("fold_down_integrated_lufs")
+    if "fold_down_integrated_lufs" in loud_reasons and loud_reasons[
+        "fold_down_integrated_lufs"
+    ].startswith("silent: the mono fold-down"):
+        loud_reasons.pop("fold_down_integrated_lufs")  # added by the JSON writer
+        fold_v: float | None = _INF
+    else:
+        fold_v = _f(fold, _silent(reasons, "integrated_lufs"))
+    loudness = LoudnessStats(
+        integrated_lufs=_f(lo["integrated_lufs"], _silent(reasons, "integrated_lufs")),
+        momentary_max_lufs=_f(lo["momentary_max_lufs"], _silent(reasons, "momentary_max_lufs")),
+        short_term_max_lufs=_f(lo["short_term_max_lufs"], _silent(reasons, "short_term_max_lufs")),
+        lra_lu=_f(lo["lra_lu"], _silent(reasons, "lra_lu")),
+        lra_low_lufs=_f(lo.get("lra_low_lufs")),
+        lra_high_lufs=_f(lo.get("lra_high_lufs")),
+        relative_gate_lufs=_f(lo.get("relative_gate_lufs")),
+        fold_down_integrated_lufs=fold_v,
+        momentary=_series(lo.get("momentary_series_lufs"), _INF),
+        short_term=_series(lo.get("short_term_series_lufs"), _INF),
+        momentary_hold=_series(lo.get("momentary_hold_series_lufs"), _INF),
+        short_term_hold=_series(lo.get("short_term_hold_series_lufs"), _INF),
+        null_reasons=loud_reasons,
+    )
+    peaks = PeakStats(
+        true_peak_dbtp=_f(lo["true_peak_dbtp"], _INF),  # type: ignore[arg-type]
+        true_peak_per_channel_dbtp=tuple(
+            _INF if v is None else v for v in lo["true_peak_per_channel_dbtp"]
+        ),
+        sample_peak_dbfs=_f(lo["sample_peak_dbfs"], _INF),  # type: ignore[arg-type]
+        sample_peak_per_channel_dbfs=tuple(
+            _INF if v is None else v for v in lo["sample_peak_per_channel_dbfs"]
+        ),
+        oversampling_factor=int(lo["true_peak_oversampling"]),
+    )
+    return TrackAnalysis(
+        file=AudioInfo(
+            path=fi["path"],
+            sample_rate_hz=int(fi["sample_rate_hz"]),
+            channels=int(fi["channels"]),
+            frames=int(fi["frames"]),
+            format=fi["format"],
+            subtype=fi["subtype"],
+        ),
+        loudness=loudness,
+        peaks=peaks,
+        spectrum=_spectrum(doc["spectrum"]) if "spectrum" in doc else None,
+        stereo=_stereo(doc["stereo"]) if "stereo" in doc else None,
+        dynamics=_dynamics(doc["dynamics"]) if "dynamics" in doc else None,
+        warnings=tuple(doc["warnings"]),
+    )
+
+
+def _spectrum(sp: Mapping[str, Any]) -> SpectrumStats:
+    return SpectrumStats(
+        third_octave_hz=tuple(sp["third_octave_hz"]),
+        third_octave_db=_levels(sp["third_octave_db"]),  # type: ignore[arg-type]
+        third_octave_db_per_channel=tuple(tuple(c) for c in sp["third_octave_db_per_channel"]),
+        third_octave_mid_db=_levels(sp["third_octave_mid_db"]),
+        third_octave_side_db=_levels(sp["third_octave_side_db"]),
+        sixth_octave_hz=tuple(sp["sixth_octave_hz"]),
+        sixth_octave_db=_levels(sp["sixth_octave_db"]),  # type: ignore[arg-type]
+        tonal_balance_db=dict(sp["tonal_balance_db"]),
+        tilt_db_per_octave=_f(sp["tilt_db_per_octave"]),
+        frame_size=int(sp["frame_size"]),
+        frames_averaged=int(sp["frames_averaged"]),
+        levelled_to_lufs=_f(sp["levelled_to_lufs"]),
+    )
+
+
+def _dynamics(dy: Mapping[str, Any]) -> DynamicsStats:
+    return DynamicsStats(
+        crest_factor_db=_f(dy["crest_factor_db"]),
+        plr_db=_f(dy["plr_db"]),
+        psr_max_db=_f(dy["psr_max_db"]),
+        psr_median_db=_f(dy["psr_median_db"]),
+        dr=dy["dr"],
+        dr_per_channel=tuple(dy["dr_per_channel"]),
+        dc_offset=tuple(dy["dc_offset"]),
+        clipped_runs=int(dy["clipped_runs"]),
+        clipped_run_positions_s=tuple(dy["clipped_run_positions_s"]),
+        intersample_overs=int(dy["intersample_overs"]),
+        psr=_series(dy.get("psr_series_db"), math.nan),
+    )
+
+
+def _stereo(st: Mapping[str, Any]) -> StereoStats:
+    reasons = st["null_reasons"]
+    return StereoStats(
+        correlation=_f(st["correlation"]),
+        correlation_min=_f(st["correlation_min"]),
+        correlation_p5=_f(st["correlation_p5"]),
+        correlation_below_zero_share=_f(st["correlation_below_zero_share"]),
+        side_to_mid_db=_f(st["side_to_mid_db"], _INF if "side_to_mid_db" in reasons else None),
+        width_per_band_db=dict(st["width_per_band_db"]),
+        mono_loss_lu=_f(st["mono_loss_lu"], _INF if "mono_loss_lu" in reasons else None),
+        mono_loss_per_band_lu=dict(st["mono_loss_per_band_lu"]),
+        balance_db=_f(st["balance_db"]),
+        flags=tuple(st["flags"]),
+        correlation_series=_series(st.get("correlation_series"), math.nan),
+    )
+
+
+def platforms_from_list(rows: list[Mapping[str, Any]]) -> list[PlatformPreview]:
+    return [
+        PlatformPreview(
+            name=r["name"],
+            label=r["label"],
+            target_lufs=r["target_lufs"],
+            gain_db=r["gain_db"],
+            result_lufs=r["result_lufs"],
+            result_true_peak_dbtp=r["result_true_peak_dbtp"],
+            limited_by=r["limited_by"],
+            warnings=tuple(r["warnings"]),
+        )
+        for r in rows
+    ]
+
+
+def codec_results_from_list(rows: list[Mapping[str, Any]]) -> list[CodecResult]:
+    return [
+        CodecResult(
+            codec=r["codec"],
+            bitrate_note=r["bitrate"],
+            true_peak_before_dbtp=r["true_peak_before_dbtp"],
+            true_peak_after_dbtp=r["true_peak_after_dbtp"],
+            intersample_overs_after=r["intersample_overs_after"],
+            error=r["error"],
+        )
+        for r in rows
+    ]
+
+
+def comparison_from_dict(c: Mapping[str, Any]) -> Comparison:
+    return Comparison(
+        references=tuple(c["references"]),
+        reference_gains_db=dict(c["reference_gains_db"]),
+        metrics={
+            name: MetricComparison(
+                m["mix"],
+                m["median"],
+                m["p10"],
+                m["p90"],
+                m["delta"],
+                m["verdict"],
+                m.get("deviation", 0.0),
+            )
+            for name, m in c["metrics"].items()
+        },
+        top_differences=tuple(
+            Difference(d["metric"], d["score"], d["text"]) for d in c["top_differences"]
+        ),
+        notes=tuple(c["notes"]),
+    )
+
+
+def translation_from_dict(t: Mapping[str, Any]) -> Translation:
+    return Translation(
+        devices=tuple(
+            DeviceTranslation(
+                name=d["name"],
+                label=d["label"],
+                score=d["score"],
+                loudness_change_lu=d["loudness_change_lu"],
+                bass_survival=d["bass_survival"],
+                harmonic_bass_db=d["harmonic_bass_db"],
+                mono_loss_lu=d["mono_loss_lu"],
+                masked_bands=tuple(d["masked_bands"]),
+                tonal_balance_db=dict(d["tonal_balance_db"]),
+                reference_score=d["reference_score"],
+                findings=tuple(d["findings"]),
+                tonal_curve_db=tuple(d.get("tonal_curve_db", ())),
+            )
+            for d in t["devices"]
+        ),
+        spread=t["spread"],
+        ranked_differences=tuple(t["ranked_differences"]),
+    )
+
+
+def _check_version(doc: Mapping[str, Any]) -> None:
+    v = doc.get("schema_version")
+    if v != SCHEMA_VERSION:
+        raise UsageError(f"JSON schema_version {v!r}: this version reads {SCHEMA_VERSION}")
+
+
+def load_document(text: str) -> dict[str, Any]:
+    """Any document the CLI writes, parsed strictly (NaN or Infinity refused) into result
+    types: ``{"kind", "tracks" | "mix", "comparison", "translation", "platforms", ...}``."""
+
+    def refuse(name: str) -> None:
+        raise UsageError(f"JSON holds {name}, which strict parsers reject")
+
+    doc = json.loads(text, parse_constant=refuse)
+    _check_version(doc)
+    if "files" in doc:
+        return {
+            "kind": "analyze",
+            "tracks": [track_from_dict(d) for d in doc["files"]],
+            "errors": list(doc["errors"]),
+        }
+    if "file" in doc:
+        out: dict[str, Any] = {"kind": "analyze", "tracks": [track_from_dict(doc)]}
+        if "platforms" in doc:
+            out["platforms"] = platforms_from_list(doc["platforms"])
+        if "codec_check" in doc:
+            out["codec_check"] = codec_results_from_list(doc["codec_check"])
+        return out
+    if "engine" in doc and "proposal" in doc:
+        from analyzer.report.mastering import proposal_from_dict
+
+        out = {
+            "kind": "master",
+            "engine": doc["engine"],
+            "references": list(doc["references"]),
+            "mix": track_from_dict(doc["mix"]),
+            "proposal": proposal_from_dict(doc["proposal"]),
+            "notes": list(doc["notes"]),
+        }
+        if "output" in doc:
+            out["output"] = {
+                **doc["output"],
+                "analysis": track_from_dict(doc["output"]["analysis"]),
+            }
+        if "verification" in doc:
+            out["verification"] = doc["verification"]
+        return out
+    if "comparison" in doc:
+        out = {
+            "kind": "compare",
+            "section": doc["section"],
+            "mix": track_from_dict(doc["mix"]),
+            "comparison": comparison_from_dict(doc["comparison"]),
+            "platforms": platforms_from_list(doc.get("platforms", [])),
+        }
+        if "proposal" in doc:
+            from analyzer.report.mastering import proposal_from_dict
+
+            out["proposal"] = proposal_from_dict(doc["proposal"])
+        return out
+    if "translation" in doc:
+        return {
+            "kind": "translate",
+            "mix": track_from_dict(doc["mix"]),
+            "references": list(doc["references"]),
+            "translation": translation_from_dict(doc["translation"]),
+            **(
+                {
+                    "proposal": __import__(
+                        "analyzer.report.mastering", fromlist=["x"]
+                    ).proposal_from_dict(doc["proposal"])
+                }
+                if "proposal" in doc
+                else {}
+            ),
+        }
+    raise UsageError("not a mixanalyzer JSON document (no file, files, comparison or translation)")
