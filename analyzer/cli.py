@@ -649,7 +649,7 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the report's path.")] = False,
 ) -> None:
     """Synthesise a faulty mix and a reference, run the whole pipeline (analyse, compare,
-    translate) and write an HTML report; no files or network needed."""
+    translate, master) and write an HTML report; no files or network needed."""
     from analyzer.demo import run_demo
     from analyzer.io import display_path
     from analyzer.report.terminal import (
@@ -672,10 +672,15 @@ def demo(
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
         render_findings(console, run.view["findings"])
+        from analyzer.report.mastering import render_proposal, render_verification
+
+        render_proposal(console, run.proposal, title="master (applied)")
+        render_verification(console, run.verification, run.mastered)
         _print_warnings(run.mix.warnings)
         console.print(
-            f"wrote {display_path(run.mix_wav)}, {display_path(run.reference_wav)} and "
-            f"{display_path(run.analysis_json)} in {run.seconds:.1f} s",
+            f"wrote {display_path(run.mix_wav)}, {display_path(run.reference_wav)}, "
+            f"{display_path(run.master_wav)} and {display_path(run.analysis_json)} "
+            f"in {run.seconds:.1f} s",
             markup=False,
         )
     console.print(f"report: {display_path(run.report_html)}", markup=False, soft_wrap=True)

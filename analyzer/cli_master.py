@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from analyzer.cli import (
+    _check_html,
     _check_output,
     _print_warnings,
     _stderr_console,
@@ -152,6 +153,10 @@ def master(
         str | None,
         typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
     ] = None,
+    html_path: Annotated[
+        str | None,
+        typer.Option("--html", metavar="PATH", help="Write a self-contained HTML report."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No tables on stdout.")] = False,
 ) -> None:
@@ -198,6 +203,7 @@ def master(
         check_paths(mix, output)
         _check_output(output, force)
     _check_output(json_path, force)
+    _check_html(html_path, force)
     prof = None
     if profile:
         from analyzer.profiles import load_profile
@@ -306,6 +312,21 @@ def master(
         sys.stdout.write(doc)
     elif json_path:
         write_text_atomic(json_path, doc, force=force)
+    if html_path:
+        from analyzer.io import read_tags
+        from analyzer.report.html import write_html
+        from analyzer.report.mastering import master_view_for
+        from analyzer.report.viewmodel import build_view
+
+        tracks = [mix_result] + ([result.analysis] if result is not None else [])
+        view = build_view(
+            "master", tracks, tags=[read_tags(mix)] + [None] * (len(tracks) - 1),
+            comparison=comparison, references=refs,
+            reference_names=ref_names if prof is None else [],
+            master=master_view_for(proposal, info.sample_rate_hz, engine=engine, result=result,
+                                   verification=verification, notes=notes),
+        )  # fmt: skip
+        write_html(html_path, view, force=force)
     for note in notes:
         print(f"mixanalyzer: note: {note}", file=sys.stderr)
     _print_warnings(mix_result.warnings)

@@ -150,12 +150,16 @@ class DemoRun:
     mix_wav: Path
     reference_wav: Path
     analysis_json: Path
+    master_wav: Path
     report_html: Path
     mix: Any  # TrackAnalysis
     reference: Any  # TrackAnalysis
     comparison: Any  # Comparison
     translation: Any  # Translation
     platforms: list[Any]
+    proposal: Any  # analyzer.master.propose.Proposal
+    mastered: Any  # analyzer.master.native.MasterResult
+    verification: Any  # analyzer.master.pipeline.Verification
     view: dict[str, Any]  # the report's view model
     seconds: float
 
@@ -167,14 +171,16 @@ def demo_paths(folder: str | Path) -> dict[str, Path]:
         "mix_wav": folder / "demo_mix.wav",
         "reference_wav": folder / "demo_reference.wav",
         "analysis_json": folder / "demo_mix.analysis.json",
+        "master_wav": folder / "demo_mix.master.wav",
         "report_html": folder / "report.html",
     }
 
 
 def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     """The whole pipeline on synthesised audio, no files or network needed: write the faulty mix
-    and the reference, analyse both, compare, translate on every device, and write the JSON
-    analysis and the HTML report. Refuses to overwrite any output unless ``force``."""
+    and the reference, analyse both, compare, translate on every device, propose and apply a
+    master (verified while written), and write the JSON analysis and the HTML report. Refuses to
+    overwrite any output unless ``force``."""
     import time
 
     from analyzer.compare import compare
@@ -201,10 +207,21 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     comparison = compare(mix, [ref], reference_names=[ref.file.path])
     translation = translate(mix, references=[ref])
     platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
-    # --- master step: plugs in here. `mixanalyzer master` (another branch) will propose EQ
-    # moves from `comparison`, apply them with analyzer.master, write DIR/demo_mix.master.wav,
-    # re-analyse it, and pass viewmodel.master_view(...) as build_view(master=...) below.
-    master = None
+    # The master step: propose from the comparison, apply with the native engine (EQ moves,
+    # width, true-peak limiter to the reference's loudness) and verify while writing.
+    from analyzer.master.native import output_format
+    from analyzer.master.pipeline import default_proposal, run_master
+    from analyzer.report.mastering import master_view_for
+
+    proposal = default_proposal(mix, comparison)
+    out = str(paths["master_wav"])
+    proposal, mastered, verification = run_master(
+        str(paths["mix_wav"]), out, mix, comparison, proposal,
+        lambda shift: default_proposal(mix, comparison, limiter_shift_db=shift),
+        references=[ref], fmt=output_format(out), force=force,
+    )  # fmt: skip
+    master = master_view_for(proposal, mix.file.sample_rate_hz, result=mastered,
+                             verification=verification)  # fmt: skip
     write_text_atomic(
         paths["analysis_json"],
         analyses_to_json([mix], series=True, extras=[{"platforms": platforms}]),
@@ -219,6 +236,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
                "balanced and mastered louder."],
     )  # fmt: skip
     write_html(str(paths["report_html"]), view, force=force)
-    return DemoRun(**paths, mix=mix, reference=ref, comparison=comparison,
+    return DemoRun(**paths, mix=mix, reference=ref, comparison=comparison, proposal=proposal,
+                   mastered=mastered, verification=verification,
                    translation=translation, platforms=platforms, view=view,
                    seconds=time.perf_counter() - start)  # fmt: skip

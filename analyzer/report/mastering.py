@@ -151,6 +151,40 @@ def master_document(
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
+def master_view_for(
+    proposal: Proposal, sample_rate_hz: int, *, engine: str = "native",
+    result: MasterResult | None = None, verification: Verification | None = None,
+    notes: list[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The report's ``master`` section: the moves, the response of everything the EQ does
+    (moves and fine curve, 1/24-octave grid 20 Hz-20 kHz) and the before/after table."""
+    import numpy as np
+
+    from analyzer.master.eq import response_db
+    from analyzer.report.viewmodel import master_view
+
+    hz = 20.0 * 2.0 ** (np.arange(0, 240) / 24.0)
+    hz = hz[hz < min(20000.0, 0.49 * sample_rate_hz)]
+    tone = proposal.tone
+    db = response_db(tone.moves, sample_rate_hz, hz) if tone.moves else np.zeros(hz.size)
+    if tone.fine is not None:
+        db = db + tone.fine.gain_at(hz)
+    rows = []
+    if verification is not None:
+        rows = [{"label": r.metric, "unit": r.unit, "before": r.before, "after": r.after}
+                for r in verification.rows]  # fmt: skip
+    return master_view(
+        [{"kind": m.kind, "freq_hz": m.frequency_hz, "gain_db": m.gain_db, "q": m.q,
+          "reason": m.why.partition(": ")[2]} for m in tone.moves],
+        engine=engine,
+        response={"hz": [float(f) for f in hz], "db": [float(v) for v in db]},
+        before_after=rows,
+        output=None if result is None else result.path,
+        notes=[*proposal.notes, *proposal.width.why, *(result.warnings if result else ()),
+               *(notes or [])],
+    )  # fmt: skip
+
+
 def _f(v: float | None, spec: str = "+.1f") -> str:
     return "-" if v is None else format(v, spec)
 
