@@ -234,3 +234,23 @@ def test_mono_1d_input():
     assert y.shape == x.shape
     assert stats.frames == x.size
     assert _true_peak(y, fs) <= -1.0
+
+
+def test_recorded_detection_replays_at_any_gain():
+    """The detection recorded at unity gain, replayed at +9 dB, gives the limiter's own result
+    (to float32 rounding of the peaks) and never goes over the ceiling."""
+    fs = 44100
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, fs * 2)) * 0.1
+    rec = TruePeakLimiter(fs, 2, record_peaks=True, detect_only=True)
+    for i in range(0, x.shape[1], 10000):
+        assert rec.process(x[:, i : i + 10000]).shape[1] == 0  # detection only: no output
+    rec.flush()
+    assert rec.recorded_peaks and sum(p.size for p in rec.recorded_peaks) >= x.shape[1]
+    outs = {}
+    for replay in (None, rec.recorded_peaks):
+        lim = TruePeakLimiter(fs, 2, input_gain_db=9.0, replay_peaks=replay)
+        parts = [lim.process(x[:, i : i + 10000]) for i in range(0, x.shape[1], 10000)]
+        outs[replay is None] = np.concatenate([*parts, lim.flush()], axis=1)
+    assert np.max(np.abs(outs[True] - outs[False])) < 1e-6
+    assert _true_peak(outs[False], fs) <= -1.0
