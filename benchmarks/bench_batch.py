@@ -1,0 +1,147 @@
+"""Batch benchmark: files per minute over the corpus music with 1 and 2 local jobs, on a Dask
+LocalCluster, and a cold against a warm result cache.
+
+Every figure is the wall time of the real command, ``mixanalyzer batch DIR -q --json OUT``, run
+as a subprocess (interpreter start-up included), best of ``--repeat`` runs:
+
+* ``--jobs 1`` and ``--jobs 2`` with ``--no-cache``: the speed-up of the local process pool;
+* ``--scheduler tcp://127.0.0.1:PORT`` with ``--no-cache``, on a LocalCluster started here first
+  (2 worker processes, 1 thread each, loopback; its start-up is reported, not counted: the
+  command meets an existing cluster);
+* a cold cache (a new, empty cache folder) and then a warm one (the same folder again, every
+  file a hit), with ``--jobs 2``.
+
+The Markdown table goes to stdout and to benchmarks/results/batch-latest.md.
+
+    python benchmarks/bench_batch.py [--repeat 1] [--corpus DIR] [--skip-dask]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS_MD = HERE / "results" / "batch-latest.md"
+
+
+def find_corpus(cli_value: str | None) -> Path:
+    raw = cli_value or os.environ.get("MIXANALYZER_CORPUS") or str(ROOT.parent / "shared/corpus")
+    path = Path(raw)
+    if not (path / "music").is_dir():
+        sys.exit(f"bench_batch: no corpus music at {path / 'music'} (use --corpus)")
+    return path
+
+
+def run_cli(args: list[str], cache_dir: Path) -> tuple[float, dict]:
+    """Wall time of one ``mixanalyzer batch`` run and its JSON document."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.json"
+        env = dict(os.environ, MIXANALYZER_CACHE_DIR=str(cache_dir))
+        cmd = [sys.executable, "-m", "analyzer", "batch", *args, "-q", "--json", str(out)]
+        start = time.perf_counter()
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(f"bench_batch: {' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
+        return wall, json.loads(out.read_text())
+
+
+def best(args: list[str], cache_dir: Path, repeat: int) -> tuple[float, dict]:
+    runs = [run_cli(args, cache_dir) for _ in range(repeat)]
+    return min(runs, key=lambda r: r[0])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="best of N runs (default 1)")
+    parser.add_argument("--corpus", help="corpus folder (default $MIXANALYZER_CORPUS or ../shared)")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask cluster")
+    parser.add_argument("--out", type=Path, default=RESULTS_MD, help="Markdown report path")
+    args = parser.parse_args(argv)
+    music = find_corpus(args.corpus) / "music"
+    n_files = sum(1 for p in music.iterdir() if p.suffix in (".ogg", ".opus", ".wav", ".flac"))
+    audio_min = 0.0
+    rows: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        nocache = Path(tmp) / "unused"
+        t1, doc = best([str(music), "--jobs", "1", "--no-cache"], nocache, args.repeat)
+        audio_min = sum(f["file"]["duration_s"] for f in doc["files"]) / 60
+        assert len(doc["files"]) == n_files and not doc["errors"], doc["errors"]
+        rows.append(("`--jobs 1`, no cache", t1, ""))
+        t2, doc2 = best([str(music), "--jobs", "2", "--no-cache"], nocache, args.repeat)
+        assert doc2["files"] == doc["files"], "1 and 2 jobs disagree"
+        rows.append(("`--jobs 2`, no cache", t2, f"speed-up {t1 / t2:.2f}× over 1 job"))
+
+        if not args.skip_dask:
+            import distributed
+
+            start = time.perf_counter()
+            with distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address=None, silence_logs=logging.ERROR,
+            ) as cluster:  # fmt: skip
+                up = time.perf_counter() - start
+                td, docd = best(
+                    [str(music), "--scheduler", cluster.scheduler_address, "--no-cache"],
+                    nocache,
+                    args.repeat,
+                )
+            assert docd["files"] == doc["files"], "the Dask run disagrees with the local run"
+            rows.append(
+                (
+                    "`--scheduler` (Dask LocalCluster, 2 workers × 1 thread), no cache",
+                    td,
+                    f"speed-up {t1 / td:.2f}× over 1 job; cluster start-up {up:.1f} s not counted",
+                )
+            )
+
+        cache = Path(tmp) / "cache"
+        cold, _ = run_cli([str(music), "--jobs", "2"], cache)  # a cold cache happens once
+        warm, docw = best([str(music), "--jobs", "2"], cache, args.repeat)
+        assert docw["cache"] == {"hits": n_files, "misses": 0}, docw["cache"]
+        assert docw["files"] == doc["files"], "cached results differ"
+        rows.append(("`--jobs 2`, cold cache (all misses)", cold, ""))
+        rows.append(
+            (
+                "`--jobs 2`, warm cache (all hits)",
+                warm,
+                f"{cold / warm:.0f}× faster than the cold run",
+            )
+        )
+
+    import numpy
+
+    from analyzer import __version__
+
+    lines = [
+        f"`mixanalyzer batch` over the corpus music: {n_files} files, {audio_min:.1f} min of "
+        f"audio (Vorbis/Opus). {datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores, "
+        f"{platform.machine()}, Python {platform.python_version()}, numpy {numpy.__version__}, "
+        f"mixanalyzer {__version__}; best of {args.repeat}; wall time of the whole command "
+        "(start-up included).",
+        "",
+        "| run | wall s | files/min | note |",
+        "|---|---:|---:|---|",
+    ]
+    for label, wall, note in rows:
+        lines.append(f"| {label} | {wall:.2f} | {n_files / wall * 60:.0f} | {note} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
