@@ -363,6 +363,9 @@ def run_batch(
                 misses += 1
             todo.append(i)
 
+        # Largest files first: the longest jobs start early, so no worker sits idle at the end
+        # waiting for one long file (longest-processing-time-first scheduling).
+        todo.sort(key=lambda i: -_size(found[i]))
         runner = executor
         own = False
         if todo and runner is None:
@@ -418,6 +421,13 @@ def run_batch(
         executor=name_used,
         notes=tuple(notes),
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 # --------------------------------------------------------------------------------------------
