@@ -247,7 +247,9 @@ class DaskExecutor(BatchExecutor):
     the same paths. ``distributed`` is imported only here (``pip install mixanalyzer[dask]``).
     """
 
-    def __init__(self, address: str, *, timeout_s: float = 20.0) -> None:
+    def __init__(
+        self, address: str, *, timeout_s: float = 20.0, run_timeout_s: float | None = None
+    ) -> None:
         try:
             import distributed
         except ImportError:
@@ -257,6 +259,8 @@ class DaskExecutor(BatchExecutor):
             ) from None
         self._distributed = distributed
         self.address = address
+        # None: wait as long as the jobs take; a number bounds the whole run (tests).
+        self.run_timeout_s = run_timeout_s
         self.name = f"Dask cluster at {address}"
         try:
             self._client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
@@ -266,6 +270,17 @@ class DaskExecutor(BatchExecutor):
                 f"{type(exc).__name__}: {exc}"
             ) from None
 
+        try:
+            from analyzer._dask_worker import TuneWorker
+
+            # The CLI's allocator tuning on every worker (see TuneWorker for why).
+            self._client.register_plugin(TuneWorker(), name="mixanalyzer-tune")
+        except Exception as exc:
+            self._client.close()
+            raise UsageError(
+                f"--scheduler {address}: cannot set up the workers: {type(exc).__name__}: {exc}"
+            ) from None
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         # pure=False: a file may change between runs; never reuse a result the cluster holds.
         return self._client.submit(fn, *args, pure=False)
@@ -273,7 +288,7 @@ class DaskExecutor(BatchExecutor):
     def as_completed(self, futures: Iterable[Any]) -> Iterator[Any]:
         # as_completed looks up "the current client"; ours is not the process-wide default.
         with self._client.as_current():
-            yield from self._distributed.as_completed(list(futures))
+            yield from self._distributed.as_completed(list(futures), timeout=self.run_timeout_s)
 
     def close(self) -> None:
         self._client.close()
