@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_MD = HERE / "results" / "batch-latest.md"
+LOADS: list[float] = []
 
 
 def find_corpus(cli_value: str | None) -> Path:
@@ -44,7 +45,8 @@ def find_corpus(cli_value: str | None) -> Path:
 
 
 def run_cli(args: list[str], cache_dir: Path) -> tuple[float, dict]:
-    """Wall time of one ``mixanalyzer batch`` run and its JSON document."""
+    """Wall time of one ``mixanalyzer batch`` run and its JSON document (the 1-minute load
+    average of the machine at the end is kept in ``LOADS``: other users' work shows there)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.json"
         env = dict(os.environ, MIXANALYZER_CACHE_DIR=str(cache_dir))
@@ -52,6 +54,7 @@ def run_cli(args: list[str], cache_dir: Path) -> tuple[float, dict]:
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
+        LOADS.append(os.getloadavg()[0])
         if proc.returncode != 0:
             sys.exit(f"bench_batch: {' '.join(cmd)} failed ({proc.returncode}): {proc.stderr}")
         return wall, json.loads(out.read_text())
@@ -72,16 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     music = find_corpus(args.corpus) / "music"
     n_files = sum(1 for p in music.iterdir() if p.suffix in (".ogg", ".opus", ".wav", ".flac"))
     audio_min = 0.0
-    rows: list[tuple[str, float, str]] = []
+    rows: list[tuple[str, float, str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         nocache = Path(tmp) / "unused"
         t1, doc = best([str(music), "--jobs", "1", "--no-cache"], nocache, args.repeat)
         audio_min = sum(f["file"]["duration_s"] for f in doc["files"]) / 60
         assert len(doc["files"]) == n_files and not doc["errors"], doc["errors"]
-        rows.append(("`--jobs 1`, no cache", t1, ""))
+        rows.append(("`--jobs 1`, no cache", t1, "", LOADS[-1]))
         t2, doc2 = best([str(music), "--jobs", "2", "--no-cache"], nocache, args.repeat)
         assert doc2["files"] == doc["files"], "1 and 2 jobs disagree"
-        rows.append(("`--jobs 2`, no cache", t2, f"speed-up {t1 / t2:.2f}× over 1 job"))
+        rows.append(("`--jobs 2`, no cache", t2, f"speed-up {t1 / t2:.2f}× over 1 job", LOADS[-1]))
 
         if not args.skip_dask:
             import distributed
@@ -103,20 +106,23 @@ def main(argv: list[str] | None = None) -> int:
                     "`--scheduler` (Dask LocalCluster, 2 workers × 1 thread), no cache",
                     td,
                     f"speed-up {t1 / td:.2f}× over 1 job; cluster start-up {up:.1f} s not counted",
+                    LOADS[-1],
                 )
             )
 
         cache = Path(tmp) / "cache"
         cold, _ = run_cli([str(music), "--jobs", "2"], cache)  # a cold cache happens once
+        cold_load = LOADS[-1]
         warm, docw = best([str(music), "--jobs", "2"], cache, args.repeat)
         assert docw["cache"] == {"hits": n_files, "misses": 0}, docw["cache"]
         assert docw["files"] == doc["files"], "cached results differ"
-        rows.append(("`--jobs 2`, cold cache (all misses)", cold, ""))
+        rows.append(("`--jobs 2`, cold cache (all misses)", cold, "", cold_load))
         rows.append(
             (
                 "`--jobs 2`, warm cache (all hits)",
                 warm,
                 f"{cold / warm:.0f}× faster than the cold run",
+                LOADS[-1],
             )
         )
 
@@ -129,13 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         f"audio (Vorbis/Opus). {datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores, "
         f"{platform.machine()}, Python {platform.python_version()}, numpy {numpy.__version__}, "
         f"mixanalyzer {__version__}; best of {args.repeat}; wall time of the whole command "
-        "(start-up included).",
+        "(start-up included). Load avg: the machine's 1-minute load average after the run "
+        "(a shared machine: above 2, other work competed for the 2 cores).",
         "",
-        "| run | wall s | files/min | note |",
-        "|---|---:|---:|---|",
+        "| run | wall s | files/min | load avg | note |",
+        "|---|---:|---:|---:|---|",
     ]
-    for label, wall, note in rows:
-        lines.append(f"| {label} | {wall:.2f} | {n_files / wall * 60:.0f} | {note} |")
+    for label, wall, note, load in rows:
+        lines.append(f"| {label} | {wall:.2f} | {n_files / wall * 60:.0f} | {load:.1f} | {note} |")
     text = "\n".join(lines) + "\n"
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
