@@ -206,9 +206,12 @@ class ResultCache:
         return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
 
     def get(self, key: str, path: str | None = None) -> TrackAnalysis | None:
-        """The stored analysis for ``key`` (renamed to ``path`` when given), or ``None``."""
+        """The stored analysis for ``key``, or ``None``. With ``path``, the analysis names that
+        path (where the content was found this time) and the row records it."""
         try:
-            row = self._db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute(
+                "SELECT value, path FROM results WHERE key = ?", (key,)
+            ).fetchone()
         except sqlite3.Error as exc:
             raise CacheError(f"{self.path}: cannot read the result cache: {exc}") from None
         if row is None:
@@ -217,7 +220,19 @@ class ResultCache:
             analysis = analysis_from_json(row[0])
         except (ValueError, TypeError, KeyError, AttributeError):
             return None  # an unreadable row is a miss; the new result replaces it
-        return with_path(analysis, path) if path is not None else analysis
+        if path is None:
+            return analysis
+        if row[1] != path:
+            try:
+                self._db.execute("UPDATE results SET path = ? WHERE key = ?", (path, key))
+            except sqlite3.Error as exc:
+                raise CacheError(f"{self.path}: cannot write the result cache: {exc}") from None
+        return with_path(analysis, path)
+
+    def stored_path(self, key: str) -> str | None:
+        """The path last recorded for ``key`` (``None`` when absent)."""
+        row = self._db.execute("SELECT path FROM results WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
 
     def put(self, key: str, sha256: str, analysis: TrackAnalysis) -> None:
         """Store (or replace) the analysis for ``key``."""

@@ -109,7 +109,10 @@ def test_put_get_and_wal(tmp_path: Path) -> None:
         assert cache.get("k") is None
         cache.put("k", "sha", a)
         assert cache.get("k") == a
+        assert cache.stored_path("k") == "x.wav"
         assert cache.get("k", path="y.wav").file.path == "y.wav"
+        assert cache.stored_path("k") == "y.wav"  # the row follows the file to its new name
+        assert cache.get("k") == replace(a, file=replace(a.file, path="x.wav"))
         cache.put("k", "sha", replace(a, warnings=("changed",)))  # replaces, no duplicate
         assert cache.get("k").warnings == ("changed",) and cache.count() == 1
 
