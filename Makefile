@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench bench-batch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: $(STAMP)
 	bash benchmarks/setup.sh
 	$(BIN)/python benchmarks/bench_loudness.py
 	$(BIN)/python benchmarks/bench_master.py
+
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/bench_batch.py --repeat 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

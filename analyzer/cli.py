@@ -16,6 +16,7 @@ from analyzer.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
     AnalyzerError,
+    AudioLoadError,
     CheckFailedError,
     OutputError,
     UsageError,
@@ -822,6 +823,219 @@ def reference_list() -> None:
     console.print(table)
     for message in problems:
         console.print(f"unusable: {message}", markup=False, soft_wrap=True)
+
+
+@app.command()
+def batch(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Audio files, or folders searched recursively for audio files.",
+            show_default=False,
+            metavar="PATHS",
+        ),
+    ],
+    ref: Annotated[
+        list[str] | None,
+        typer.Option("--ref", metavar="FILE", help="Compare every file with these references."),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option("--profile", metavar="NAME_OR_PATH", help="Or with a genre profile."),
+    ] = None,
+    album: Annotated[
+        bool,
+        typer.Option("--album", help="Album consistency: spreads, outliers, suggested gains."),
+    ] = False,
+    album_spread: Annotated[
+        float,
+        typer.Option(
+            "--album-spread",
+            metavar="LU",
+            help="Loudness window around the album median that the gains aim for "
+            "(0: every track at the median).",
+        ),
+    ] = 2.0,
+    ceiling: Annotated[
+        float,
+        typer.Option(
+            "--ceiling", metavar="DBTP", help="True-peak ceiling that a suggested gain respects."
+        ),
+    ] = -1.0,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", metavar="N", help="Files analysed in parallel (default: cores)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run the jobs on a Dask cluster, e.g. tcp://host:8786 "
+            "(pip install 'mixanalyzer[dask]').",
+        ),
+    ] = None,
+    csv_path: Annotated[
+        str | None,
+        typer.Option("--csv", metavar="PATH", help="Write one CSV row per file ('-' for stdout)."),
+    ] = None,
+    json_path: Annotated[
+        str | None,
+        typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
+    ] = None,
+    series: Annotated[
+        bool, typer.Option("--series", help="Include momentary and short-term series (10 Hz).")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing outputs.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
+) -> None:
+    """Analyse many files in parallel (through the result cache), optionally compare each with
+    references or a profile, and check an album's consistency."""
+    from analyzer.batch import compare_each, reference_stats, run_batch
+    from analyzer.io import write_text_atomic
+    from analyzer.report.batch import (
+        batch_csv,
+        batch_document,
+        file_documents,
+        render_album,
+        render_batch,
+    )
+    from analyzer.targets import load_targets, preview
+
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: expected 1 or more")
+    if jobs is not None and scheduler:
+        raise UsageError("--jobs and --scheduler: give one (the cluster decides its parallelism)")
+    if ref and profile:
+        raise UsageError("give references with --ref or one --profile, not both")
+    if album_spread < 0:
+        raise UsageError(f"--album-spread {album_spread}: expected 0 or more")
+    if json_path == "-" and csv_path == "-":
+        raise UsageError("--json - and --csv -: only one of them can go to stdout")
+    for out in (json_path, csv_path):
+        _check_output(out, force)
+    prof = None
+    if profile:
+        from analyzer.profiles import load_profile
+
+        prof = load_profile(profile)  # a bad profile is refused before any analysis
+    to_stdout = "-" in (json_path, csv_path)
+    show = sys.stderr.isatty() and not quiet
+    result = _with_batch_progress(
+        lambda progress: run_batch(
+            paths, jobs=jobs, scheduler=scheduler, keep_series=series,
+            use_cache=not no_cache, progress=progress,
+        ),
+        show,
+    )  # fmt: skip
+    if not result.files and not result.errors:
+        from analyzer.io import display_path
+
+        shown = ", ".join(display_path(p) for p in paths)
+        raise AudioLoadError(f"{shown}: no audio files found", slug="missing")
+    for note in result.notes:
+        print(f"mixanalyzer: warning: {note}", file=sys.stderr)
+    for analysis in result.files:
+        _print_warnings(analysis.warnings)
+
+    comparisons = None
+    reference_names: list[str] | None = None
+    if prof is not None:
+        reference_names = [f"profile {prof.name} ({prof.n_tracks} tracks)"]
+        comparisons = compare_each(result.files, prof.metrics, reference_names)
+    elif ref:
+        refs = run_batch(ref, jobs=jobs, scheduler=scheduler, use_cache=not no_cache)
+        if refs.errors:
+            for e in refs.errors[:-1]:
+                _print_error(e.message)
+            raise AudioLoadError(refs.errors[-1].message)
+        reference_names = [r.file.path for r in refs.files]
+        comparisons = compare_each(result.files, reference_stats(refs.files), reference_names)
+
+    report = None
+    if album:
+        from analyzer.album import album_report
+
+        report = album_report(result.files, spread_lu=album_spread, ceiling_dbtp=ceiling)
+    table = load_targets(None)
+    platforms = [
+        preview(r.loudness.integrated_lufs, r.peaks.true_peak_dbtp, table) for r in result.files
+    ]
+    docs = file_documents(result, series=series, platforms=platforms, comparisons=comparisons)
+    if json_path:
+        text = batch_document(result, docs, album=report, references=reference_names)
+        if json_path == "-":
+            sys.stdout.write(text)
+        else:
+            write_text_atomic(json_path, text, force=force)
+    if csv_path:
+        text = batch_csv(result, docs, album=report)
+        if csv_path == "-":
+            sys.stdout.write(text)
+        else:
+            write_text_atomic(csv_path, text, force=force)
+    if not quiet and not to_stdout:
+        console = _stdout_console()
+        render_batch(console, result, comparisons=comparisons)
+        if report is not None:
+            render_album(console, report)
+    if result.errors:
+        total = len(result.files) + len(result.errors)
+        if total > 1:
+            _print_error(f"{len(result.errors)} of {total} files could not be measured")
+        internal = any(e.exit_code == EXIT_INTERNAL for e in result.errors)
+        raise typer.Exit(EXIT_INTERNAL if internal else EXIT_BAD_INPUT)
+
+
+def _with_batch_progress(run: Any, show: bool) -> Any:
+    """Call ``run(progress)`` with one overall files-done bar on stderr (or none); a file that
+    fails is named on its own line as soon as it fails."""
+    if not show:
+
+        def plain(done: int, total: int, name: str, error: str | None) -> None:
+            if error:
+                _print_error(error)
+
+        return run(plain)
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=_stderr_console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, name: str, error: str | None) -> None:
+            if error:
+                bar.console.print(f"mixanalyzer: error: {error}", markup=False, highlight=False)
+            bar.update(task, completed=done, total=total, description=escape(name))
+
+        return run(progress)
+
+
+cache_app = typer.Typer(help="The result cache.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(cache_app, name="cache")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached result."""
+    from analyzer.cache import clear_cache, default_cache_path
+    from analyzer.io import display_path
+
+    held = clear_cache()
+    print(f"cleared {held} cached result{'s' if held != 1 else ''} "
+          f"({display_path(default_cache_path())})")  # fmt: skip
 
 
 def _print_error(message: str) -> None:

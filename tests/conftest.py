@@ -32,3 +32,10 @@ def corpus() -> Path:
             pytest.fail("the shared corpus is missing (expected ../shared/corpus beside the repo)")
         pytest.skip("shared corpus not found (set MIXANALYZER_CORPUS)")
     return found
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Never read or write the real user's result cache (``batch`` uses it by default); the
+    variable is inherited by CLI subprocesses."""
+    monkeypatch.setenv("MIXANALYZER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
