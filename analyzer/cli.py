@@ -885,6 +885,10 @@ def batch(
         str | None,
         typer.Option("--json", metavar="PATH", help="Write JSON to this path ('-' for stdout)."),
     ] = None,
+    html_path: Annotated[
+        str | None,
+        typer.Option("--html", metavar="PATH", help="Write a self-contained HTML report."),
+    ] = None,
     series: Annotated[
         bool, typer.Option("--series", help="Include momentary and short-term series (10 Hz).")
     ] = False,
@@ -919,6 +923,7 @@ def batch(
         raise UsageError("--json - and --csv -: only one of them can go to stdout")
     for out in (json_path, csv_path):
         _check_output(out, force)
+    _check_html(html_path, force)
     prof = None
     if profile:
         from analyzer.profiles import load_profile
@@ -979,6 +984,16 @@ def batch(
             sys.stdout.write(text)
         else:
             write_text_atomic(csv_path, text, force=force)
+    if html_path:
+        from analyzer.report.batch import batch_view_for
+        from analyzer.report.html import write_html
+        from analyzer.report.viewmodel import build_view
+
+        view = build_view(
+            "batch", [], batch=batch_view_for(result, report, comparisons),
+            notes=list(result.notes), title=f"mixanalyzer batch: {len(result.files)} files",
+        )  # fmt: skip
+        write_html(html_path, view, force=force)
     if not quiet and not to_stdout:
         console = _stdout_console()
         render_batch(console, result, comparisons=comparisons)

@@ -157,6 +157,38 @@ def batch_document(
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
 
 
+def batch_view_for(
+    result: BatchResult, album: AlbumReport | None, comparisons: Sequence[Any] | None
+) -> dict[str, Any]:
+    """The report's ``batch`` section: one row per file (name, loudness, peaks, the album gain,
+    the comparison's verdict on integrated loudness) and the album figures."""
+    from analyzer.report.viewmodel import batch_view
+
+    gains = {g.path: g.gain_db for g in album.gains} if album is not None else {}
+    rows = []
+    for i, r in enumerate(result.files):
+        verdict = None
+        if comparisons is not None:
+            worst = [m.verdict for m in comparisons[i].metrics.values()
+                     if m.verdict not in (None, "within")]  # fmt: skip
+            verdict = f"{len(worst)} outside" if worst else "within"
+        dy = r.dynamics
+        rows.append({
+            "name": r.file.path, "integrated_lufs": r.loudness.integrated_lufs,
+            "true_peak_dbtp": r.peaks.true_peak_dbtp, "lra_lu": r.loudness.lra_lu,
+            "plr_db": dy.plr_db if dy else None, "gain_db": gains.get(r.file.path),
+            "verdict": verdict,
+        })  # fmt: skip
+    figures = None
+    notes: list[str] = [e.message for e in result.errors]
+    if album is not None:
+        figures = {"median_lufs": album.median_lufs,
+                   "loudness_spread_lu": album.loudness_spread_lu,
+                   "loudness_spread_after_lu": album.loudness_spread_after_lu}  # fmt: skip
+        notes += [o.text for o in album.outliers] + list(album.notes)
+    return batch_view(rows, album=figures, notes=notes)
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""

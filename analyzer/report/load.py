@@ -259,6 +259,19 @@ def load_document(text: str) -> dict[str, Any]:
 
     doc = json.loads(text, parse_constant=refuse)
     _check_version(doc)
+    if "files" in doc and "cache" in doc:
+        return {
+            "kind": "batch",
+            "tracks": [track_from_dict(d) for d in doc["files"]],
+            "comparisons": [
+                comparison_from_dict(d["comparison"]) if "comparison" in d else None
+                for d in doc["files"]
+            ],
+            "errors": list(doc["errors"]),
+            "cache": dict(doc["cache"]),
+            "references": list(doc.get("references", [])),
+            "album": doc.get("album"),
+        }
     if "files" in doc:
         return {
             "kind": "analyze",

@@ -34,8 +34,8 @@ Shape (``VIEW_VERSION`` 1)::
     {"tracks": [{"name": str, "integrated_lufs": float | None, "true_peak_dbtp": float | None,
                  "lra_lu": float | None, "plr_db": float | None, "gain_db": float | None,
                  "verdict": str | None}, ...],
-     "album": {"integrated_lufs": float | None, "lra_lu": float | None,
-               "true_peak_dbtp": float | None} | None,
+     "album": {"median_lufs": float | None, "loudness_spread_lu": float | None,
+               "loudness_spread_after_lu": float | None} | None,
      "notes": [str, ...]}
 
 Use :func:`master_view` / :func:`batch_view` to validate and attach them.

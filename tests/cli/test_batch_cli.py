@@ -173,3 +173,17 @@ def test_profile_comparison(folder: Path, tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     assert doc["references"][0].startswith("profile electronic")
     assert all("comparison" in f for f in doc["files"])
+
+
+def test_html_report_with_the_album(folder: Path, tmp_path: Path) -> None:
+    """--html writes the batch section (a row per file, the album figures) with the file names
+    escaped as data, and refuses to overwrite without --force."""
+    out = tmp_path / "batch.html"
+    proc = run("batch", str(folder), "--album", "--html", str(out), "-q")
+    assert proc.returncode == 0, proc.stderr
+    page = out.read_text()
+    assert 'id="batch"' in page and "batch-loudness" in page
+    assert "a tone.wav" in page
+    assert 'loud, "noise".flac' not in page.split("<script", 1)[0] or "&#34;" in page
+    proc = run("batch", str(folder), "--html", str(out), "-q")
+    one_error_line(proc, 4, "exists")

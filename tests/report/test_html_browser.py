@@ -144,7 +144,8 @@ def test_master_and_batch_sections_render(chromium: str, tmp_path: Path) -> None
     batch = batch_view(
         [{"name": "one.wav", "integrated_lufs": -14.2, "true_peak_dbtp": -1.1},
          {"name": "two.wav", "integrated_lufs": -16.0, "true_peak_dbtp": -2.0}],
-        album={"integrated_lufs": -15.0, "lra_lu": 4.0, "true_peak_dbtp": -1.1},
+        album={"median_lufs": -15.0, "loudness_spread_lu": 4.0,
+               "loudness_spread_after_lu": 2.0},
     )  # fmt: skip
     page = tmp_path / "hooks.html"
     write_html(str(page), build_view("master", [], master=master, batch=batch))

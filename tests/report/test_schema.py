@@ -63,6 +63,7 @@ def _cli_documents(tracks: dict[str, Path], tmp: Path) -> dict[str, str]:
         "translate-profile": ["translate", mix, "--profile", "electronic", "--devices", "car"],
         "master": ["master", mix, "--ref", ref, "-o", str(tmp / "master.wav")],
         "master-dry": ["master", mix, "--profile", "electronic", "--fine", "--dry-run"],
+        "batch": ["batch", mix, silent, "--ref", ref, "--album", "--no-cache"],
     }
     docs = {}
     for name, args in commands.items():
@@ -81,7 +82,7 @@ def cli_docs(tracks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
 @pytest.mark.parametrize(
     "name",
     ["analyze", "analyze-series", "analyze-silent", "analyze-many", "compare", "compare-loudest",
-     "compare-profile", "translate", "translate-profile", "master", "master-dry"],
+     "compare-profile", "translate", "translate-profile", "master", "master-dry", "batch"],
 )  # fmt: skip
 def test_cli_json_validates_and_is_strict(name: str, cli_docs: dict[str, str], validator) -> None:
     doc = strict_loads(cli_docs[name])
