@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analyzer.compare import KINDS as METRIC_KINDS
 from analyzer.compare import Comparison
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.master.eq import EqMove, response
@@ -484,18 +483,17 @@ def propose_width(
     """A width move when the mix's side/mid ratio is outside the references' range."""
     if channels != 2 or amount <= 0:
         return WidthProposal(None, None, ())
-    tol = METRIC_KINDS["width"].tolerance
     why: list[str] = []
     upper = []
     for band in ("low_mid", "high_mid", "high"):
         m = comparison.metrics.get(f"width.{band}")
         if m is None or m.verdict is None or m.p10 is None or m.p90 is None or m.mix is None:
             continue
-        if m.verdict == "within":
+        if m.verdict == "within":  # inside the range widened by the tolerance
             upper.append(0.0)
-        else:
+        else:  # to the nearest edge of the references' own range
             edge = m.p90 if m.verdict == "above" else m.p10
-            upper.append(edge - m.mix + (-tol if m.verdict == "above" else tol) * 0.0)
+            upper.append(edge - m.mix)
     side = None
     moved = [u for u in upper if u != 0.0]
     if len(moved) >= WIDTH_MIN_BANDS and all(np.sign(u) == np.sign(moved[0]) for u in moved):
