@@ -97,7 +97,13 @@ def run_meters(
         raise failures[0]
 
 
-def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tuple[str, ...]:
+#: A channel's mean above this (-40 dBFS) is a fault worth a warning: music has none.
+DC_WARNING_LEVEL = 0.01
+
+
+def _warnings(
+    info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats, dc_offset: Sequence[float] = ()
+) -> tuple[str, ...]:
     out = []
     if peaks.sample_peak_dbfs == -np.inf:
         out.append(f"{info.path}: silent: every sample is zero; loudness and peaks are null")
@@ -112,6 +118,14 @@ def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tup
         out.append(
             f"{info.path}: shorter than 3 s ({info.duration_s:.2f} s): "
             "short-term loudness and loudness range are undefined"
+        )
+    worst = max(range(len(dc_offset)), key=lambda i: abs(dc_offset[i]), default=None)
+    if worst is not None and abs(dc_offset[worst]) > DC_WARNING_LEVEL:
+        dc = dc_offset[worst]
+        out.append(
+            f"{info.path}: DC offset {dc:+.3f} ({20 * np.log10(abs(dc)):.0f} dBFS) on channel "
+            f"{worst + 1}: the peaks include it and its onset reads as a click; remove it with "
+            "a high-pass filter"
         )
     return tuple(out)
 
@@ -165,7 +179,7 @@ class TrackMeters:
             spectrum=self.spectrum.result(),
             stereo=stereo,
             dynamics=dynamics,
-            warnings=_warnings(info, loudness, peaks),
+            warnings=_warnings(info, loudness, peaks, dynamics.dc_offset),
         )
 
 
