@@ -97,12 +97,17 @@ def run_meters(
         raise failures[0]
 
 
-#: A channel's mean above this (-40 dBFS) is a fault worth a warning: music has none.
-DC_WARNING_LEVEL = 0.01
+#: The share of the signal's power in its DC offset above which a warning is given: music has
+#: almost none; a file with a stuck offset or a DC-only test file has nearly all.
+DC_WARNING_SHARE = 0.5
 
 
 def _warnings(
-    info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats, dc_offset: Sequence[float] = ()
+    info: AudioInfo,
+    loudness: LoudnessStats,
+    peaks: PeakStats,
+    dc_offset: Sequence[float] = (),
+    mean_square: float = 0.0,
 ) -> tuple[str, ...]:
     out = []
     if peaks.sample_peak_dbfs == -np.inf:
@@ -119,13 +124,13 @@ def _warnings(
             f"{info.path}: shorter than 3 s ({info.duration_s:.2f} s): "
             "short-term loudness and loudness range are undefined"
         )
-    worst = max(range(len(dc_offset)), key=lambda i: abs(dc_offset[i]), default=None)
-    if worst is not None and abs(dc_offset[worst]) > DC_WARNING_LEVEL:
-        dc = dc_offset[worst]
+    dc_power = float(np.mean(np.square(dc_offset))) if len(dc_offset) else 0.0
+    if mean_square > 0.0 and dc_power >= DC_WARNING_SHARE * mean_square:
+        worst = max(range(len(dc_offset)), key=lambda i: abs(dc_offset[i]))
         out.append(
-            f"{info.path}: DC offset {dc:+.3f} ({20 * np.log10(abs(dc)):.0f} dBFS) on channel "
-            f"{worst + 1}: the peaks include it and its onset reads as a click; remove it with "
-            "a high-pass filter"
+            f"{info.path}: DC offset {dc_offset[worst]:+.3f} on channel {worst + 1} carries "
+            f"{100 * min(dc_power / mean_square, 1.0):.0f} % of the power: the loudness is only "
+            "the click of its onset; remove it with a high-pass filter"
         )
     return tuple(out)
 
@@ -157,8 +162,9 @@ class TrackMeters:
         # Only the gated BS.1770 figure is reported (null when undefined: shorter than 400 ms,
         # silent, or not a stereo file), never the meter's ungated fallback.
         stereo = replace(stereo, mono_loss_lu=mono_loss)
+        raw = self.dynamics.result()
         dynamics = build_dynamics_stats(
-            self.dynamics.result(),
+            raw,
             true_peak_dbtp=peaks.true_peak_dbtp,
             integrated_lufs=loudness.integrated_lufs,
             short_term=loudness.short_term,
@@ -179,7 +185,7 @@ class TrackMeters:
             spectrum=self.spectrum.result(),
             stereo=stereo,
             dynamics=dynamics,
-            warnings=_warnings(info, loudness, peaks, dynamics.dc_offset),
+            warnings=_warnings(info, loudness, peaks, dynamics.dc_offset, raw.mean_square),
         )
 
 
