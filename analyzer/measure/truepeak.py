@@ -26,6 +26,10 @@ from analyzer.types import PeakStats, Series
 CHUNK = 16384
 GROUP = 16
 EXTRA_HISTORY = 4
+#: An inter-sample over is a grid value above full scale by more than float32's resolution
+#: (1e-6, 8e-6 dB): a run of samples at exactly 1.0 interpolates to 1.0 +- 1e-7 depending on
+#: how the grid is summed, which made the count depend on the block size (found by fuzzing).
+OVER_THRESHOLD = 1.0 + 2.0**-20
 
 
 def amplitude_to_db(a: float) -> float:
@@ -174,7 +178,7 @@ class TruePeakMeter:
                     interp_max = y[:, 0].copy()
                     for k in range(1, y.shape[1]):  # faster than y.max(axis=1) on a short axis
                         np.maximum(interp_max, y[:, k], out=interp_max)
-                    self._overs += int(np.count_nonzero(interp_max > 1.0))
+                    self._overs += int(np.count_nonzero(interp_max > OVER_THRESHOLD))
                     samples = np.abs(x64[left + lo : left + hi])
                     row_max = np.maximum(interp_max, samples)
                     self._record_subblocks(self._offset + left + lo, row_max)
