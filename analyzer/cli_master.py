@@ -260,14 +260,14 @@ def master(
                 "nothing to match",
                 slug="silent-reference",
             )
-    for path, analysed in zip([mix, *(ref or [])], analyses, strict=True):
-        _refuse_dc(path, analysed)
     mix_lufs = mix_result.loudness.integrated_lufs
     if mix_lufs is None or not math.isfinite(mix_lufs):
         raise InvalidAudioError(
             f"{display_path(mix)}: the mix is silent or shorter than 400 ms: nothing to master",
             slug="silent",
         )
+    for path, analysed in zip([mix, *(ref or [])], analyses, strict=True):
+        _refuse_dc(path, analysed)
     if refs and info.channels == 1 and any(r.file.channels == 2 for r in refs):
         notes.append("the mix is mono: the references' stereo width is not matched")
     comparison = None

@@ -34,6 +34,9 @@ _EXACT_LENGTH_FORMATS = {"WAV", "WAVEX", "RF64", "W64", "AIFF", "FLAC", "CAF"}
 def display_path(path: str | os.PathLike[str]) -> str:
     """A file name safe to print: undecodable bytes and control characters escaped."""
     text = os.fsdecode(os.fspath(path))
+    # Undecodable bytes arrive as lone surrogates: show them as the bytes they were (\xff).
+    if os.name == "posix":  # (Windows names are UTF-16: no undecodable bytes)
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 

@@ -309,6 +309,11 @@ def test_truncated_wav_is_never_measured_short(tmp_path: Path, capsys) -> None:
     assert "declares 576000 bytes of audio but the file holds 30000" in run.stderr
 
 
+def test_undecodable_name_is_shown_as_its_bytes(tmp_path: Path, capsys) -> None:
+    run = cli(capsys, "analyze", _non_utf8(tmp_path), "--json", "-")
+    assert run.code == OK and "mix-\\\\xff\\\\xfe.wav" in run.stdout  # JSON escapes the backslash
+
+
 def test_open_size_wav_reads_to_the_end(tmp_path: Path, capsys) -> None:
     run = cli(capsys, "analyze", _open_size(tmp_path), "--json", "-")
     assert run.code == OK, run.stderr
