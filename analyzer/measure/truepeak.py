@@ -30,6 +30,10 @@ EXTRA_HISTORY = 4
 #: (1e-6, 8e-6 dB): a run of samples at exactly 1.0 interpolates to 1.0 +- 1e-7 depending on
 #: how the grid is summed, which made the count depend on the block size (found by fuzzing).
 OVER_THRESHOLD = 1.0 + 2.0**-20
+#: Below this sample peak (-600 dBFS) the float32 grid underflows, and which grid points are
+#: refined depended on the block size (found by fuzzing with denormals): the true peak of such a
+#: channel is its sample peak.
+INTERPOLATION_FLOOR = 1e-30
 
 
 def amplitude_to_db(a: float) -> float:
@@ -315,7 +319,11 @@ class TruePeakMeter:
         self._candidates = [{k: copy.copy(v) for k, v in cs.items()} for cs in self._candidates]
         self._scan(tail)
         grid = np.maximum(self._true, self._sample)
-        true = [self._refined(c, float(grid[c])) for c in range(self.channels)]
+        true = [
+            self._refined(c, float(grid[c])) if self._sample[c] >= INTERPOLATION_FLOOR
+            else float(self._sample[c])
+            for c in range(self.channels)
+        ]  # fmt: skip
         self._true, self._offset, self._candidates, self._overs, self._sub_peaks = saved
         per_tp = tuple(amplitude_to_db(float(v)) for v in true)
         per_sp = tuple(amplitude_to_db(float(v)) for v in self._sample)
