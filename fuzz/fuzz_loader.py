@@ -20,7 +20,9 @@ so the limit is raised rather than treated as a finding.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +40,7 @@ MAX_FRAMES = 1 << 18
 #: libsndfile sniffs the format from the content, but a name helps it with headerless formats.
 _SUFFIXES = (".wav", ".flac", ".aiff", ".ogg", ".raw")
 _DIR = Path(tempfile.mkdtemp(prefix="mixanalyzer-fuzz-", dir=os.environ.get("FUZZ_TMP")))
+atexit.register(shutil.rmtree, _DIR, True)
 
 
 def test_one_input(data: bytes) -> None:
