@@ -18,17 +18,17 @@ demo: $(STAMP)
 	$(BIN)/mixanalyzer demo --out reports/demo --force
 
 test: $(STAMP)
-	$(BIN)/ruff check analyzer tests benchmarks references
-	$(BIN)/ruff format --check analyzer tests benchmarks references
+	$(BIN)/ruff check analyzer tests benchmarks references fuzz
+	$(BIN)/ruff format --check analyzer tests benchmarks references fuzz
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check analyzer tests benchmarks
-	$(BIN)/ruff format --check analyzer tests benchmarks
+	$(BIN)/ruff check analyzer tests benchmarks references fuzz
+	$(BIN)/ruff format --check analyzer tests benchmarks references fuzz
 
 format: $(STAMP)
-	$(BIN)/ruff format analyzer tests benchmarks
-	$(BIN)/ruff check --fix analyzer tests benchmarks
+	$(BIN)/ruff format analyzer tests benchmarks references fuzz
+	$(BIN)/ruff check --fix analyzer tests benchmarks references fuzz
 
 bench: $(STAMP)
 	bash benchmarks/setup.sh

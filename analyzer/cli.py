@@ -114,9 +114,16 @@ def _evaluate_checks(doc: dict[str, Any], checks: list[tuple[str, str, str, floa
 
 
 def _check_output(path: str | None, force: bool) -> None:
-    if path and path != "-" and Path(path).exists() and not force:
-        from analyzer.io import display_path
+    """Refuse an existing output without ``--force`` before any work (exit 4)."""
+    if not path or path == "-":
+        return
+    from analyzer.io import display_path
 
+    try:
+        exists = Path(path).exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
+    if exists and not force:
         raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
 
 
@@ -754,6 +761,7 @@ def reference_build(
         show,
     )
     save_profile(profile, target, force=force)
+    _print_warnings(profile.warnings)
     if quiet:
         return
     _stdout_console().print(

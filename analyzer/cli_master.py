@@ -56,6 +56,28 @@ def _analyze_all(paths: list[tuple[str, int | None]], show: bool) -> list[Any]:
             return list(pool.map(job, range(len(paths))))
 
 
+#: A file whose mean is at least this share of its peak is mostly offset, not music.
+DC_REFUSAL_SHARE = 0.5
+
+
+def _refuse_dc(path: str, result: Any) -> None:
+    """Refuse a mix or reference that is mostly DC offset: the limiter would spend the ceiling on
+    the offset, and its loudness is only the click of its onset (exit 3)."""
+    from analyzer.io import display_path
+
+    peak_dbfs = result.peaks.sample_peak_dbfs
+    if peak_dbfs is None or not math.isfinite(peak_dbfs):
+        return
+    peak = 10.0 ** (peak_dbfs / 20.0)
+    dc = max(result.dynamics.dc_offset, key=abs, default=0.0)
+    if abs(dc) >= DC_REFUSAL_SHARE * peak:
+        raise InvalidAudioError(
+            f"{display_path(path)}: mostly DC offset ({dc:+.3f} of a {peak:.3f} peak): nothing "
+            "to master; remove the offset (high-pass) first",
+            slug="dc",
+        )
+
+
 def _stage_progress(show: bool) -> tuple[Any, Any]:
     """A context manager and a ``progress(stage, done, total)`` callback (or a no-op)."""
     import contextlib
@@ -244,6 +266,8 @@ def master(
             f"{display_path(mix)}: the mix is silent or shorter than 400 ms: nothing to master",
             slug="silent",
         )
+    for path, analysed in zip([mix, *(ref or [])], analyses, strict=True):
+        _refuse_dc(path, analysed)
     if refs and info.channels == 1 and any(r.file.channels == 2 for r in refs):
         notes.append("the mix is mono: the references' stereo width is not matched")
     comparison = None

@@ -9,6 +9,7 @@ Nothing is resampled or down-mixed here. Every problem becomes an :class:`AudioL
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import struct
 import tempfile
@@ -33,6 +34,9 @@ _EXACT_LENGTH_FORMATS = {"WAV", "WAVEX", "RF64", "W64", "AIFF", "FLAC", "CAF"}
 def display_path(path: str | os.PathLike[str]) -> str:
     """A file name safe to print: undecodable bytes and control characters escaped."""
     text = os.fsdecode(os.fspath(path))
+    # Undecodable bytes arrive as lone surrogates: show them as the bytes they were (\xff).
+    if os.name == "posix":  # (Windows names are UTF-16: no undecodable bytes)
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
@@ -279,6 +283,45 @@ def _plain_file_mode() -> int:
     return 0o666 & ~umask
 
 
+#: Longest file name (bytes) on Linux, macOS and Windows file systems.
+_NAME_MAX = 255
+#: What mkstemp adds to the prefix: 8 random characters and ".part".
+_TEMP_EXTRA = 8 + len(".part")
+
+
+def _temp_prefix(target: Path) -> str:
+    """``.NAME.`` for the hidden temporary beside ``target``, shortened (in bytes) so that the
+    temporary's name stays within NAME_MAX even when the final name is already 255 bytes."""
+    raw = os.fsencode(target.name)[: _NAME_MAX - _TEMP_EXTRA - 2]
+    return "." + os.fsdecode(raw) + "."
+
+
+def _refuse_existing(target: Path, name: str, force: bool) -> None:
+    """OutputError unless ``target`` may be written: absent, or ``force`` and not a folder.
+    A name the system refuses to look up (too long, a file used as a folder) says why."""
+    try:
+        exists, is_dir = target.exists(), target.is_dir()
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+    if exists and not force:
+        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+    if is_dir:
+        raise OutputError(f"{name}: is a directory", slug="unwritable")
+
+
+def _write_failure(target: Path, exc: BaseException) -> OutputError:
+    """The one-line OutputError for a failed write. libsndfile reports a full disk only as
+    "system error" without the errno, so the free space of the folder is asked directly."""
+    reason = getattr(exc, "strerror", None)
+    if not reason:
+        reason = _libsndfile_reason(exc) or type(exc).__name__
+        with contextlib.suppress(OSError):
+            st = os.statvfs(target.parent)
+            if st.f_bavail * st.f_frsize < 1 << 20:
+                reason = os.strerror(errno.ENOSPC)
+    return OutputError(f"{display_path(target)}: cannot write: {reason}", slug="unwritable")
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file under
     the final name. Refuses to replace an existing file unless ``force``."""
@@ -288,13 +331,10 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
     target = Path(path)
     name = display_path(target)
-    if target.exists() and not force:
-        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
-    if target.is_dir():
-        raise OutputError(f"{name}: is a directory", slug="unwritable")
+    _refuse_existing(target, name, force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".part", dir=target.parent)
     except OSError as exc:
         raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
     try:
@@ -348,8 +388,7 @@ class AtomicWavWriter:
 
         self.path = Path(path)
         name = display_path(self.path)
-        if self.path.exists() and not force:
-            raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+        _refuse_existing(self.path, name, force)
         if not create_parents and not self.path.parent.is_dir():
             raise OutputError(
                 f"{name}: cannot write: folder {display_path(self.path.parent)} does not exist",
@@ -357,35 +396,51 @@ class AtomicWavWriter:
             )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part",
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.path), suffix=".part",
                                        dir=self.path.parent)  # fmt: skip
             os.close(fd)
             self._tmp = Path(tmp)
+        except OSError as exc:
+            raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+        try:
             self._file = sf.SoundFile(
                 tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
                 subtype=subtype, format=container,
             )  # fmt: skip
-        except OSError as exc:
-            raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+        except Exception as exc:  # libsndfile's errors are RuntimeErrors, not OSErrors
+            self._discard()
+            raise _write_failure(self.path, exc) from None
 
     def write(self, block: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(np.asarray(block).T))
+        """Append ``(channels, frames)``; a failed write (a full disk) raises OutputError."""
+        try:
+            self._file.write(np.ascontiguousarray(np.asarray(block).T))
+        except (OSError, RuntimeError, AssertionError) as exc:  # soundfile asserts the count
+            raise _write_failure(self.path, exc) from None
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
 
     def __enter__(self) -> AtomicWavWriter:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        self._file.close()
+        try:
+            self._file.close()  # writes the final header: can fail on a full disk too
+        except (OSError, RuntimeError) as close_exc:
+            self._discard()
+            if exc_type is None:
+                raise _write_failure(self.path, close_exc) from None
+            return
         if exc_type is not None:
-            with contextlib.suppress(OSError):
-                self._tmp.unlink()
+            self._discard()
             return
         try:
             os.chmod(self._tmp, _plain_file_mode())
             os.replace(self._tmp, self.path)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                self._tmp.unlink()
+            self._discard()
             raise OutputError(
                 f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
             ) from None

@@ -103,6 +103,9 @@ class ReferenceProfile:
     provenance: tuple[TrackProvenance, ...]
     created_utc: str
     description: str = field(default="")
+    #: What the analysis warned about the tracks (silent, too short, DC offset, ...); shown by
+    #: ``reference build``, never saved.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,6 +132,14 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> list[tuple[Path
 
     for raw in paths:
         path = Path(raw)
+        try:
+            path.stat()
+        except FileNotFoundError:
+            pass  # reported as missing below
+        except OSError as exc:  # a name too long, a folder we may not enter, ...
+            raise AudioLoadError(
+                f"{display_path(path)}: unreadable: {exc.strerror}", slug="unreadable"
+            ) from None
         if path.is_dir():
             found = []
             for root, dirs, files in os.walk(path):
@@ -180,6 +191,7 @@ def _analyze_one(path: str, threads: int | None) -> dict[str, Any]:
         "duration_s": float(analysis.file.duration_s),
         "sample_rate_hz": int(analysis.file.sample_rate_hz),
         "sha256": _sha256_file(Path(path)),
+        "warnings": list(analysis.warnings),
     }
 
 
@@ -256,6 +268,7 @@ def build_profile(
         provenance=provenance,
         created_utc=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         description=description,
+        warnings=tuple(w for r in done for w in r["warnings"]),
     )
 
 

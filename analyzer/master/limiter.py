@@ -70,6 +70,8 @@ FAST_RELEASE_DIVISOR = 4.0
 _TAPS = 2 * HALF_TAPS
 #: Samples of the latency used by detection and the kernel hold (16 + 14 with 32 taps).
 DETECT_DELAY = _TAPS - 2
+#: The look-ahead where the sample rate allows it (the attack ramp is complete before the peak).
+DEFAULT_LOOKAHEAD_MS = 2.0
 #: Shortest attack ramp: a faster gain change modulates the waveform enough to overshoot.
 MIN_ATTACK_SAMPLES = _TAPS
 _NEPER_TO_DB = 20.0 / math.log(10.0)
@@ -124,6 +126,12 @@ def _decay(v: np.ndarray, prev: float, tau: float) -> np.ndarray:
     return env
 
 
+def default_lookahead_ms(sample_rate_hz: int) -> float:
+    """2 ms, or the detector's own delay plus one sample where that is longer (below about
+    15.5 kHz: 3.88 ms at 8 kHz), so that every supported rate can be limited."""
+    return max(DEFAULT_LOOKAHEAD_MS, (DETECT_DELAY + 1) * 1000.0 / sample_rate_hz)
+
+
 class TruePeakLimiter:
     """Streaming true-peak limiter for ``(channels, frames)`` float64 blocks."""
 
@@ -133,7 +141,7 @@ class TruePeakLimiter:
         channels: int,
         *,
         ceiling_dbtp: float = -1.0,
-        lookahead_ms: float = 2.0,
+        lookahead_ms: float | None = None,
         attack_ms: float | None = None,
         release_ms: float = 100.0,
         input_gain_db: float = 0.0,
@@ -150,6 +158,8 @@ class TruePeakLimiter:
         self.ceiling_dbtp = float(ceiling_dbtp)
         self.input_gain_db = float(input_gain_db)
         fs = self.sample_rate_hz
+        if lookahead_ms is None:
+            lookahead_ms = default_lookahead_ms(fs)
         self.latency_samples = round(lookahead_ms * fs / 1000.0)
         if self.latency_samples < DETECT_DELAY + 1:
             raise ValueError(

@@ -50,6 +50,10 @@ LIMITING_SEARCH_DB = 0.5
 #: K-weighted power in memory (8 bytes per frame) for the loudness trials and the final pass.
 PEAK_CACHE_FRAMES = 64_000_000
 MAX_TRIALS = 8
+#: The most gain reduction the loudness search may ask of the limiter (dB). Past it the output
+#: hardly gets louder; without a bound the secant steps toward an unreachable target ran away
+#: (a full-scale square as the reference drove the gain to overflow and wrote NaN).
+MAX_LIMITING_DB = 30.0
 TRIAL_TOLERANCE_LU = 0.04
 BLOCK_FRAMES = 1 << 17
 BIT_DEPTHS = ("16", "24", "32f")
@@ -261,13 +265,16 @@ def master_native(
         # The limiter takes loudness away where it works: find the gain that lands on the target
         # with loudness-only trials before writing (replayed from the recorded detection when
         # it fits in memory, else full passes).
+        max_gain = plan.ceiling_dbtp - pre_tp + MAX_LIMITING_DB
+        gain = min(gain, max_gain)
         if record is not None:
-            gain = _search_gain_replay(record, fs, gain, target, plan.ceiling_dbtp)
+            gain = _search_gain_replay(record, fs, gain, target, plan.ceiling_dbtp, max_gain)
         else:
             gain = _search_gain(
                 mix_path, proposal, fs, channels, linear_phase, gain, target,
                 plan.ceiling_dbtp, lambda i, d: report(f"finding the limiter gain (trial {i})",
                                                        d, total),
+                max_gain,
             )  # fmt: skip
     replay = record.peaks if record is not None else None
     passes = 0
@@ -288,7 +295,10 @@ def master_native(
             or stats is None or stats.max_gain_reduction_db <= 0.0
         ):  # fmt: skip
             break
-        gain += target - out_lufs
+        if pre_tp is not None and math.isfinite(pre_tp):
+            gain = min(gain + target - out_lufs, plan.ceiling_dbtp - pre_tp + MAX_LIMITING_DB)
+        else:
+            gain += target - out_lufs
     analysis, stats = result
     out_lufs = analysis.loudness.integrated_lufs
     if target is not None and out_lufs is not None and abs(out_lufs - target) > 0.3:
@@ -446,8 +456,9 @@ def _replay_lufs(rec: _Recording, fs: int, gain: float, ceiling_dbtp: float) -> 
 
 
 def _search_gain_replay(
-    rec: _Recording, fs: int, gain: float, target: float, ceiling_dbtp: float
-) -> float:
+    rec: _Recording, fs: int, gain: float, target: float, ceiling_dbtp: float,
+    max_gain: float = math.inf,
+) -> float:  # fmt: skip
     """As :func:`_search_gain`, on replays of the recorded detection (no audio read)."""
     lo: float | None = None
     hi: float | None = None
@@ -471,13 +482,16 @@ def _search_gain_replay(
         step = gain + err / slope
         if lo is not None and hi is not None and not lo < step < hi:
             step = 0.5 * (lo + hi)
-        gain = step
+        if err > 0 and gain >= max_gain:
+            return gain  # as loud as the limiter can make it: the caller warns
+        gain = min(step, max_gain)
     return gain
 
 
 def _search_gain(
     path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool, gain: float,
     target: float, ceiling_dbtp: float, on_read: Callable[[int, int], None],
+    max_gain: float = math.inf,
 ) -> float:  # fmt: skip
     """The limiter input gain whose output reads ``target`` LUFS: secant steps on measured
     trials (loudness rises monotonically with the gain, more slowly the more it is limited),
@@ -517,7 +531,9 @@ def _search_gain(
         step = gain + err / slope
         if lo is not None and hi is not None and not lo[0] < step < hi[0]:
             step = 0.5 * (lo[0] + hi[0])
-        gain = step
+        if err > 0 and gain >= max_gain:
+            return gain
+        gain = min(step, max_gain)
     return gain
 
 

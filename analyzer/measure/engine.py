@@ -97,7 +97,18 @@ def run_meters(
         raise failures[0]
 
 
-def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tuple[str, ...]:
+#: The share of the signal's power in its DC offset above which a warning is given: music has
+#: almost none; a file with a stuck offset or a DC-only test file has nearly all.
+DC_WARNING_SHARE = 0.5
+
+
+def _warnings(
+    info: AudioInfo,
+    loudness: LoudnessStats,
+    peaks: PeakStats,
+    dc_offset: Sequence[float] = (),
+    mean_square: float = 0.0,
+) -> tuple[str, ...]:
     out = []
     if peaks.sample_peak_dbfs == -np.inf:
         out.append(f"{info.path}: silent: every sample is zero; loudness and peaks are null")
@@ -112,6 +123,14 @@ def _warnings(info: AudioInfo, loudness: LoudnessStats, peaks: PeakStats) -> tup
         out.append(
             f"{info.path}: shorter than 3 s ({info.duration_s:.2f} s): "
             "short-term loudness and loudness range are undefined"
+        )
+    dc_power = float(np.mean(np.square(dc_offset))) if len(dc_offset) else 0.0
+    if mean_square > 0.0 and dc_power >= DC_WARNING_SHARE * mean_square:
+        worst = max(range(len(dc_offset)), key=lambda i: abs(dc_offset[i]))
+        out.append(
+            f"{info.path}: DC offset {dc_offset[worst]:+.3f} on channel {worst + 1} carries "
+            f"{100 * min(dc_power / mean_square, 1.0):.0f} % of the power: the loudness is only "
+            "the click of its onset; remove it with a high-pass filter"
         )
     return tuple(out)
 
@@ -143,8 +162,9 @@ class TrackMeters:
         # Only the gated BS.1770 figure is reported (null when undefined: shorter than 400 ms,
         # silent, or not a stereo file), never the meter's ungated fallback.
         stereo = replace(stereo, mono_loss_lu=mono_loss)
+        raw = self.dynamics.result()
         dynamics = build_dynamics_stats(
-            self.dynamics.result(),
+            raw,
             true_peak_dbtp=peaks.true_peak_dbtp,
             integrated_lufs=loudness.integrated_lufs,
             short_term=loudness.short_term,
@@ -165,7 +185,7 @@ class TrackMeters:
             spectrum=self.spectrum.result(),
             stereo=stereo,
             dynamics=dynamics,
-            warnings=_warnings(info, loudness, peaks),
+            warnings=_warnings(info, loudness, peaks, dynamics.dc_offset, raw.mean_square),
         )
 
 

@@ -26,6 +26,14 @@ from analyzer.types import PeakStats, Series
 CHUNK = 16384
 GROUP = 16
 EXTRA_HISTORY = 4
+#: An inter-sample over is a grid value above full scale by more than float32's resolution
+#: (1e-6, 8e-6 dB): a run of samples at exactly 1.0 interpolates to 1.0 +- 1e-7 depending on
+#: how the grid is summed, which made the count depend on the block size (found by fuzzing).
+OVER_THRESHOLD = 1.0 + 2.0**-20
+#: Below this sample peak (-600 dBFS) the float32 grid underflows, and which grid points are
+#: refined depended on the block size (found by fuzzing with denormals): the true peak of such a
+#: channel is its sample peak.
+INTERPOLATION_FLOOR = 1e-30
 
 
 def amplitude_to_db(a: float) -> float:
@@ -174,7 +182,7 @@ class TruePeakMeter:
                     interp_max = y[:, 0].copy()
                     for k in range(1, y.shape[1]):  # faster than y.max(axis=1) on a short axis
                         np.maximum(interp_max, y[:, k], out=interp_max)
-                    self._overs += int(np.count_nonzero(interp_max > 1.0))
+                    self._overs += int(np.count_nonzero(interp_max > OVER_THRESHOLD))
                     samples = np.abs(x64[left + lo : left + hi])
                     row_max = np.maximum(interp_max, samples)
                     self._record_subblocks(self._offset + left + lo, row_max)
@@ -311,7 +319,11 @@ class TruePeakMeter:
         self._candidates = [{k: copy.copy(v) for k, v in cs.items()} for cs in self._candidates]
         self._scan(tail)
         grid = np.maximum(self._true, self._sample)
-        true = [self._refined(c, float(grid[c])) for c in range(self.channels)]
+        true = [
+            self._refined(c, float(grid[c])) if self._sample[c] >= INTERPOLATION_FLOOR
+            else float(self._sample[c])
+            for c in range(self.channels)
+        ]  # fmt: skip
         self._true, self._offset, self._candidates, self._overs, self._sub_peaks = saved
         per_tp = tuple(amplitude_to_db(float(v)) for v in true)
         per_sp = tuple(amplitude_to_db(float(v)) for v in self._sample)

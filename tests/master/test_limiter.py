@@ -254,3 +254,13 @@ def test_recorded_detection_replays_at_any_gain():
         outs[replay is None] = np.concatenate([*parts, lim.flush()], axis=1)
     assert np.max(np.abs(outs[True] - outs[False])) < 1e-6
     assert _true_peak(outs[False], fs) <= -1.0
+
+
+@pytest.mark.parametrize("fs", [8000, 11025, 384000])
+def test_every_supported_rate_is_limited(fs):
+    """At 8 and 11.025 kHz the 2 ms look-ahead is shorter than the detector's delay: the default
+    look-ahead grows to fit (mastering an 8 kHz file used to fail with a ValueError)."""
+    x = pink_noise(1.0, fs, seed=5) * 0.25
+    y, stats = limit(x, fs, ceiling_dbtp=-1.0, input_gain_db=12.0)
+    assert stats.max_gain_reduction_db > 5.0
+    assert _true_peak(y, fs) <= -1.0
