@@ -61,6 +61,9 @@ class BatchResult:
     elapsed_s: float = 0.0
     executor: str = ""
     notes: tuple[str, ...] = field(default=())
+    #: Ctrl-C stopped the batch: ``files`` are those finished (and cached) before it.
+    interrupted: bool = False
+    total_files: int = 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,6 +213,18 @@ class SerialExecutor(BatchExecutor):
         yield from futures
 
 
+def _worker_setup() -> None:
+    """A pool worker: the CLI's tuning, and Ctrl-C left to the parent (a terminal sends SIGINT
+    to the whole process group): the parent stops the batch and lets the running jobs end,
+    instead of every worker dying with a traceback of its own."""
+    import signal
+
+    from analyzer.runtime import tune_process
+
+    tune_process()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class LocalExecutor(BatchExecutor):
     """A process pool on this machine: ``jobs`` worker processes (default: the cores)."""
 
@@ -217,15 +232,13 @@ class LocalExecutor(BatchExecutor):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from analyzer.runtime import tune_process
-
         self.jobs = max(1, int(jobs or os.cpu_count() or 1))
         self.name = f"local process pool ({self.jobs} jobs)"
         # "spawn": a fresh interpreter per worker, safe whatever threads the caller has running
         # (as in analyzer.profiles); the workers get the CLI's allocator and BLAS tuning.
         ctx = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=ctx, initializer=tune_process
+            max_workers=self.jobs, mp_context=ctx, initializer=_worker_setup
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
@@ -351,6 +364,7 @@ def run_batch(
         except CacheError as exc:
             notes.append(f"{exc}; going on without it")
     hits = misses = 0
+    interrupted = False
     keys: dict[int, tuple[str, str]] = {}
     todo: list[int] = []
     try:
@@ -388,6 +402,7 @@ def run_batch(
         name_used = runner.name if runner is not None else "cache only"
         try:
             if todo and runner is not None:
+                interrupted = True  # until the loop runs to its end
                 items = [(found[i], keep_series, 1) for i in todo]
                 for k, outcome in runner.map(analyze_job, items):
                     i = todo[k]
@@ -416,6 +431,11 @@ def run_batch(
                             cache.close()
                             cache = None
                     report(name, None)
+            interrupted = False
+        except KeyboardInterrupt:
+            # Stop cleanly: no new jobs (the pool cancels the queued ones and waits for the
+            # running ones); what finished is already in the cache and is returned.
+            interrupted = True
         finally:
             if own and runner is not None:
                 runner.close()
@@ -435,6 +455,8 @@ def run_batch(
         elapsed_s=time.perf_counter() - started,
         executor=name_used,
         notes=tuple(notes),
+        interrupted=interrupted,
+        total_files=total,
     )
 
 

@@ -946,6 +946,20 @@ def batch(
         ),
         show,
     )  # fmt: skip
+    if result.interrupted:
+        from analyzer.io import display_path
+
+        console = _stdout_console()
+        if not quiet and result.files:
+            render_batch(console, result)
+        print(
+            f"mixanalyzer: interrupted: {len(result.files)} of {result.total_files} files "
+            "finished (kept in the cache); no --json/--csv/--html written",
+            file=sys.stderr,
+        )
+        for analysis in result.files:
+            print(f"  finished: {display_path(analysis.file.path)}", file=sys.stderr)
+        raise typer.Exit(130)
     if not result.files and not result.errors:
         from analyzer.io import display_path
 

@@ -489,3 +489,48 @@ def test_matrix_through_a_subprocess(case: str, slot: str, tmp_path: Path, good:
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     check(Run(proc.returncode, proc.stdout, proc.stderr), EXPECTED[case][slot], out, case)
+
+
+# --------------------------------------------------------------------------------------------
+# batch: every case of the matrix in one folder
+
+
+def test_batch_over_the_whole_matrix(tmp_path: Path, capsys, monkeypatch) -> None:
+    """``batch`` over one folder holding every file of the matrix (plus a missing path): the
+    measurable ones are measured (nulls and warnings as in ``analyze``), every bad one gets one
+    error line naming it and a row in ``errors`` with its exit code, the batch finishes and exits
+    3 with the count; no traceback, nothing partial. The JSON is complete and valid."""
+    from analyzer.io import display_path
+
+    monkeypatch.setenv("MIXANALYZER_CACHE_DIR", str(tmp_path / "cache"))
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    made = {}
+    for case, make in MAKERS.items():
+        if case in ("directory", "missing file", "300-byte name"):
+            continue  # a folder is searched, not a file; paths that cannot exist: below
+        folder = src / f"c{len(made):02d}"
+        folder.mkdir()
+        made[case] = make(folder)
+    missing = src / "gone.wav"
+    run = cli(capsys, "batch", src, missing, "--jobs", "1", "--json", out / "out.json", "-q")
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
+    assert run.code == BAD, run.stderr
+    doc = json.loads((out / "out.json").read_text(), parse_constant=pytest.fail)
+    measured = {f["file"]["path"] for f in doc["files"]}
+    failed = {e["path"]: e for e in doc["errors"]}
+    for case, path in made.items():
+        expected_bad = EXPECTED[case]["analyze"].code == BAD
+        shown = [p for p in (*measured, *failed) if p == display_path(path)]
+        assert len(shown) == 1, (case, shown)
+        assert (shown[0] in failed) == expected_bad, case
+        if expected_bad:
+            assert failed[shown[0]]["exit_code"] == BAD
+            assert EXPECTED[case]["analyze"].says in failed[shown[0]]["message"], case
+    assert any(p.endswith("gone.wav") for p in failed)
+    errors = [ln for ln in run.stderr.splitlines() if ln.startswith("mixanalyzer: error: ")]
+    assert len(errors) == len(failed) + 1  # one per file, then the count
+    assert errors[-1].endswith(f"{len(failed)} of {len(failed) + len(measured)} files could "
+                               "not be measured")  # fmt: skip
+    assert leftovers(out) == ["out.json"]

@@ -187,3 +187,59 @@ def test_html_report_with_the_album(folder: Path, tmp_path: Path) -> None:
     assert 'loud, "noise".flac' not in page.split("<script", 1)[0] or "&#34;" in page
     proc = run("batch", str(folder), "--html", str(out), "-q")
     one_error_line(proc, 4, "exists")
+
+
+def test_ctrl_c_stops_cleanly_keeps_the_cache_and_names_what_finished(tmp_path: Path) -> None:
+    """SIGINT to the whole process group (what a terminal's Ctrl-C does) once the first file is
+    cached: exit 130, one summary line and the finished files, no traceback, no partial output;
+    a re-run reads the finished files from the cache."""
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(8):  # distinct contents: distinct cache keys
+        noise = 0.05 * np.random.default_rng(i).standard_normal((2, FS * 30))
+        sf.write(root / f"t{i}.wav", noise.T, FS, subtype="PCM_24")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "MIXANALYZER_CACHE_DIR": str(cache), "COLUMNS": "100"}
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "analyzer", "batch", str(root), "--jobs", "2", "--json", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    db = cache / "results.sqlite3"
+    deadline = time.monotonic() + 120
+    rows = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=1) as con:
+                    rows = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+            except sqlite3.Error:
+                rows = 0
+            if rows >= 1:
+                break
+        time.sleep(0.05)
+    assert rows >= 1 and proc.poll() is None, "no file finished before the batch ended"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    lines = [ln for ln in stderr.splitlines() if "interrupted:" in ln]
+    assert len(lines) == 1 and "of 8 files finished" in lines[0], stderr
+    finished = int(lines[0].split("interrupted: ")[1].split(" of")[0])
+    assert 1 <= finished < 8
+    assert stderr.count("  finished: ") == finished
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.json")]
+    again = subprocess.run(
+        [sys.executable, "-m", "analyzer", "batch", str(root), "--json", str(out), "-q"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert json.loads(out.read_text())["cache"]["hits"] >= finished
