@@ -268,14 +268,19 @@ def master_native(
         max_gain = plan.ceiling_dbtp - pre_tp + MAX_LIMITING_DB
         gain = min(gain, max_gain)
         if record is not None:
-            gain = _search_gain_replay(record, fs, gain, target, plan.ceiling_dbtp, max_gain)
+            rec = record
+
+            def measure(_: int, g: float) -> float | None:
+                return _replay_lufs(rec, fs, g, plan.ceiling_dbtp)
         else:
-            gain = _search_gain(
-                mix_path, proposal, fs, channels, linear_phase, gain, target,
-                plan.ceiling_dbtp, lambda i, d: report(f"finding the limiter gain (trial {i})",
-                                                       d, total),
-                max_gain,
-            )  # fmt: skip
+
+            def measure(trial: int, g: float) -> float | None:
+                return _trial_lufs(
+                    mix_path, proposal, fs, channels, linear_phase, plan.ceiling_dbtp, g,
+                    lambda d: report(f"finding the limiter gain (trial {trial})", d, total),
+                )  # fmt: skip
+
+        gain = _search_gain(measure, gain, target, max_gain)
     replay = record.peaks if record is not None else None
     passes = 0
     while True:
@@ -455,17 +460,41 @@ def _replay_lufs(rec: _Recording, fs: int, gain: float, ceiling_dbtp: float) -> 
     return _integrated_from_segments(seg[: n // hop], hop)
 
 
-def _search_gain_replay(
-    rec: _Recording, fs: int, gain: float, target: float, ceiling_dbtp: float,
+def _trial_lufs(
+    path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool,
+    ceiling_dbtp: float, gain: float, on_read: Callable[[int], None],
+) -> float | None:  # fmt: skip
+    """Loudness of the limited output at ``gain`` by a full pass (no writing, no other meter):
+    for files too long to keep the recording."""
+    chain = Chain(proposal, fs, channels, linear_phase=linear_phase, gain_db=gain,
+                  ceiling_dbtp=ceiling_dbtp)  # fmt: skip
+    meter = LoudnessMeter(fs, channels)
+    done = 0
+
+    def count(n: int) -> None:
+        nonlocal done
+        done += n
+        on_read(done)
+
+    for block in _processed_blocks(path, chain, count):
+        meter.feed(block)
+    return meter.result().integrated_lufs
+
+
+def _search_gain(
+    measure: Callable[[int, float], float | None], gain: float, target: float,
     max_gain: float = math.inf,
 ) -> float:  # fmt: skip
-    """As :func:`_search_gain`, on replays of the recorded detection (no audio read)."""
-    lo: float | None = None
+    """The limiter input gain whose output reads ``target`` LUFS; ``measure(trial, gain)``
+    gives the loudness of one trial. Secant steps (loudness rises monotonically with the gain,
+    more slowly the more it is limited), kept inside the bracket found so far, and never past
+    ``max_gain`` (then the caller warns that the target is out of reach)."""
+    lo: float | None = None  # a gain that read below the target
     hi: float | None = None
     last: list[tuple[float, float]] = []
-    for _ in range(MAX_TRIALS):
-        lufs = _replay_lufs(rec, fs, gain, ceiling_dbtp)
-        if lufs is None:
+    for trial in range(1, MAX_TRIALS + 1):
+        lufs = measure(trial, gain)
+        if lufs is None or not math.isfinite(lufs):
             return gain
         err = target - lufs
         if abs(err) <= TRIAL_TOLERANCE_LU:
@@ -483,56 +512,7 @@ def _search_gain_replay(
         if lo is not None and hi is not None and not lo < step < hi:
             step = 0.5 * (lo + hi)
         if err > 0 and gain >= max_gain:
-            return gain  # as loud as the limiter can make it: the caller warns
-        gain = min(step, max_gain)
-    return gain
-
-
-def _search_gain(
-    path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool, gain: float,
-    target: float, ceiling_dbtp: float, on_read: Callable[[int, int], None],
-    max_gain: float = math.inf,
-) -> float:  # fmt: skip
-    """The limiter input gain whose output reads ``target`` LUFS: secant steps on measured
-    trials (loudness rises monotonically with the gain, more slowly the more it is limited),
-    kept inside the bracket found so far."""
-    lo: tuple[float, float] | None = None  # (gain, loudness) below the target
-    hi: tuple[float, float] | None = None
-    last: list[tuple[float, float]] = []
-    for i in range(1, MAX_TRIALS + 1):
-        chain = Chain(proposal, fs, channels, linear_phase=linear_phase, gain_db=gain,
-                      ceiling_dbtp=ceiling_dbtp)  # fmt: skip
-        meter = LoudnessMeter(fs, channels)
-        done = 0
-
-        def count(n: int, i: int = i) -> None:
-            nonlocal done
-            done += n
-            on_read(i, done)
-
-        for block in _processed_blocks(path, chain, count):
-            meter.feed(block)
-        lufs = meter.result().integrated_lufs
-        if lufs is None or not math.isfinite(lufs):
-            return gain
-        err = target - lufs
-        if abs(err) <= TRIAL_TOLERANCE_LU:
-            return gain
-        if err > 0:
-            lo = (gain, lufs)
-        else:
-            hi = (gain, lufs)
-        last.append((gain, lufs))
-        if len(last) >= 2 and last[-1][1] != last[-2][1]:
-            (g0, l0), (g1, l1) = last[-2], last[-1]
-            slope = min(max((l1 - l0) / (g1 - g0), 0.05), 1.0) if g1 != g0 else 1.0
-        else:
-            slope = 1.0
-        step = gain + err / slope
-        if lo is not None and hi is not None and not lo[0] < step < hi[0]:
-            step = 0.5 * (lo[0] + hi[0])
-        if err > 0 and gain >= max_gain:
-            return gain
+            return gain  # as loud as the limiter may make it
         gain = min(step, max_gain)
     return gain
 
@@ -576,13 +556,10 @@ def _write_pass(
 def check_paths(mix_path: str, out_path: str) -> None:
     """Refuse an output that is the input (even with ``--force``) or in a missing folder."""
     out = Path(out_path)
-    with contextlib.suppress(OSError):
-        if out.exists() and os.path.samefile(out, mix_path):
-            raise OutputError(
-                f"{display_path(out)}: is the input file; a master never overwrites its input",
-                slug="is-input",
-            )
-    if os.path.realpath(out) == os.path.realpath(mix_path):
+    same = os.path.realpath(out) == os.path.realpath(mix_path)
+    with contextlib.suppress(OSError):  # a hard link is the same file under another name
+        same = same or (out.exists() and os.path.samefile(out, mix_path))
+    if same:
         raise OutputError(
             f"{display_path(out)}: is the input file; a master never overwrites its input",
             slug="is-input",

@@ -33,6 +33,7 @@ from analyzer.master.propose import (
     fit_tone,
     plan_loudness,
     predicted_levels,
+    propose_width,
     tonal_error_db,
     tone_target,
 )
@@ -85,8 +86,6 @@ def build_proposal(
     fs = mix.file.sample_rate_hz
     eq_change = 0.0
     if comparison is not None:
-        from analyzer.master.propose import propose_width
-
         width = propose_width(comparison, channels=mix.file.channels, max_gain_db=max_gain_db,
                               amount=amounts["width"])  # fmt: skip
     else:

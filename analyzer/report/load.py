@@ -250,6 +250,15 @@ def _check_version(doc: Mapping[str, Any]) -> None:
         raise UsageError(f"JSON schema_version {v!r}: this version reads {SCHEMA_VERSION}")
 
 
+def _proposal(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"proposal": Proposal}`` when the document holds the mastering proposal, else ``{}``."""
+    if "proposal" not in doc:
+        return {}
+    from analyzer.report.mastering import proposal_from_dict  # the mastering stack, on demand
+
+    return {"proposal": proposal_from_dict(doc["proposal"])}
+
+
 def load_document(text: str) -> dict[str, Any]:
     """Any document the CLI writes, parsed strictly (NaN or Infinity refused) into result
     types: ``{"kind", "tracks" | "mix", "comparison", "translation", "platforms", ...}``."""
@@ -312,25 +321,13 @@ def load_document(text: str) -> dict[str, Any]:
             "comparison": comparison_from_dict(doc["comparison"]),
             "platforms": platforms_from_list(doc.get("platforms", [])),
         }
-        if "proposal" in doc:
-            from analyzer.report.mastering import proposal_from_dict
-
-            out["proposal"] = proposal_from_dict(doc["proposal"])
-        return out
+        return {**out, **_proposal(doc)}
     if "translation" in doc:
         return {
             "kind": "translate",
             "mix": track_from_dict(doc["mix"]),
             "references": list(doc["references"]),
             "translation": translation_from_dict(doc["translation"]),
-            **(
-                {
-                    "proposal": __import__(
-                        "analyzer.report.mastering", fromlist=["x"]
-                    ).proposal_from_dict(doc["proposal"])
-                }
-                if "proposal" in doc
-                else {}
-            ),
+            **_proposal(doc),
         }
     raise UsageError("not a mixanalyzer JSON document (no file, files, comparison or translation)")

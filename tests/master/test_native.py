@@ -152,3 +152,14 @@ def test_refuses_to_overwrite_without_force(files):
         _master(files, "exists.wav")
     assert out.read_bytes() == b"keep"
     assert not [p for p in d.iterdir() if p.name.startswith(".exists.wav")]
+
+
+def test_long_file_fallback_reaches_the_same_target(files, monkeypatch):
+    """Past PEAK_CACHE_FRAMES the gain is found by full trial passes instead of replays of the
+    recorded detection: the same loudness and ceiling."""
+    import analyzer.master.native as native
+
+    monkeypatch.setattr(native, "PEAK_CACHE_FRAMES", 0)
+    _, (_p, res, ver) = _master(files, "fallback.wav", target=-12.0)
+    assert res.analysis.loudness.integrated_lufs == pytest.approx(-12.0, abs=0.3)
+    assert ver.checks["true_peak_within_ceiling"]
