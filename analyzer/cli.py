@@ -203,9 +203,9 @@ def analyze(
     """Measure loudness, true peak, dynamics, stereo image and tonal balance; preview
     streaming-platform normalisation."""
     from analyzer.io import write_text_atomic
+    from analyzer.playback.platforms import load_targets
     from analyzer.report.json import analyses_to_json, track_to_dict
     from analyzer.report.terminal import render_character, render_platforms, render_track
-    from analyzer.targets import load_targets
 
     checks = _parse_fail_on(fail_on or [])
     _check_output(json_path, force)
@@ -264,7 +264,7 @@ def analyze(
     if html_path and results:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
-        from analyzer.report.viewmodel import build_view
+        from analyzer.report.view import build_view
 
         view = build_view(
             "analyze",
@@ -287,7 +287,7 @@ def _platforms_and_codecs(
     path: str, result: Any, target_table: Any, *, codec_check: bool, quiet: bool
 ) -> tuple[list[Any], list[Any] | None]:
     """The platform preview of a measured file, and the lossy round trip when asked."""
-    from analyzer.targets import codec_check_file, preview
+    from analyzer.playback.platforms import codec_check_file, preview
 
     platforms = preview(result.loudness.integrated_lufs, result.peaks.true_peak_dbtp, target_table)
     codec = None
@@ -405,7 +405,7 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
     """Compare a mix with reference tracks or a genre profile, level-matched."""
-    from analyzer.compare import compare as run_compare
+    from analyzer.compare.comparison import compare as run_compare
     from analyzer.io import write_text_atomic
     from analyzer.report.json import compare_document
     from analyzer.report.terminal import render_comparison, render_platforms, render_tonal_bars
@@ -418,7 +418,7 @@ def compare(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.profiles import load_profile
+        from analyzer.compare.profiles import load_profile
 
         prof = load_profile(profile)  # a bad profile is refused before any analysis
     notes: list[str] = []
@@ -454,7 +454,7 @@ def compare(
         names = [r.file.path for r in refs]
         unique = [n if names.count(n) == 1 else f"{n} #{i + 1}" for i, n in enumerate(names)]
         comp = run_compare(mix_result, refs, reference_names=unique, notes=notes)
-    from analyzer.targets import load_targets, preview
+    from analyzer.playback.platforms import load_targets, preview
 
     platforms = preview(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
@@ -474,7 +474,7 @@ def compare(
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
-        from analyzer.report.viewmodel import build_view
+        from analyzer.report.view import build_view
 
         view = build_view(
             "compare", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
@@ -482,7 +482,7 @@ def compare(
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and json_path != "-":
-        from analyzer.report.viewmodel import comparison_view
+        from analyzer.report.view import comparison_view
 
         console = _stdout_console()
         render_comparison(console, comp)
@@ -559,7 +559,7 @@ def translate(
         raise UsageError("give references with --ref or one --profile, not both")
     prof = None
     if profile:
-        from analyzer.profiles import load_profile
+        from analyzer.compare.profiles import load_profile
 
         prof = load_profile(profile)
     table = load_devices(device_file)
@@ -594,7 +594,7 @@ def translate(
     )
     proposal = None
     if refs or prof is not None:
-        from analyzer.compare import compare as run_compare
+        from analyzer.compare.comparison import compare as run_compare
         from analyzer.master.pipeline import default_proposal
 
         comp = (
@@ -609,9 +609,9 @@ def translate(
         write_text_atomic(json_path, text, force=force)
     if html_path:
         from analyzer.io import read_tags
+        from analyzer.playback.platforms import load_targets, preview
         from analyzer.report.html import write_html
-        from analyzer.report.viewmodel import build_view
-        from analyzer.targets import load_targets, preview
+        from analyzer.report.view import build_view
 
         platforms = preview(
             mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(None)
@@ -744,8 +744,13 @@ def reference_build(
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
+    from analyzer.compare.profiles import (
+        build_profile,
+        check_profile_name,
+        save_profile,
+        user_profiles_dir,
+    )
     from analyzer.io import display_path
-    from analyzer.profiles import build_profile, check_profile_name, save_profile, user_profiles_dir
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
@@ -799,8 +804,8 @@ def reference_list() -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from analyzer.compare.profiles import ReferenceProfile, list_profiles, profile_dirs
     from analyzer.io import display_path
-    from analyzer.profiles import ReferenceProfile, list_profiles, profile_dirs
 
     table = Table(title="reference profiles", title_justify="left")
     for col in ("name", "tracks", "integrated (median)", "built"):
@@ -908,8 +913,9 @@ def batch(
 ) -> None:
     """Analyse many files in parallel (through the result cache), optionally compare each with
     references or a profile, and check an album's consistency."""
-    from analyzer.batch import compare_each, reference_stats, run_batch
+    from analyzer.batch.runner import compare_each, reference_stats, run_batch
     from analyzer.io import write_text_atomic
+    from analyzer.playback.platforms import load_targets, preview
     from analyzer.report.batch import (
         batch_csv,
         batch_document,
@@ -917,7 +923,6 @@ def batch(
         render_album,
         render_batch,
     )
-    from analyzer.targets import load_targets, preview
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
@@ -934,7 +939,7 @@ def batch(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.profiles import load_profile
+        from analyzer.compare.profiles import load_profile
 
         prof = load_profile(profile)  # a bad profile is refused before any analysis
     to_stdout = "-" in (json_path, csv_path)
@@ -986,7 +991,7 @@ def batch(
 
     report = None
     if album:
-        from analyzer.album import album_report
+        from analyzer.compare.album import album_report
 
         report = album_report(result.files, spread_lu=album_spread, ceiling_dbtp=ceiling)
     table = load_targets(None)
@@ -1009,7 +1014,7 @@ def batch(
     if html_path:
         from analyzer.report.batch import batch_view_for
         from analyzer.report.html import write_html
-        from analyzer.report.viewmodel import build_view
+        from analyzer.report.view import build_view
 
         view = build_view(
             "batch", [], batch=batch_view_for(result, report, comparisons),
@@ -1067,7 +1072,7 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached result."""
-    from analyzer.cache import clear_cache, default_cache_path
+    from analyzer.batch.cache import clear_cache, default_cache_path
     from analyzer.io import display_path
 
     held = clear_cache()

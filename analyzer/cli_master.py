@@ -184,9 +184,9 @@ def master(
 ) -> None:
     """Propose corrective mastering (EQ moves, width, limiter to a target), apply it on request
     and prove the result by measuring the written master."""
-    from analyzer.compare import compare as run_compare
+    from analyzer.compare.comparison import compare as run_compare
     from analyzer.io import display_path, open_audio, write_text_atomic
-    from analyzer.master.native import check_paths, output_format
+    from analyzer.master.chain import check_paths, output_format
     from analyzer.master.pipeline import (
         DEFAULT_CEILING_DBTP,
         amounts_from,
@@ -228,7 +228,7 @@ def master(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.profiles import load_profile
+        from analyzer.compare.profiles import load_profile
 
         prof = load_profile(profile)
     with open_audio(mix) as src:
@@ -282,7 +282,7 @@ def master(
     if target_lufs is not None:
         goal, source = float(target_lufs), "--target-lufs"
     elif target is not None:
-        from analyzer.targets import find_target, load_targets
+        from analyzer.playback.platforms import find_target, load_targets
 
         t = find_target(target, load_targets(None))
         goal, source = t.target_lufs, t.display_label
@@ -315,7 +315,7 @@ def master(
                     linear_phase=linear_phase, force=force, progress=progress,
                 )  # fmt: skip
             else:
-                from analyzer.master.matchering_engine import master_matchering
+                from analyzer.master.matchering import master_matchering
 
                 if progress:
                     progress("Matchering", 0, 1)
@@ -340,7 +340,7 @@ def master(
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
         from analyzer.report.mastering import master_view_for
-        from analyzer.report.viewmodel import build_view
+        from analyzer.report.view import build_view
 
         tracks = [mix_result] + ([result.analysis] if result is not None else [])
         view = build_view(

@@ -158,7 +158,7 @@ class DemoRun:
     translation: Any  # Translation
     platforms: list[Any]
     proposal: Any  # analyzer.master.propose.Proposal
-    mastered: Any  # analyzer.master.native.MasterResult
+    mastered: Any  # analyzer.master.chain.MasterResult
     verification: Any  # analyzer.master.pipeline.Verification
     view: dict[str, Any]  # the report's view model
     seconds: float
@@ -183,15 +183,15 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     overwrite any output unless ``force``."""
     import time
 
-    from analyzer.compare import compare
+    from analyzer.compare.comparison import compare
     from analyzer.errors import OutputError
     from analyzer.io import display_path, write_audio_atomic, write_text_atomic
     from analyzer.measure.engine import analyze_file
+    from analyzer.playback.platforms import load_targets, preview
     from analyzer.playback.translate import translate
     from analyzer.report.html import write_html
     from analyzer.report.json import analyses_to_json
-    from analyzer.report.viewmodel import build_view
-    from analyzer.targets import load_targets, preview
+    from analyzer.report.view import build_view
 
     start = time.perf_counter()
     paths = demo_paths(folder)
@@ -209,7 +209,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
     # The master step: propose from the comparison, apply with the native engine (EQ moves,
     # width, true-peak limiter to the reference's loudness) and verify while writing.
-    from analyzer.master.native import output_format
+    from analyzer.master.chain import output_format
     from analyzer.master.pipeline import default_proposal, run_master
     from analyzer.report.mastering import master_view_for
 

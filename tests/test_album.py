@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.album import album_report
-from analyzer.batch import run_batch
+from analyzer.batch.runner import run_batch
+from analyzer.compare.album import album_report
 from analyzer.measure.engine import analyze_array
 from analyzer.types import TrackAnalysis
 

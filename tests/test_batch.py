@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.batch import (
+from analyzer.batch.cache import with_path
+from analyzer.batch.runner import (
     BatchExecutor,
     DaskExecutor,
     LocalExecutor,
@@ -22,7 +23,6 @@ from analyzer.batch import (
     find_batch_files,
     run_batch,
 )
-from analyzer.cache import with_path
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError
 from analyzer.measure.engine import analyze_file
 from analyzer.report.json import track_to_dict

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from analyzer.compare import compare, range_stats, track_metrics
+from analyzer.compare.comparison import compare, range_stats, track_metrics
 from analyzer.measure.engine import analyze_array, analyze_file
 from tests.signals import pink_noise
 
@@ -76,7 +76,7 @@ def test_brighter_mix_is_reported_with_high_bands_on_top(mix) -> None:
 def _band_tones(seconds: float, fs: int, seed: int = 0) -> np.ndarray:
     """One sine per 1/3-octave band centre, random phases, -1 dB/oct: every band's power is
     deterministic (noise would leave ~0.2 dB of estimation scatter in the 20 Hz band)."""
-    from analyzer.measure.spectrum import THIRD_OCTAVE_EXACT_HZ
+    from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
 
     rng = np.random.default_rng(seed)
     t = np.arange(round(seconds * fs)) / fs

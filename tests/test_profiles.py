@@ -11,10 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_USAGE, AnalyzerError, OutputError
-from analyzer.measure import ANALYSIS_SETTINGS_VERSION
-from analyzer.measure.engine import analyze_file
-from analyzer.profiles import (
+from analyzer.compare.profiles import (
     PROFILE_SCHEMA_VERSION,
     ProfileError,
     ReferenceProfile,
@@ -28,6 +25,9 @@ from analyzer.profiles import (
     save_profile,
     shipped_profiles_dir,
 )
+from analyzer.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_USAGE, AnalyzerError, OutputError
+from analyzer.measure import ANALYSIS_SETTINGS_VERSION
+from analyzer.measure.engine import analyze_file
 
 REPO = Path(__file__).resolve().parents[1]
 #: Three short corpus tracks (5 s, 25 s, 46 s): enough for medians and percentiles, and fast.

@@ -1,4 +1,5 @@
-"""Platform targets, the normalisation preview and the lossy-encode check (analyzer.targets)."""
+"""Platform targets, the normalisation preview and the lossy-encode check
+(analyzer.playback.platforms)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer.errors import EXIT_USAGE, UsageError
-from analyzer.targets import (
+from analyzer.playback.platforms import (
     CODECS,
     POLICY_BOTH,
     POLICY_DOWN_ONLY,
@@ -314,7 +315,7 @@ def test_unknown_codec_is_a_usage_error() -> None:
 def test_codec_check_file_streams_the_same_answer_as_the_array(tmp_path: Path) -> None:
     import soundfile as sf
 
-    from analyzer.targets import codec_check_file
+    from analyzer.playback.platforms import codec_check_file
 
     sr = 48000
     t = np.arange(sr) / sr
@@ -329,7 +330,7 @@ def test_codec_check_file_streams_the_same_answer_as_the_array(tmp_path: Path) -
 
 
 def test_true_peak_at_the_limit_within_meter_tolerance_is_not_flagged() -> None:
-    from analyzer.targets import preview
+    from analyzer.playback.platforms import preview
 
     by_name = {p.name: p for p in preview(-14.0, -0.98)}
     assert not any("true peak" in w for w in by_name["spotify"].warnings)

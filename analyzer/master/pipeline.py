@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.compare import Comparison, track_metrics
-from analyzer.compare import compare as run_compare
+from analyzer.compare.comparison import Comparison, track_metrics
+from analyzer.compare.comparison import compare as run_compare
 from analyzer.errors import UsageError
-from analyzer.master.native import MasterResult, OutputFormat, StageProgress, master_native
+from analyzer.master.chain import MasterResult, OutputFormat, StageProgress, master_native
 from analyzer.master.propose import (
     DEFAULT_MAX_GAIN_DB,
     DEFAULT_MAX_MOVES,

@@ -31,42 +31,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from analyzer.types import SpectrumStats
-
-#: Base-ten octave ratio, IEC 61260-1:2014 eq. 1.
-OCTAVE_RATIO = 10.0 ** (3.0 / 10.0)
-REFERENCE_HZ = 1000.0
-
-#: ISO 266 nominal third-octave centres, 20 Hz - 20 kHz (band numbers x = -17 ... 13 re 1 kHz).
-THIRD_OCTAVE_NOMINAL_HZ: tuple[float, ...] = (
-    20.0, 25.0, 31.5, 40.0, 50.0, 63.0, 80.0, 100.0, 125.0, 160.0, 200.0, 250.0, 315.0, 400.0,
-    500.0, 630.0, 800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0, 6300.0,
-    8000.0, 10000.0, 12500.0, 16000.0, 20000.0,
-)  # fmt: skip
-_THIRD_X = np.arange(-17, 14)
-#: Exact midband frequencies (IEC 61260-1 eq. 2, odd bandwidth designator b = 3).
-THIRD_OCTAVE_EXACT_HZ: tuple[float, ...] = tuple(REFERENCE_HZ * OCTAVE_RATIO ** (_THIRD_X / 3))
-
-_R20 = (1.0, 1.12, 1.25, 1.4, 1.6, 1.8, 2.0, 2.24, 2.5, 2.8,
-        3.15, 3.55, 4.0, 4.5, 5.0, 5.6, 6.3, 7.1, 8.0, 9.0)  # fmt: skip
-_SIXTH_X = np.arange(-34, 27)  # 20 Hz ... 20 kHz in 1/6-octave steps
-SIXTH_OCTAVE_EXACT_HZ: tuple[float, ...] = tuple(REFERENCE_HZ * OCTAVE_RATIO ** (_SIXTH_X / 6))
-#: ISO 3 R20 preferred numbers as labels of the 1/6-octave centres.
-SIXTH_OCTAVE_NOMINAL_HZ: tuple[float, ...] = tuple(
-    round(_R20[int(x) % 20] * 10.0 ** (3 + int(x) // 20), 6) for x in _SIXTH_X
+from analyzer.dsp.bands import (
+    BROAD_BAND_NAMES,
+    BROAD_BANDS_HZ,
+    OCTAVE_RATIO,
+    SIXTH_OCTAVE_EXACT_HZ,
+    SIXTH_OCTAVE_NOMINAL_HZ,
+    THIRD_OCTAVE_EXACT_HZ,
+    THIRD_OCTAVE_NOMINAL_HZ,
 )
-
-#: Broad tonal-balance bands (Hz). The audible range 20 Hz - 20 kHz is the reference total:
-#: sub-sonic content (DC offset, rumble) and ultrasonic content count in no band.
-BROAD_BANDS_HZ: dict[str, tuple[float, float]] = {
-    "sub": (20.0, 60.0),
-    "low": (60.0, 250.0),
-    "low_mid": (250.0, 2000.0),
-    "high_mid": (2000.0, 6000.0),
-    "high": (6000.0, 12000.0),
-    "air": (12000.0, 20000.0),
-}
-BROAD_BAND_NAMES: tuple[str, ...] = tuple(BROAD_BANDS_HZ)
+from analyzer.types import SpectrumStats
 
 TILT_LOW_HZ = 100.0
 TILT_HIGH_HZ = 10000.0

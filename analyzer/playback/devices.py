@@ -27,8 +27,8 @@ from typing import Any, Union
 
 import numpy as np
 
+from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
 from analyzer.errors import UsageError
-from analyzer.measure.spectrum import THIRD_OCTAVE_EXACT_HZ
 
 # --------------------------------------------------------------------------------------------
 # Filter sections (analogue prototypes; s = j f / f0)

@@ -45,9 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
+from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
 from analyzer.dsp.fft import next_fast_len
 from analyzer.io import AtomicWavWriter, display_path, open_audio
-from analyzer.measure.spectrum import THIRD_OCTAVE_EXACT_HZ
 from analyzer.playback.devices import (
     Device,
     HighPass,

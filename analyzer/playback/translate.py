@@ -29,13 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.dsp.kweighting import kweighting_response
-from analyzer.measure.spectrum import (
+from analyzer.dsp.bands import (
     BROAD_BANDS_HZ,
     OCTAVE_RATIO,
     THIRD_OCTAVE_EXACT_HZ,
     THIRD_OCTAVE_NOMINAL_HZ,
 )
+from analyzer.dsp.kweighting import kweighting_response
 from analyzer.playback.devices import (
     BUILTIN_DEVICES,
     Device,

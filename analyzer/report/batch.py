@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from analyzer import __version__
-from analyzer.album import AlbumReport
-from analyzer.batch import BatchResult
+from analyzer.batch.runner import BatchResult
+from analyzer.compare.album import AlbumReport
+from analyzer.dsp.bands import BROAD_BAND_NAMES
 from analyzer.report.json import SCHEMA_VERSION, _num, comparison_to_dict, lookup, track_to_dict
 
 #: The fixed ``analyze`` keys, flattened, in CSV column order. A mapping becomes one column per
@@ -57,7 +58,6 @@ CSV_KEYS = (
     "spectrum.third_octave_hz",
     "spectrum.third_octave_db",
 )
-BANDS = ("sub", "low", "low_mid", "high_mid", "high", "air")
 #: Comparison metrics given a column each (delta and verdict) in the CSV.
 CSV_COMPARISON_METRICS = (
     "integrated_lufs",
@@ -66,7 +66,7 @@ CSV_COMPARISON_METRICS = (
     "plr_db",
     "psr_median_db",
     "crest_factor_db",
-    *(f"tonal.{b}" for b in BANDS),
+    *(f"tonal.{b}" for b in BROAD_BAND_NAMES),
     "tilt_db_per_octave",
     "correlation",
 )
@@ -162,7 +162,7 @@ def batch_view_for(
 ) -> dict[str, Any]:
     """The report's ``batch`` section: one row per file (name, loudness, peaks, the album gain,
     the comparison's verdict on integrated loudness) and the album figures."""
-    from analyzer.report.viewmodel import batch_view
+    from analyzer.report.view import batch_view
 
     gains = {g.path: g.gain_db for g in album.gains} if album is not None else {}
     rows = []
@@ -211,7 +211,7 @@ def batch_csv(
     columns: list[str] = []
     for key in CSV_KEYS:
         if key.endswith(("_per_band_db", "_per_band_lu", "tonal_balance_db")):
-            columns += [f"{key}.{b}" for b in BANDS]
+            columns += [f"{key}.{b}" for b in BROAD_BAND_NAMES]
         else:
             columns.append(key)
     columns += ["cached", "warnings", "error"]
@@ -274,7 +274,7 @@ def render_batch(
     from rich.markup import escape
     from rich.table import Table
 
-    from analyzer.compare import _finite
+    from analyzer.compare.comparison import _finite
 
     table = Table(title="batch", title_justify="left")
     table.add_column("#", justify="right")

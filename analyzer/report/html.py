@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file (inline CSS, Plotly's JavaScript embedded once, no
 network request of any kind), rendered by Jinja2 with autoescape from a view
-(:mod:`analyzer.report.viewmodel`).
+(:mod:`analyzer.report.view`).
 
 File names, tags and every other text are data: the template escapes them, and the plots' data
 travel as JSON in a ``<script type="application/json">`` element whose ``<``, ``>`` and ``&`` are
@@ -14,12 +14,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from analyzer.dsp.bands import BROAD_BANDS
+
 #: Plotly config shared by every figure: no logo, no link to the cloud editor.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False}
 _MIX = "#1f77b4"
 _REF = "#7f7f7f"
 _REF_FILL = "rgba(127,127,127,0.25)"
-_BANDS_X = ["sub", "low", "low mids", "high mids", "highs", "air"]
+_BANDS_X = [band.label for band in BROAD_BANDS]
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from analyzer import __version__
-from analyzer.master.native import MasterResult
+from analyzer.master.chain import MasterResult
 from analyzer.master.pipeline import Verification
 from analyzer.master.propose import Proposal
 from analyzer.report.json import SCHEMA_VERSION, _num, track_to_dict
@@ -161,7 +161,7 @@ def master_view_for(
     import numpy as np
 
     from analyzer.master.eq import response_db
-    from analyzer.report.viewmodel import master_view
+    from analyzer.report.view import master_view
 
     hz = 20.0 * 2.0 ** (np.arange(0, 240) / 24.0)
     hz = hz[hz < min(20000.0, 0.49 * sample_rate_hz)]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.types import TrackAnalysis
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from analyzer.compare import Comparison
+    from analyzer.compare.comparison import Comparison
 
 
 def _fmt(v: float | None, unit: str, reason: str | None = None) -> str:
@@ -71,14 +72,7 @@ def render_track(console: Console, result: TrackAnalysis) -> None:
     console.print(table)
 
 
-BAND_LABELS = {
-    "sub": "sub  <60",
-    "low": "low  60-250",
-    "low_mid": "lo-mid 250-2k",
-    "high_mid": "hi-mid 2k-6k",
-    "high": "high 6k-12k",
-    "air": "air  >12k",
-}
+BAND_LABELS = {band.key: band.terminal_label for band in BROAD_BANDS}
 
 
 def _bar(value_db: float | None, lo: float = -30.0, hi: float = 0.0, width: int = 20) -> str:
@@ -328,7 +322,7 @@ def tonal_bar(
 
 def render_tonal_bars(console: Console, rows: list[dict[str, Any]]) -> None:
     """Tonal balance of the mix against the references' range, one compact bar per band, from
-    the view model's rows (:func:`analyzer.report.viewmodel.comparison_view` ``tonal``)."""
+    the view model's rows (:func:`analyzer.report.view.comparison_view` ``tonal``)."""
     from rich.table import Table
 
     t = Table(title="Tonal balance against the references", title_justify="left",

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.io import open_audio
+from analyzer.master.chain import output_format
 from analyzer.master.eq import EqMove, apply_eq
-from analyzer.master.native import output_format
 from analyzer.master.pipeline import build_proposal, run_master
 from analyzer.master.propose import FAR_AFTER_DB, FAR_BEFORE_DB
 from analyzer.measure.engine import analyze_file

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.errors import OutputError, UsageError
+from analyzer.master.chain import check_paths, output_format
 from analyzer.master.eq import EqMove, apply_eq
 from analyzer.master.fir import LinearPhaseFir, design_linear_phase
-from analyzer.master.native import check_paths, output_format
 from analyzer.master.pipeline import amounts_from, build_proposal, run_master
 from analyzer.master.width import WidthProcessor
 from analyzer.measure.engine import analyze_file
@@ -157,7 +157,7 @@ def test_refuses_to_overwrite_without_force(files):
 def test_long_file_fallback_reaches_the_same_target(files, monkeypatch):
     """Past PEAK_CACHE_FRAMES the gain is found by full trial passes instead of replays of the
     recorded detection: the same loudness and ceiling."""
-    import analyzer.master.native as native
+    import analyzer.master.chain as native
 
     monkeypatch.setattr(native, "PEAK_CACHE_FRAMES", 0)
     _, (_p, res, ver) = _master(files, "fallback.wav", target=-12.0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.master.eq import EqMove, apply_eq
 from analyzer.master.pipeline import amounts_from, build_proposal
 from analyzer.master.propose import (

@@ -11,13 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.io import open_audio
-from analyzer.measure.spectrum import (
+from analyzer.dsp.bands import (
     BROAD_BAND_NAMES,
     OCTAVE_RATIO,
     SIXTH_OCTAVE_NOMINAL_HZ,
     THIRD_OCTAVE_EXACT_HZ,
     THIRD_OCTAVE_NOMINAL_HZ,
+)
+from analyzer.io import open_audio
+from analyzer.measure.spectrum import (
     SpectrumMeter,
     band_powers,
     frame_size,

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analyzer.dsp.bands import BROAD_BAND_NAMES
 from analyzer.io import open_audio
-from analyzer.measure.spectrum import BROAD_BAND_NAMES, SpectrumMeter
+from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.stereo import StereoMeter, measure_stereo
 from tests.signals import close_or_both_none as _close
 from tests.signals import sine

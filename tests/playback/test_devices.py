@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analyzer.dsp.bands import BROAD_BANDS_HZ, THIRD_OCTAVE_EXACT_HZ
 from analyzer.errors import UsageError
-from analyzer.measure.spectrum import BROAD_BANDS_HZ, THIRD_OCTAVE_EXACT_HZ
 from analyzer.playback.devices import (
     BUILTIN_DEVICES,
     CabinGain,

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.measure.engine import analyze_array
+from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate
 from analyzer.report.html import plotly_js, render_html, script_json
-from analyzer.report.viewmodel import MAX_SERIES_POINTS, build_view
-from analyzer.targets import preview
+from analyzer.report.view import MAX_SERIES_POINTS, build_view
 from tests.cli.test_cli import one_error_line, run
 from tests.signals import pink_noise
 
@@ -109,7 +109,7 @@ def test_size_of_a_five_minute_report(long_view: dict) -> None:
 
 
 def test_decimation_keeps_the_peaks() -> None:
-    from analyzer.report.viewmodel import decimate
+    from analyzer.report.view import decimate
 
     n = 10 * MAX_SERIES_POINTS + 7
     values: list[float | None] = [0.0] * n

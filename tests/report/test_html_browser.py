@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from analyzer.report.html import write_html
-from analyzer.report.viewmodel import batch_view, build_view, master_view
+from analyzer.report.view import batch_view, build_view, master_view
 from tests.cli.test_cli import run
 from tests.report.png import read_png
 

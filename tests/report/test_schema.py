@@ -13,8 +13,9 @@ import jsonschema
 import numpy as np
 import pytest
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.measure.engine import analyze_array
+from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate
 from analyzer.report.json import (
     analyses_to_json,
@@ -22,8 +23,7 @@ from analyzer.report.json import (
     schema_text,
     translate_document,
 )
-from analyzer.report.load import load_document
-from analyzer.targets import preview
+from analyzer.report.json_load import load_document
 from tests.cli.test_cli import run
 from tests.signals import pink_noise
 

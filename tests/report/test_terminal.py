@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.measure.engine import analyze_array
+from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate
 from analyzer.report.terminal import (
     render_character,
@@ -26,8 +27,7 @@ from analyzer.report.terminal import (
     render_translation,
     tonal_bar,
 )
-from analyzer.report.viewmodel import build_view
-from analyzer.targets import preview
+from analyzer.report.view import build_view
 from tests.signals import pink_noise
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

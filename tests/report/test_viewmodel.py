@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from analyzer.compare import compare
+from analyzer.compare.comparison import compare
 from analyzer.measure.engine import analyze_array
+from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate
-from analyzer.report.viewmodel import batch_view, build_view, master_view
-from analyzer.targets import preview
+from analyzer.report.view import batch_view, build_view, master_view
 from tests.signals import pink_noise
 
 FS = 48000

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analyzer.compare import BROAD_BANDS
+from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES
 from analyzer.types import TrackAnalysis
 
 DEFAULT_SPREAD_LU = 2.0
@@ -100,7 +100,7 @@ _TONAL_WORDS = {
 
 def _tonal_phrase(band: str, delta_db: float) -> str:
     more, less = _TONAL_WORDS[band]
-    _, lo, hi = BROAD_BANDS[band]
+    lo, hi = BROAD_BAND_BY_KEY[band].lo_hz, BROAD_BAND_BY_KEY[band].hi_hz
     word = more if delta_db > 0 else less
     return f"{abs(delta_db):.1f} dB {word} ({_khz(lo)}-{_khz(hi)} Hz)"
 
@@ -132,7 +132,7 @@ def album_report(
 
     tonal_median: dict[str, float | None] = {}
     tonal_spread: dict[str, float | None] = {}
-    for band in BROAD_BANDS:
+    for band in BROAD_BAND_NAMES:
         vals = [
             _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
             for _, t, _ in measured
@@ -159,7 +159,7 @@ def album_report(
         if abs(delta) > outlier_lu:
             reasons.append(f"{abs(delta):.1f} LU {'louder' if delta > 0 else 'quieter'}")
         tonal = []
-        for band in BROAD_BANDS:
+        for band in BROAD_BAND_NAMES:
             v = _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
             med = tonal_median[band]
             if v is not None and med is not None and abs(v - med) > outlier_tonal_db:

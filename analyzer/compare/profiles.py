@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from analyzer.compare import RangeStats, range_stats
+from analyzer.compare.comparison import RangeStats, range_stats
 from analyzer.errors import EXIT_USAGE, AnalyzerError, AudioLoadError
 from analyzer.io import display_path, write_text_atomic
 from analyzer.types import TrackAnalysis
@@ -171,7 +171,7 @@ def profile_metrics(analysis: TrackAnalysis) -> dict[str, float | None]:
     """What a profile records of one track: :func:`analyzer.compare.track_metrics` plus the
     per-device translation scores (``translation.<device>.score``), so that
     ``translate --profile`` can score a mix beside the genre on every playback system."""
-    from analyzer.compare import track_metrics
+    from analyzer.compare.comparison import track_metrics
     from analyzer.playback.translate import translate
 
     metrics = track_metrics(analysis)
@@ -357,10 +357,10 @@ def save_profile(
 
 def profile_dirs() -> list[Path]:
     """The folders searched for profiles by name, in lookup order: the user's folder
-    (``profiles`` in :func:`analyzer.config.config_dir`; listed whether or not it exists yet,
+    (``profiles`` in :func:`analyzer.paths.config_dir`; listed whether or not it exists yet,
     since that is where new profiles go) and then the repository's shipped ``references/``
     folder (only if it exists)."""
-    from analyzer.config import config_dir
+    from analyzer.paths import config_dir
 
     dirs = [config_dir() / "profiles"]
     shipped = shipped_profiles_dir()

@@ -16,17 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES, broad_band_of
 from analyzer.types import TrackAnalysis
-
-BROAD_BANDS: dict[str, tuple[str, float, float]] = {
-    "sub": ("sub-bass", 20.0, 60.0),
-    "low": ("low end", 60.0, 250.0),
-    "low_mid": ("low mids", 250.0, 2000.0),
-    "high_mid": ("high mids", 2000.0, 6000.0),
-    "high": ("highs", 6000.0, 12000.0),
-    "air": ("air", 12000.0, 20000.0),
-}
-
 
 RANK_MIN_HZ = 31.5
 RANK_MAX_HZ = 16000.0
@@ -95,7 +86,7 @@ def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
         "psr_median_db": _finite(dy.psr_median_db) if dy else None,
         "crest_factor_db": _finite(dy.crest_factor_db) if dy else None,
     }
-    for band in BROAD_BANDS:
+    for band in BROAD_BAND_NAMES:
         out[f"tonal.{band}"] = _finite(sp.tonal_balance_db.get(band)) if sp else None
     if sp is not None:
         for hz, level in zip(sp.third_octave_hz, sp.third_octave_db, strict=True):
@@ -103,9 +94,9 @@ def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
             out[f"third_octave.{_hz_key(hz)}"] = _finite(rel)
     out["tilt_db_per_octave"] = _finite(sp.tilt_db_per_octave) if sp else None
     out["correlation"] = _finite(st.correlation) if st else None
-    for band in BROAD_BANDS:
+    for band in BROAD_BAND_NAMES:
         out[f"width.{band}"] = _finite(st.width_per_band_db.get(band)) if st else None
-    for band in BROAD_BANDS:
+    for band in BROAD_BAND_NAMES:
         out[f"mono_loss.{band}"] = _finite(st.mono_loss_per_band_lu.get(band)) if st else None
     return out
 
@@ -206,18 +197,11 @@ def rank_differences(metrics: Mapping[str, MetricComparison], top: int = 5) -> l
         if name.startswith("third_octave."):
             hz = float(name.split(".")[1])
             # The extreme bands are too noisy to lead a list of what a listener hears.
-            if hz < RANK_MIN_HZ or hz > RANK_MAX_HZ or _broad_band_of(hz) in broad_out:
+            if hz < RANK_MIN_HZ or hz > RANK_MAX_HZ or broad_band_of(hz) in broad_out:
                 continue
         ranked.append(Difference(name, m.deviation * kind.weight, describe(name, m)))
     ranked.sort(key=lambda d: -d.score)
     return ranked[:top]
-
-
-def _broad_band_of(hz: float) -> str | None:
-    for key, (_, lo, hi) in BROAD_BANDS.items():
-        if lo <= hz < hi:
-            return key
-    return "air" if hz >= 12000 else None
 
 
 def describe(name: str, m: MetricComparison) -> str:
@@ -227,7 +211,8 @@ def describe(name: str, m: MetricComparison) -> str:
     more = d > 0
     family, _, key = name.partition(".")
     if family == "tonal":
-        label, lo, hi = BROAD_BANDS[key]
+        band = BROAD_BAND_BY_KEY[key]
+        label, lo, hi = band.noun, band.lo_hz, band.hi_hz
         word = "heavier" if more else "lighter"
         if key in ("high", "air", "high_mid"):
             word = "brighter" if more else "duller"
@@ -237,10 +222,12 @@ def describe(name: str, m: MetricComparison) -> str:
         return f"1/3 octave at {_hz(float(key))} {mag:.1f} dB {where} the references"
     if family == "width":
         word = "wider" if more else "narrower"
-        return f"{BROAD_BANDS[key][0]} {mag:.1f} dB {word} (side/mid) than the references"
+        return f"{BROAD_BAND_BY_KEY[key].noun} {mag:.1f} dB {word} (side/mid) than the references"
     if family == "mono_loss":
         word = "less" if more else "more"
-        return f"{BROAD_BANDS[key][0]} loses {mag:.1f} LU {word} in mono than the references"
+        return (
+            f"{BROAD_BAND_BY_KEY[key].noun} loses {mag:.1f} LU {word} in mono than the references"
+        )
     words = {
         "lra_lu": ("loudness range", "LU", "wider", "narrower"),
         "true_peak_dbtp": ("true peak", "dB", "higher", "lower"),

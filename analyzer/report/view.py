@@ -51,21 +51,14 @@ from typing import Any
 import numpy as np
 
 from analyzer import __version__
-from analyzer.measure.spectrum import THIRD_OCTAVE_NOMINAL_HZ
+from analyzer.dsp.bands import BROAD_BANDS, THIRD_OCTAVE_NOMINAL_HZ
 from analyzer.types import Series, TrackAnalysis
 
 VIEW_VERSION = 1
 #: Long series are reduced to at most this many points per trace (plots stay light).
 MAX_SERIES_POINTS = 1500
 
-BAND_NAMES = {
-    "sub": ("sub", "< 60 Hz"),
-    "low": ("low", "60–250 Hz"),
-    "low_mid": ("low mids", "250 Hz–2 kHz"),
-    "high_mid": ("high mids", "2–6 kHz"),
-    "high": ("highs", "6–12 kHz"),
-    "air": ("air", "> 12 kHz"),
-}
+BAND_NAMES = {band.key: (band.label, band.range_text) for band in BROAD_BANDS}
 
 
 def _num(v: Any, digits: int = 3) -> float | None:
@@ -171,7 +164,7 @@ def _summary(track: TrackAnalysis) -> list[dict[str, Any]]:
 
 
 def platform_rows(previews: Sequence[Any] | None) -> list[dict[str, Any]]:
-    """The normalisation preview as rows (:func:`analyzer.targets.preview`)."""
+    """The normalisation preview as rows (:func:`analyzer.playback.platforms.preview`)."""
     return [
         {
             "name": p.name,

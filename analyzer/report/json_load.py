@@ -15,11 +15,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from analyzer.compare import Comparison, Difference, MetricComparison
+from analyzer.compare.comparison import Comparison, Difference, MetricComparison
 from analyzer.errors import UsageError
+from analyzer.playback.platforms import CodecResult, PlatformPreview
 from analyzer.playback.translate import DeviceTranslation, Translation
 from analyzer.report.json import SCHEMA_VERSION
-from analyzer.targets import CodecResult, PlatformPreview
 from analyzer.types import (
     AudioInfo,
     DynamicsStats,

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.config import config_dir
 from analyzer.errors import InvalidAudioError, UsageError
 from analyzer.io import display_path
+from analyzer.paths import config_dir
 
 # ---------------------------------------------------------------------------------------------
 # Targets

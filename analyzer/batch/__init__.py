@@ -1,0 +1,1 @@
+"""Many files at once: the job runner (local pool or Dask), its workers and the result cache."""

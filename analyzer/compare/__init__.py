@@ -1,0 +1,1 @@
+"""Comparison with references and genre profiles: metric statistics, profiles, album consistency."""

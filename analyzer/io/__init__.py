@@ -1,0 +1,41 @@
+"""Audio input and output: the only package that imports soundfile or soxr.
+
+:mod:`~analyzer.io.source` reads (probe, stream blocks, resample), :mod:`~analyzer.io.write`
+writes atomically. The names most callers need are re-exported here.
+"""
+
+from __future__ import annotations
+
+from analyzer.io.source import (
+    DEFAULT_BLOCK_FRAMES,
+    MAX_CHANNELS,
+    MAX_SAMPLE_RATE_HZ,
+    MIN_SAMPLE_RATE_HZ,
+    AudioSource,
+    display_path,
+    open_audio,
+    read_audio,
+    read_tags,
+)
+from analyzer.io.write import (
+    AtomicWavWriter,
+    write_audio_atomic,
+    write_bytes_atomic,
+    write_text_atomic,
+)
+
+__all__ = [
+    "DEFAULT_BLOCK_FRAMES",
+    "MAX_CHANNELS",
+    "MAX_SAMPLE_RATE_HZ",
+    "MIN_SAMPLE_RATE_HZ",
+    "AtomicWavWriter",
+    "AudioSource",
+    "display_path",
+    "open_audio",
+    "read_audio",
+    "read_tags",
+    "write_audio_atomic",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]

@@ -1,0 +1,185 @@
+"""Atomic writers: every output (text, bytes, audio) goes to a hidden temporary beside its final
+name and is renamed over it only when complete, so the final name never holds a partial file."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.errors import OutputError
+from analyzer.io.source import display_path, libsndfile_reason
+
+
+def _plain_file_mode() -> int:
+    """The permissions a plain ``open()`` would give a new file (``mkstemp`` makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: Longest file name (bytes) on Linux, macOS and Windows file systems.
+_NAME_MAX = 255
+#: What mkstemp adds to the prefix: 8 random characters and ".part".
+_TEMP_EXTRA = 8 + len(".part")
+
+
+def _temp_prefix(target: Path) -> str:
+    """``.NAME.`` for the hidden temporary beside ``target``, shortened (in bytes) so that the
+    temporary's name stays within NAME_MAX even when the final name is already 255 bytes."""
+    raw = os.fsencode(target.name)[: _NAME_MAX - _TEMP_EXTRA - 2]
+    return "." + os.fsdecode(raw) + "."
+
+
+def _refuse_existing(target: Path, name: str, force: bool) -> None:
+    """OutputError unless ``target`` may be written: absent, or ``force`` and not a folder.
+    A name the system refuses to look up (too long, a file used as a folder) says why."""
+    try:
+        exists, is_dir = target.exists(), target.is_dir()
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+    if exists and not force:
+        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+    if is_dir:
+        raise OutputError(f"{name}: is a directory", slug="unwritable")
+
+
+def _write_failure(target: Path, exc: BaseException) -> OutputError:
+    """The one-line OutputError for a failed write. libsndfile reports a full disk only as
+    "system error" without the errno, so the free space of the folder is asked directly."""
+    reason = getattr(exc, "strerror", None)
+    if not reason:
+        reason = libsndfile_reason(exc) or type(exc).__name__
+        with contextlib.suppress(OSError):
+            st = os.statvfs(target.parent)
+            if st.f_bavail * st.f_frsize < 1 << 20:
+                reason = os.strerror(errno.ENOSPC)
+    return OutputError(f"{display_path(target)}: cannot write: {reason}", slug="unwritable")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file under
+    the final name. Refuses to replace an existing file unless ``force``."""
+    write_bytes_atomic(path, text.encode("utf-8"), force=force)
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
+    target = Path(path)
+    name = display_path(target)
+    _refuse_existing(target, name, force)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+    try:
+        os.fchmod(fd, _plain_file_mode())
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+
+
+def write_audio_atomic(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    sample_rate_hz: int,
+    *,
+    subtype: str = "PCM_24",
+    force: bool = False,
+) -> None:
+    """Write ``(channels, frames)`` audio as WAV atomically (temporary file, then rename)."""
+    import io as _io
+
+    import soundfile as sf
+
+    buf = _io.BytesIO()
+    sf.write(buf, np.asarray(data).T, int(sample_rate_hz), subtype=subtype, format="WAV")
+    write_bytes_atomic(path, buf.getvalue(), force=force)
+
+
+class AtomicWavWriter:
+    """Stream ``(channels, frames)`` blocks into a WAV file that appears under its final name
+    only when complete (temporary file in the same folder, then rename); refuses to replace an
+    existing file unless ``force``. Use as a context manager: an exception discards the file."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        sample_rate_hz: int,
+        channels: int,
+        *,
+        subtype: str = "PCM_24",
+        force: bool = False,
+        container: str = "WAV",
+        create_parents: bool = True,
+    ) -> None:
+        import soundfile as sf
+
+        self.path = Path(path)
+        name = display_path(self.path)
+        _refuse_existing(self.path, name, force)
+        if not create_parents and not self.path.parent.is_dir():
+            raise OutputError(
+                f"{name}: cannot write: folder {display_path(self.path.parent)} does not exist",
+                slug="no-folder",
+            )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.path), suffix=".part",
+                                       dir=self.path.parent)  # fmt: skip
+            os.close(fd)
+            self._tmp = Path(tmp)
+        except OSError as exc:
+            raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+        try:
+            self._file = sf.SoundFile(
+                tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
+                subtype=subtype, format=container,
+            )  # fmt: skip
+        except Exception as exc:  # libsndfile's errors are RuntimeErrors, not OSErrors
+            self._discard()
+            raise _write_failure(self.path, exc) from None
+
+    def write(self, block: np.ndarray) -> None:
+        """Append ``(channels, frames)``; a failed write (a full disk) raises OutputError."""
+        try:
+            self._file.write(np.ascontiguousarray(np.asarray(block).T))
+        except (OSError, RuntimeError, AssertionError) as exc:  # soundfile asserts the count
+            raise _write_failure(self.path, exc) from None
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> AtomicWavWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            self._file.close()  # writes the final header: can fail on a full disk too
+        except (OSError, RuntimeError) as close_exc:
+            self._discard()
+            if exc_type is None:
+                raise _write_failure(self.path, close_exc) from None
+            return
+        if exc_type is not None:
+            self._discard()
+            return
+        try:
+            os.chmod(self._tmp, _plain_file_mode())
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self._discard()
+            raise OutputError(
+                f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
+            ) from None
