@@ -405,7 +405,7 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table on stdout.")] = False,
 ) -> None:
     """Compare a mix with reference tracks or a genre profile, level-matched."""
-    from analyzer.compare.comparison import compare as run_compare
+    from analyzer.comparison.metrics import compare as run_compare
     from analyzer.io import write_text_atomic
     from analyzer.report.json import compare_document
     from analyzer.report.terminal import render_comparison, render_platforms, render_tonal_bars
@@ -418,7 +418,7 @@ def compare(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.compare.profiles import load_profile
+        from analyzer.comparison.profiles import load_profile
 
         prof = load_profile(profile)  # a bad profile is refused before any analysis
     notes: list[str] = []
@@ -459,7 +459,7 @@ def compare(
     platforms = preview(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
     )
-    from analyzer.master.pipeline import default_proposal
+    from analyzer.mastering.pipeline import default_proposal
     from analyzer.report.mastering import proposal_to_dict, render_proposal
 
     proposal = default_proposal(mix_result, comp)
@@ -559,7 +559,7 @@ def translate(
         raise UsageError("give references with --ref or one --profile, not both")
     prof = None
     if profile:
-        from analyzer.compare.profiles import load_profile
+        from analyzer.comparison.profiles import load_profile
 
         prof = load_profile(profile)
     table = load_devices(device_file)
@@ -594,8 +594,8 @@ def translate(
     )
     proposal = None
     if refs or prof is not None:
-        from analyzer.compare.comparison import compare as run_compare
-        from analyzer.master.pipeline import default_proposal
+        from analyzer.comparison.metrics import compare as run_compare
+        from analyzer.mastering.pipeline import default_proposal
 
         comp = (
             run_compare(mix_result, refs) if refs
@@ -744,7 +744,7 @@ def reference_build(
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
-    from analyzer.compare.profiles import (
+    from analyzer.comparison.profiles import (
         build_profile,
         check_profile_name,
         save_profile,
@@ -804,7 +804,7 @@ def reference_list() -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from analyzer.compare.profiles import ReferenceProfile, list_profiles, profile_dirs
+    from analyzer.comparison.profiles import ReferenceProfile, list_profiles, profile_dirs
     from analyzer.io import display_path
 
     table = Table(title="reference profiles", title_justify="left")
@@ -913,7 +913,7 @@ def batch(
 ) -> None:
     """Analyse many files in parallel (through the result cache), optionally compare each with
     references or a profile, and check an album's consistency."""
-    from analyzer.batch.runner import compare_each, reference_stats, run_batch
+    from analyzer.batching.runner import compare_each, reference_stats, run_batch
     from analyzer.io import write_text_atomic
     from analyzer.playback.platforms import load_targets, preview
     from analyzer.report.batch import (
@@ -939,7 +939,7 @@ def batch(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.compare.profiles import load_profile
+        from analyzer.comparison.profiles import load_profile
 
         prof = load_profile(profile)  # a bad profile is refused before any analysis
     to_stdout = "-" in (json_path, csv_path)
@@ -991,7 +991,7 @@ def batch(
 
     report = None
     if album:
-        from analyzer.compare.album import album_report
+        from analyzer.comparison.album import album_report
 
         report = album_report(result.files, spread_lu=album_spread, ceiling_dbtp=ceiling)
     table = load_targets(None)
@@ -1072,7 +1072,7 @@ app.add_typer(cache_app, name="cache")
 @cache_app.command("clear")
 def cache_clear() -> None:
     """Delete every cached result."""
-    from analyzer.batch.cache import clear_cache, default_cache_path
+    from analyzer.batching.cache import clear_cache, default_cache_path
     from analyzer.io import display_path
 
     held = clear_cache()

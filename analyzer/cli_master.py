@@ -1,6 +1,6 @@
 """The ``mixanalyzer master`` command (registered on the app in :mod:`analyzer.cli`): propose,
 apply with the native or the Matchering engine, and verify. Presentation only; the work is in
-:mod:`analyzer.master`."""
+:mod:`analyzer.mastering`."""
 
 from __future__ import annotations
 
@@ -184,10 +184,10 @@ def master(
 ) -> None:
     """Propose corrective mastering (EQ moves, width, limiter to a target), apply it on request
     and prove the result by measuring the written master."""
-    from analyzer.compare.comparison import compare as run_compare
+    from analyzer.comparison.metrics import compare as run_compare
     from analyzer.io import display_path, open_audio, write_text_atomic
-    from analyzer.master.chain import check_paths, output_format
-    from analyzer.master.pipeline import (
+    from analyzer.mastering.chain import check_paths, output_format
+    from analyzer.mastering.pipeline import (
         DEFAULT_CEILING_DBTP,
         amounts_from,
         build_proposal,
@@ -228,7 +228,7 @@ def master(
     _check_html(html_path, force)
     prof = None
     if profile:
-        from analyzer.compare.profiles import load_profile
+        from analyzer.comparison.profiles import load_profile
 
         prof = load_profile(profile)
     with open_audio(mix) as src:
@@ -315,7 +315,7 @@ def master(
                     linear_phase=linear_phase, force=force, progress=progress,
                 )  # fmt: skip
             else:
-                from analyzer.master.matchering import master_matchering
+                from analyzer.mastering.matchering import master_matchering
 
                 if progress:
                     progress("Matchering", 0, 1)

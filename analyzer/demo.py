@@ -157,9 +157,9 @@ class DemoRun:
     comparison: Any  # Comparison
     translation: Any  # Translation
     platforms: list[Any]
-    proposal: Any  # analyzer.master.propose.Proposal
-    mastered: Any  # analyzer.master.chain.MasterResult
-    verification: Any  # analyzer.master.pipeline.Verification
+    proposal: Any  # analyzer.mastering.propose.Proposal
+    mastered: Any  # analyzer.mastering.chain.MasterResult
+    verification: Any  # analyzer.mastering.pipeline.Verification
     view: dict[str, Any]  # the report's view model
     seconds: float
 
@@ -183,7 +183,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     overwrite any output unless ``force``."""
     import time
 
-    from analyzer.compare.comparison import compare
+    from analyzer.comparison.metrics import compare
     from analyzer.errors import OutputError
     from analyzer.io import display_path, write_audio_atomic, write_text_atomic
     from analyzer.measure.engine import analyze_file
@@ -209,8 +209,8 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
     # The master step: propose from the comparison, apply with the native engine (EQ moves,
     # width, true-peak limiter to the reference's loudness) and verify while writing.
-    from analyzer.master.chain import output_format
-    from analyzer.master.pipeline import default_proposal, run_master
+    from analyzer.mastering.chain import output_format
+    from analyzer.mastering.pipeline import default_proposal, run_master
     from analyzer.report.mastering import master_view_for
 
     proposal = default_proposal(mix, comparison)

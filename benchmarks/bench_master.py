@@ -44,7 +44,7 @@ from bench_loudness import (
     run_measured,
 )
 
-from analyzer.master.eq import EqMove, apply_eq
+from analyzer.mastering.eq import EqMove, apply_eq
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

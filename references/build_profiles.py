@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from analyzer.errors import AnalyzerError
-from analyzer.compare.profiles import ReferenceProfile, build_profile, save_profile
+from analyzer.comparison.profiles import ReferenceProfile, build_profile, save_profile
 
 
 @dataclass(frozen=True)

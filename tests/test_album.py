@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.batch.runner import run_batch
-from analyzer.compare.album import album_report
+from analyzer.batching.runner import run_batch
+from analyzer.comparison.album import album_report
 from analyzer.measure.engine import analyze_array
 from analyzer.types import TrackAnalysis
 

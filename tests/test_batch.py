@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.batch.cache import with_path
-from analyzer.batch.runner import (
+from analyzer.batching.cache import with_path
+from analyzer.batching.runner import (
     BatchExecutor,
     DaskExecutor,
     LocalExecutor,

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 import analyzer.measure
-from analyzer.batch.cache import (
+from analyzer.batching.cache import (
     ResultCache,
     analysis_from_json,
     analysis_to_json,
@@ -124,7 +124,7 @@ def test_a_damaged_row_is_a_miss(tmp_path: Path) -> None:
 
 
 def _writer(db: str, worker: int, n: int) -> None:
-    from analyzer.batch.cache import ResultCache, analysis_to_json
+    from analyzer.batching.cache import ResultCache, analysis_to_json
 
     base = analyze_array(_noise(0.5, seed=worker), 48000, path=f"w{worker}.wav")
     text = analysis_to_json(base)

@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from analyzer.compare.comparison import compare, range_stats, track_metrics
+from analyzer.comparison.metrics import compare, range_stats, track_metrics
 from analyzer.measure.engine import analyze_array, analyze_file
 from tests.signals import pink_noise
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.demo import DEMO_FAULTS, DEMO_SAMPLE_RATE_HZ, synthesize_demo_mix
 from analyzer.demo import synthesize_demo_reference as reference
 from analyzer.measure.engine import analyze_array

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare.profiles import (
+from analyzer.comparison.profiles import (
     PROFILE_SCHEMA_VERSION,
     ProfileError,
     ReferenceProfile,

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from analyzer import __version__
-from analyzer.batch.runner import BatchResult
-from analyzer.compare.album import AlbumReport
+from analyzer.batching.runner import BatchResult
+from analyzer.comparison.album import AlbumReport
 from analyzer.dsp.bands import BROAD_BAND_NAMES
 from analyzer.report.json import SCHEMA_VERSION, _num, comparison_to_dict, lookup, track_to_dict
 
@@ -274,7 +274,7 @@ def render_batch(
     from rich.markup import escape
     from rich.table import Table
 
-    from analyzer.compare.comparison import _finite
+    from analyzer.comparison.metrics import _finite
 
     table = Table(title="batch", title_justify="left")
     table.add_column("#", justify="right")

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from analyzer import __version__
-from analyzer.compare.comparison import Comparison
+from analyzer.comparison.metrics import Comparison
 from analyzer.types import DynamicsStats, Series, SpectrumStats, StereoStats, TrackAnalysis
 
 SCHEMA_VERSION = 1

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from analyzer.compare.comparison import Comparison, Difference, MetricComparison
+from analyzer.comparison.metrics import Comparison, Difference, MetricComparison
 from analyzer.errors import UsageError
 from analyzer.playback.platforms import CodecResult, PlatformPreview
 from analyzer.playback.translate import DeviceTranslation, Translation

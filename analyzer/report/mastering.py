@@ -10,9 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from analyzer import __version__
-from analyzer.master.chain import MasterResult
-from analyzer.master.pipeline import Verification
-from analyzer.master.propose import Proposal
+from analyzer.mastering.chain import MasterResult
+from analyzer.mastering.pipeline import Verification
+from analyzer.mastering.propose import Proposal
 from analyzer.report.json import SCHEMA_VERSION, _num, track_to_dict
 
 
@@ -65,8 +65,8 @@ def proposal_to_dict(p: Proposal) -> dict[str, Any]:
 
 def proposal_from_dict(d: dict[str, Any]) -> Proposal:
     """A ``proposal`` object back into a :class:`Proposal` (the JSON's rounding aside)."""
-    from analyzer.master.eq import EqMove
-    from analyzer.master.propose import FineCurve, LoudnessPlan, ToneProposal, WidthProposal
+    from analyzer.mastering.eq import EqMove
+    from analyzer.mastering.propose import FineCurve, LoudnessPlan, ToneProposal, WidthProposal
 
     eq, wd, ld = d["eq"], d["width"], d["loudness"]
     fine = eq["fine"]
@@ -160,7 +160,7 @@ def master_view_for(
     (moves and fine curve, 1/24-octave grid 20 Hz-20 kHz) and the before/after table."""
     import numpy as np
 
-    from analyzer.master.eq import response_db
+    from analyzer.mastering.eq import response_db
     from analyzer.report.view import master_view
 
     hz = 20.0 * 2.0 ** (np.arange(0, 240) / 24.0)

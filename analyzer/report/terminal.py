@@ -11,7 +11,7 @@ from analyzer.types import TrackAnalysis
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from analyzer.compare.comparison import Comparison
+    from analyzer.comparison.metrics import Comparison
 
 
 def _fmt(v: float | None, unit: str, reason: str | None = None) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.master.eq import EqMove, apply_eq
+from analyzer.mastering.eq import EqMove, apply_eq
 from tests.cli.test_cli import one_error_line, run
 from tests.signals import pink_noise
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.measure.engine import analyze_array
 from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate

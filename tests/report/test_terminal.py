@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.measure.engine import analyze_array
 from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate

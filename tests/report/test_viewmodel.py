@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.measure.engine import analyze_array
 from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate

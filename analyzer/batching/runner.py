@@ -9,12 +9,12 @@ distributed cluster, ``--scheduler tcp://HOST:PORT``). :func:`run_batch` is the 
 runs the jobs.
 
 The job (:func:`analyze_job`) takes a path and returns plain data: the analysis as JSON text
-(:func:`analyzer.batch.cache.analysis_to_json`) or the
+(:func:`analyzer.batching.cache.analysis_to_json`) or the
 error's message and exit code. Plain data crosses
 a process or network boundary cheaply and never depends on pickling an exception. The cache is
 read and written by the calling process only: a Dask worker on another machine has no access to
 this machine's cache file, and one writer per run keeps the path the same for every executor
-(the database itself is safe for several processes at once; see :mod:`analyzer.batch.cache`).
+(the database itself is safe for several processes at once; see :mod:`analyzer.batching.cache`).
 """
 
 from __future__ import annotations
@@ -76,12 +76,12 @@ def find_batch_files(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str]
     for paths that do not exist.
 
     A folder is searched recursively for the extensions libsndfile reads
-    (:data:`analyzer.compare.profiles.AUDIO_EXTENSIONS`;
+    (:data:`analyzer.comparison.profiles.AUDIO_EXTENSIONS`;
     hidden files and folders skipped), sorted by
     path. A file given explicitly is taken whatever its extension (the analysis says if it is
     not audio), spelled as given. The same file reached twice is taken once.
     """
-    from analyzer.compare.profiles import AUDIO_EXTENSIONS
+    from analyzer.comparison.profiles import AUDIO_EXTENSIONS
 
     out: list[str] = []
     errors: list[FileError] = []
@@ -127,7 +127,7 @@ def analyze_job(path: str, keep_series: bool = False, threads: int | None = 1) -
     ``threads=1`` by default: each job uses one core, and ``--jobs`` says how many cores work;
     the figures are the same for any thread count.
     """
-    from analyzer.batch.cache import analysis_to_json
+    from analyzer.batching.cache import analysis_to_json
     from analyzer.measure.engine import analyze_file
 
     try:
@@ -237,7 +237,7 @@ class LocalExecutor(BatchExecutor):
         self.jobs = max(1, int(jobs or os.cpu_count() or 1))
         self.name = f"local process pool ({self.jobs} jobs)"
         # "spawn": a fresh interpreter per worker, safe whatever threads the caller has running
-        # (as in analyzer.compare.profiles); the workers get the CLI's allocator and BLAS tuning.
+        # (as in analyzer.comparison.profiles); the workers get the CLI's allocator and BLAS tuning.
         ctx = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=ctx, initializer=_worker_setup
@@ -286,7 +286,7 @@ class DaskExecutor(BatchExecutor):
             ) from None
 
         try:
-            from analyzer.batch.dask_worker import TuneWorker
+            from analyzer.batching.dask_worker import TuneWorker
 
             # The CLI's allocator tuning on every worker (see TuneWorker for why).
             self._client.register_plugin(TuneWorker(), name="mixanalyzer-tune")
@@ -339,7 +339,7 @@ def run_batch(
     ``jobs``/``scheduler`` (and is not closed here). A cache that cannot be opened is skipped
     with a note in :attr:`BatchResult.notes`.
     """
-    from analyzer.batch.cache import (
+    from analyzer.batching.cache import (
         CacheError,
         ResultCache,
         analysis_from_json,
@@ -494,9 +494,9 @@ def _size(path: str) -> int:
 
 
 def reference_stats(references: Sequence[TrackAnalysis]) -> dict[str, Any]:
-    """Per metric of :func:`analyzer.compare.track_metrics`, the references' median and
+    """Per metric of :func:`analyzer.comparison.track_metrics`, the references' median and
     10th/90th percentiles (what a profile holds), to compare every file of a batch against."""
-    from analyzer.compare.comparison import range_stats, track_metrics
+    from analyzer.comparison.metrics import range_stats, track_metrics
 
     vectors = [track_metrics(r) for r in references]
     keys: dict[str, None] = {}
@@ -508,7 +508,7 @@ def reference_stats(references: Sequence[TrackAnalysis]) -> dict[str, Any]:
 def compare_each(
     files: Sequence[TrackAnalysis], stats: Any, reference_names: Sequence[str]
 ) -> list[Any]:
-    """:func:`analyzer.compare.compare` of every file against the same reference ranges."""
-    from analyzer.compare.comparison import compare
+    """:func:`analyzer.comparison.compare` of every file against the same reference ranges."""
+    from analyzer.comparison.metrics import compare
 
     return [compare(f, profile_stats=stats, reference_names=reference_names) for f in files]

@@ -19,7 +19,7 @@ import numpy as np
 
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.io import AtomicWavWriter, display_path
-from analyzer.master.chain import MasterResult, OutputFormat, Quantizer
+from analyzer.mastering.chain import MasterResult, OutputFormat, Quantizer
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.types import TrackAnalysis
 

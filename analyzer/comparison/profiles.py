@@ -1,8 +1,8 @@
 """Genre profiles: per-metric ranges over a set of reference tracks, saved as versioned JSON.
 
-A :class:`ReferenceProfile` is what :func:`analyzer.compare.compare` needs from a set of
-references (its ``profile_stats``): for every metric of :func:`analyzer.compare.track_metrics`,
-the median and the 10th/90th percentiles over the tracks (:func:`analyzer.compare.range_stats`).
+A :class:`ReferenceProfile` is what :func:`analyzer.comparison.compare` needs from a set of
+references (its ``profile_stats``): for every metric of :func:`analyzer.comparison.track_metrics`,
+the median and the 10th/90th percentiles over the tracks (:func:`analyzer.comparison.range_stats`).
 It also records how it was made: the number of tracks, the profile schema version, the analysis
 settings version (:data:`analyzer.measure.ANALYSIS_SETTINGS_VERSION`), the tool version and, per
 track, its file name (never an absolute path), the SHA-256 of its content, its duration and
@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from analyzer.compare.comparison import RangeStats, range_stats
+from analyzer.comparison.metrics import RangeStats, range_stats
 from analyzer.errors import EXIT_USAGE, AnalyzerError, AudioLoadError
 from analyzer.io import display_path, write_text_atomic
 from analyzer.types import TrackAnalysis
@@ -89,9 +89,9 @@ class TrackProvenance:
 class ReferenceProfile:
     """Per-metric ranges over a set of reference tracks, with how and from what they were made.
 
-    ``metrics`` maps every :func:`analyzer.compare.track_metrics` key to its
-    :class:`~analyzer.compare.RangeStats` over the tracks (``n`` = tracks where it is defined);
-    pass it as ``profile_stats`` to :func:`analyzer.compare.compare`.
+    ``metrics`` maps every :func:`analyzer.comparison.track_metrics` key to its
+    :class:`~analyzer.comparison.RangeStats` over the tracks (``n`` = tracks where it is defined);
+    pass it as ``profile_stats`` to :func:`analyzer.comparison.compare`.
     """
 
     name: str
@@ -168,10 +168,10 @@ def _sha256_file(path: Path) -> str:
 
 
 def profile_metrics(analysis: TrackAnalysis) -> dict[str, float | None]:
-    """What a profile records of one track: :func:`analyzer.compare.track_metrics` plus the
+    """What a profile records of one track: :func:`analyzer.comparison.track_metrics` plus the
     per-device translation scores (``translation.<device>.score``), so that
     ``translate --profile`` can score a mix beside the genre on every playback system."""
-    from analyzer.compare.comparison import track_metrics
+    from analyzer.comparison.metrics import track_metrics
     from analyzer.playback.translate import translate
 
     metrics = track_metrics(analysis)

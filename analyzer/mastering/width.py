@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analyzer.master.eq import EqChain, EqMove
+from analyzer.mastering.eq import EqChain, EqMove
 
 
 class WidthProcessor:

@@ -15,11 +15,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.compare.comparison import Comparison, track_metrics
-from analyzer.compare.comparison import compare as run_compare
+from analyzer.comparison.metrics import Comparison, track_metrics
+from analyzer.comparison.metrics import compare as run_compare
 from analyzer.errors import UsageError
-from analyzer.master.chain import MasterResult, OutputFormat, StageProgress, master_native
-from analyzer.master.propose import (
+from analyzer.mastering.chain import MasterResult, OutputFormat, StageProgress, master_native
+from analyzer.mastering.propose import (
     DEFAULT_MAX_GAIN_DB,
     DEFAULT_MAX_MOVES,
     DEFAULT_SMOOTHING_OCTAVES,

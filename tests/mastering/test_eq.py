@@ -8,7 +8,7 @@ import scipy.signal as ss
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.master.eq import (
+from analyzer.mastering.eq import (
     EqChain,
     EqMove,
     apply_eq,

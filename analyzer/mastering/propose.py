@@ -3,7 +3,7 @@ a mid/side width move and the limiter settings that reach a loudness target.
 
 **Tone.** The target is the level-matched difference between the mix's 1/3-octave band levels
 and the references' (both in dB re their own integrated loudness, as
-:mod:`analyzer.compare.comparison`
+:mod:`analyzer.comparison.metrics`
 measures them). Inside the references' 10-90 % range a band counts as matched: the residual of a
 band is its distance to that range (with one reference, to its level). A small set of RBJ moves
 (low shelf, high shelf, up to four peaking bands) is fitted to it by bounded nonlinear least
@@ -20,7 +20,7 @@ Ozone's Match EQ smooths its curve, smoothing width in octaves), for the closest
 than the fewest moves.
 
 **Width.** When the side/mid ratio of the mix lies outside the references' range (widened by the
-tolerance of :mod:`analyzer.compare.comparison`)
+tolerance of :mod:`analyzer.comparison.metrics`)
 in most broad bands above 250 Hz, a broadband side gain
 moves it back; when the low end (below 250 Hz) is wider than the references and wide in itself, a
 "mono below X Hz" move (the side signal high-passed at X, Linkwitz-Riley 24 dB/octave).
@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from analyzer.compare.comparison import Comparison
+from analyzer.comparison.metrics import Comparison
 from analyzer.dsp.kweighting import kweighting_response
-from analyzer.master.eq import EqMove, response
+from analyzer.mastering.eq import EqMove, response
 
 #: The bands the moves are fitted to, and the range of the reported tonal error (the standard
 #: mastering view: the extreme bands are dominated by rumble and codec cut-offs).

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.errors import OutputError, UsageError
-from analyzer.master.chain import check_paths, output_format
-from analyzer.master.eq import EqMove, apply_eq
-from analyzer.master.fir import LinearPhaseFir, design_linear_phase
-from analyzer.master.pipeline import amounts_from, build_proposal, run_master
-from analyzer.master.width import WidthProcessor
+from analyzer.mastering.chain import check_paths, output_format
+from analyzer.mastering.eq import EqMove, apply_eq
+from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
+from analyzer.mastering.pipeline import amounts_from, build_proposal, run_master
+from analyzer.mastering.width import WidthProcessor
 from analyzer.measure.engine import analyze_file
 from tests.oracles import pyebur128_reading
 from tests.signals import pink_noise
@@ -157,7 +157,7 @@ def test_refuses_to_overwrite_without_force(files):
 def test_long_file_fallback_reaches_the_same_target(files, monkeypatch):
     """Past PEAK_CACHE_FRAMES the gain is found by full trial passes instead of replays of the
     recorded detection: the same loudness and ceiling."""
-    import analyzer.master.chain as native
+    import analyzer.mastering.chain as native
 
     monkeypatch.setattr(native, "PEAK_CACHE_FRAMES", 0)
     _, (_p, res, ver) = _master(files, "fallback.wav", target=-12.0)

@@ -1,11 +1,11 @@
 """The native mastering engine: the proposal applied in streaming passes, written atomically and
 verified while it is written.
 
-Signal path: EQ moves (minimum-phase biquads, :mod:`analyzer.master.eq`) or, with
+Signal path: EQ moves (minimum-phase biquads, :mod:`analyzer.mastering.eq`) or, with
 ``linear_phase``, the moves' magnitude as a linear-phase FIR; the fine match curve (linear-phase
-FIR, :mod:`analyzer.master.fir`); the width move (:mod:`analyzer.master.width`); the gain and the
-true-peak limiter (:mod:`analyzer.master.limiter`); quantisation to the output format (TPDF
-dither for 16-bit).
+FIR, :mod:`analyzer.mastering.fir`); the width move (:mod:`analyzer.mastering.width`); the gain and
+the true-peak limiter (:mod:`analyzer.mastering.limiter`); quantisation to the output format
+(TPDF dither for 16-bit).
 
 Passes, each streaming in blocks (memory stays flat whatever the length):
 
@@ -32,11 +32,11 @@ import numpy as np
 
 from analyzer.errors import OutputError, UsageError
 from analyzer.io import AtomicWavWriter, display_path, open_audio
-from analyzer.master.eq import EqChain, response
-from analyzer.master.fir import LinearPhaseFir, design_linear_phase
-from analyzer.master.limiter import LimiterStats, TruePeakLimiter
-from analyzer.master.propose import Proposal
-from analyzer.master.width import WidthProcessor
+from analyzer.mastering.eq import EqChain, response
+from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
+from analyzer.mastering.limiter import LimiterStats, TruePeakLimiter
+from analyzer.mastering.propose import Proposal
+from analyzer.mastering.width import WidthProcessor
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.truepeak import TruePeakMeter

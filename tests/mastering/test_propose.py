@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.compare.comparison import compare
-from analyzer.master.eq import EqMove, apply_eq
-from analyzer.master.pipeline import amounts_from, build_proposal
-from analyzer.master.propose import (
+from analyzer.comparison.metrics import compare
+from analyzer.mastering.eq import EqMove, apply_eq
+from analyzer.mastering.pipeline import amounts_from, build_proposal
+from analyzer.mastering.propose import (
     FAR_BEFORE_DB,
     distance_to_range,
     fit_tone,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analyzer.master.limiter import TruePeakLimiter, limit
+from analyzer.mastering.limiter import TruePeakLimiter, limit
 from analyzer.measure.truepeak import measure_peaks
 from tests.signals import pink_noise, sine
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.compare.comparison import compare
+from analyzer.comparison.metrics import compare
 from analyzer.io import open_audio
-from analyzer.master.chain import output_format
-from analyzer.master.eq import EqMove, apply_eq
-from analyzer.master.pipeline import build_proposal, run_master
-from analyzer.master.propose import FAR_AFTER_DB, FAR_BEFORE_DB
+from analyzer.mastering.chain import output_format
+from analyzer.mastering.eq import EqMove, apply_eq
+from analyzer.mastering.pipeline import build_proposal, run_master
+from analyzer.mastering.propose import FAR_AFTER_DB, FAR_BEFORE_DB
 from analyzer.measure.engine import analyze_file
 from tests.oracles import pyebur128_reading
 
