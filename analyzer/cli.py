@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 
-from analyzer import __version__
 from analyzer.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERNAL,
@@ -22,6 +21,8 @@ from analyzer.errors import (
     UsageError,
 )
 from analyzer.runtime import tune_process
+from analyzer.types import DEFAULT_CEILING_DBTP
+from analyzer.version import __version__
 
 app = typer.Typer(
     name="mixanalyzer",
@@ -459,7 +460,7 @@ def compare(
     platforms = preview(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
     )
-    from analyzer.mastering.pipeline import default_proposal
+    from analyzer.mastering.proposal import default_proposal
     from analyzer.report.mastering import proposal_to_dict, render_proposal
 
     proposal = default_proposal(mix_result, comp)
@@ -595,7 +596,7 @@ def translate(
     proposal = None
     if refs or prof is not None:
         from analyzer.comparison.metrics import compare as run_compare
-        from analyzer.mastering.pipeline import default_proposal
+        from analyzer.mastering.proposal import default_proposal
 
         comp = (
             run_compare(mix_result, refs) if refs
@@ -874,7 +875,7 @@ def batch(
         typer.Option(
             "--ceiling", metavar="DBTP", help="True-peak ceiling that a suggested gain respects."
         ),
-    ] = -1.0,
+    ] = DEFAULT_CEILING_DBTP,
     jobs: Annotated[
         int | None,
         typer.Option(

@@ -186,16 +186,13 @@ def master(
     and prove the result by measuring the written master."""
     from analyzer.comparison.metrics import compare as run_compare
     from analyzer.io import display_path, open_audio, write_text_atomic
-    from analyzer.mastering.chain import check_paths, output_format
-    from analyzer.mastering.pipeline import (
-        DEFAULT_CEILING_DBTP,
-        amounts_from,
-        build_proposal,
-        reference_loudness,
-        run_master,
-        verify,
-    )
+    from analyzer.io.write import check_paths, output_format
+    from analyzer.mastering.apply import run_master
+    from analyzer.mastering.proposal import build_proposal, reference_loudness
+    from analyzer.mastering.settings import amounts_from
+    from analyzer.mastering.verify import verify
     from analyzer.report.mastering import master_document, render_proposal, render_verification
+    from analyzer.types import DEFAULT_CEILING_DBTP
 
     if engine not in ENGINES:
         raise UsageError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")

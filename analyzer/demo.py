@@ -159,7 +159,7 @@ class DemoRun:
     platforms: list[Any]
     proposal: Any  # analyzer.mastering.propose.Proposal
     mastered: Any  # analyzer.mastering.chain.MasterResult
-    verification: Any  # analyzer.mastering.pipeline.Verification
+    verification: Any  # analyzer.mastering.verify.Verification
     view: dict[str, Any]  # the report's view model
     seconds: float
 
@@ -209,8 +209,9 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
     # The master step: propose from the comparison, apply with the native engine (EQ moves,
     # width, true-peak limiter to the reference's loudness) and verify while writing.
-    from analyzer.mastering.chain import output_format
-    from analyzer.mastering.pipeline import default_proposal, run_master
+    from analyzer.io.write import output_format
+    from analyzer.mastering.apply import run_master
+    from analyzer.mastering.proposal import default_proposal
     from analyzer.report.mastering import master_view_for
 
     proposal = default_proposal(mix, comparison)

@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+#: The true-peak ceiling a master, a normalisation gain or an album gain keeps by default (dBTP):
+#: the streaming platforms' advice (Spotify for Artists, AES TD1008, EBU R128 s1).
+DEFAULT_CEILING_DBTP = -1.0
+
 
 @dataclass(frozen=True)
 class AudioInfo:

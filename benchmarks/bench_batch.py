@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy
 
-    from analyzer import __version__
+    from analyzer.version import __version__
 
     lines = [
         f"`mixanalyzer batch` over the corpus music: {n_files} files, {audio_min:.1f} min of "

@@ -33,10 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES
-from analyzer.types import TrackAnalysis
+from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 DEFAULT_SPREAD_LU = 2.0
-DEFAULT_CEILING_DBTP = -1.0
 OUTLIER_LU = 3.0
 OUTLIER_TONAL_DB = 3.0
 

@@ -309,7 +309,7 @@ def _analysis_settings_version() -> int:
 
 
 def _tool_version() -> str:
-    from analyzer import __version__
+    from analyzer.version import __version__
 
     return __version__
 

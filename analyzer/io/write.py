@@ -7,11 +7,12 @@ import contextlib
 import errno
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from analyzer.errors import OutputError
+from analyzer.errors import OutputError, UsageError
 from analyzer.io.source import display_path, libsndfile_reason
 
 
@@ -183,3 +184,80 @@ class AtomicWavWriter:
             raise OutputError(
                 f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
             ) from None
+
+
+BIT_DEPTHS = ("16", "24", "32f")
+_SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+_CONTAINERS = {".wav": "WAV", ".flac": "FLAC"}
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """Container (from the file extension), bit depth and dither."""
+
+    container: str
+    bit_depth: str
+    dither: bool
+
+    @property
+    def subtype(self) -> str:
+        return _SUBTYPES[self.bit_depth]
+
+
+def output_format(
+    path: str | os.PathLike[str], bit_depth: str = "24", dither: bool = True
+) -> OutputFormat:
+    """The format for ``path``: ``.wav`` or ``.flac``; FLAC holds 16 or 24 bits, not float."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _CONTAINERS:
+        raise UsageError(
+            f"{display_path(path)}: output must end in .wav or .flac", slug="output-format"
+        )
+    if bit_depth not in BIT_DEPTHS:
+        raise UsageError(f"--bit-depth {bit_depth}: expected one of {', '.join(BIT_DEPTHS)}")
+    if suffix == ".flac" and bit_depth == "32f":
+        raise UsageError("FLAC cannot hold 32-bit float: use .wav or --bit-depth 24")
+    return OutputFormat(_CONTAINERS[suffix], bit_depth, dither and bit_depth == "16")
+
+
+class Quantizer:
+    """Rounds to the output's grid (so the meters see exactly the samples written): TPDF dither
+    of +-1 LSB (two uniform variables, Lipshitz, Wannamaker & Vanderkooy 1992) for 16 bits,
+    plain rounding for 24, float32 rounding for float. Seeded: the same input gives the same
+    file."""
+
+    def __init__(self, fmt: OutputFormat, seed: int = 0) -> None:
+        self.fmt = fmt
+        self._rng = np.random.default_rng(seed)
+        self.scale = {"16": 2.0**15, "24": 2.0**23}.get(fmt.bit_depth)
+
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(values as float64, array to hand to soundfile)``."""
+        if self.scale is None:
+            y = x.astype(np.float32)
+            return y.astype(np.float64), y
+        v = x * self.scale
+        if self.fmt.dither:
+            v = v + (self._rng.random(v.shape) - self._rng.random(v.shape))
+        q = np.clip(np.rint(v), -self.scale, self.scale - 1.0)
+        if self.fmt.bit_depth == "16":
+            return q / self.scale, q.astype(np.int16)
+        return q / self.scale, (q.astype(np.int32) << 8)  # libsndfile takes the top 24 bits
+
+
+def check_paths(mix_path: str, out_path: str) -> None:
+    """Refuse an output that is the input (even with ``--force``) or in a missing folder."""
+    out = Path(out_path)
+    same = os.path.realpath(out) == os.path.realpath(mix_path)
+    with contextlib.suppress(OSError):  # a hard link is the same file under another name
+        same = same or (out.exists() and os.path.samefile(out, mix_path))
+    if same:
+        raise OutputError(
+            f"{display_path(out)}: is the input file; a master never overwrites its input",
+            slug="is-input",
+        )
+    if not out.parent.is_dir():
+        raise OutputError(
+            f"{display_path(out)}: folder {display_path(out.parent)} does not exist",
+            slug="no-folder",
+        )

@@ -21,17 +21,14 @@ Passes, each streaming in blocks (memory stays flat whatever the length):
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
-from analyzer.errors import OutputError, UsageError
-from analyzer.io import AtomicWavWriter, display_path, open_audio
+from analyzer.io import AtomicWavWriter, open_audio
+from analyzer.io.write import OutputFormat, Quantizer
 from analyzer.mastering.eq import EqChain, response
 from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
 from analyzer.mastering.limiter import LimiterStats, TruePeakLimiter
@@ -40,7 +37,7 @@ from analyzer.mastering.width import WidthProcessor
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.truepeak import TruePeakMeter
-from analyzer.types import TrackAnalysis
+from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 LOUDNESS_TOLERANCE_LU = 0.1
 MAX_WRITE_PASSES = 2
@@ -56,66 +53,9 @@ MAX_TRIALS = 8
 MAX_LIMITING_DB = 30.0
 TRIAL_TOLERANCE_LU = 0.04
 BLOCK_FRAMES = 1 << 17
-BIT_DEPTHS = ("16", "24", "32f")
-_SUBTYPES = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
-_CONTAINERS = {".wav": "WAV", ".flac": "FLAC"}
 
 StageProgress = Callable[[str, int, int], None]
 """``progress(stage, frames_done, frames_total)``."""
-
-
-@dataclass(frozen=True)
-class OutputFormat:
-    """Container (from the file extension), bit depth and dither."""
-
-    container: str
-    bit_depth: str
-    dither: bool
-
-    @property
-    def subtype(self) -> str:
-        return _SUBTYPES[self.bit_depth]
-
-
-def output_format(
-    path: str | os.PathLike[str], bit_depth: str = "24", dither: bool = True
-) -> OutputFormat:
-    """The format for ``path``: ``.wav`` or ``.flac``; FLAC holds 16 or 24 bits, not float."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in _CONTAINERS:
-        raise UsageError(
-            f"{display_path(path)}: output must end in .wav or .flac", slug="output-format"
-        )
-    if bit_depth not in BIT_DEPTHS:
-        raise UsageError(f"--bit-depth {bit_depth}: expected one of {', '.join(BIT_DEPTHS)}")
-    if suffix == ".flac" and bit_depth == "32f":
-        raise UsageError("FLAC cannot hold 32-bit float: use .wav or --bit-depth 24")
-    return OutputFormat(_CONTAINERS[suffix], bit_depth, dither and bit_depth == "16")
-
-
-class Quantizer:
-    """Rounds to the output's grid (so the meters see exactly the samples written): TPDF dither
-    of +-1 LSB (two uniform variables, Lipshitz, Wannamaker & Vanderkooy 1992) for 16 bits,
-    plain rounding for 24, float32 rounding for float. Seeded: the same input gives the same
-    file."""
-
-    def __init__(self, fmt: OutputFormat, seed: int = 0) -> None:
-        self.fmt = fmt
-        self._rng = np.random.default_rng(seed)
-        self.scale = {"16": 2.0**15, "24": 2.0**23}.get(fmt.bit_depth)
-
-    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(values as float64, array to hand to soundfile)``."""
-        if self.scale is None:
-            y = x.astype(np.float32)
-            return y.astype(np.float64), y
-        v = x * self.scale
-        if self.fmt.dither:
-            v = v + (self._rng.random(v.shape) - self._rng.random(v.shape))
-        q = np.clip(np.rint(v), -self.scale, self.scale - 1.0)
-        if self.fmt.bit_depth == "16":
-            return q / self.scale, q.astype(np.int16)
-        return q / self.scale, (q.astype(np.int32) << 8)  # libsndfile takes the top 24 bits
 
 
 class Chain:
@@ -125,7 +65,7 @@ class Chain:
     def __init__(
         self, proposal: Proposal, sample_rate_hz: int, channels: int, *,
         linear_phase: bool = False, gain_db: float | None = None,
-        ceiling_dbtp: float = -1.0, limit: bool = True,
+        ceiling_dbtp: float = DEFAULT_CEILING_DBTP, limit: bool = True,
         replay_peaks: list[np.ndarray] | None = None,
     ) -> None:  # fmt: skip
         self.stages: list[object] = []
@@ -551,21 +491,3 @@ def _write_pass(
                        subtype=fmt.subtype)  # fmt: skip
     analysis = meters.result(out_info, keep_series=True)
     return analysis, (chain.limiter.stats if chain.limiter else None)
-
-
-def check_paths(mix_path: str, out_path: str) -> None:
-    """Refuse an output that is the input (even with ``--force``) or in a missing folder."""
-    out = Path(out_path)
-    same = os.path.realpath(out) == os.path.realpath(mix_path)
-    with contextlib.suppress(OSError):  # a hard link is the same file under another name
-        same = same or (out.exists() and os.path.samefile(out, mix_path))
-    if same:
-        raise OutputError(
-            f"{display_path(out)}: is the input file; a master never overwrites its input",
-            slug="is-input",
-        )
-    if not out.parent.is_dir():
-        raise OutputError(
-            f"{display_path(out)}: folder {display_path(out.parent)} does not exist",
-            slug="no-folder",
-        )

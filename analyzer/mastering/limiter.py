@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.oversample import HALF_TAPS, interpolation_matrix, oversampling_factor
+from analyzer.types import DEFAULT_CEILING_DBTP
 
 #: Frames per internal processing chunk (fixed, so results do not depend on block sizes).
 CHUNK = 8192
@@ -140,7 +141,7 @@ class TruePeakLimiter:
         sample_rate_hz: int,
         channels: int,
         *,
-        ceiling_dbtp: float = -1.0,
+        ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
         lookahead_ms: float | None = None,
         attack_ms: float | None = None,
         release_ms: float = 100.0,

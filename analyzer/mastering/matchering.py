@@ -19,9 +19,10 @@ import numpy as np
 
 from analyzer.errors import AnalyzerError, UsageError
 from analyzer.io import AtomicWavWriter, display_path
-from analyzer.mastering.chain import MasterResult, OutputFormat, Quantizer
+from analyzer.io.write import OutputFormat, Quantizer
+from analyzer.mastering.chain import MasterResult
 from analyzer.measure.engine import TrackMeters, run_meters
-from analyzer.types import TrackAnalysis
+from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 BLOCK_FRAMES = 1 << 17
 
@@ -40,7 +41,7 @@ def master_matchering(
     mix: TrackAnalysis,
     *,
     fmt: OutputFormat,
-    ceiling_dbtp: float = -1.0,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
     force: bool = False,
 ) -> MasterResult:
     """Run Matchering on ``mix_path`` against ``reference_path`` and write ``out_path``."""

@@ -41,6 +41,7 @@ import numpy as np
 from analyzer.comparison.metrics import Comparison
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.mastering.eq import EqMove, response
+from analyzer.types import DEFAULT_CEILING_DBTP
 
 #: The bands the moves are fitted to, and the range of the reported tonal error (the standard
 #: mastering view: the extreme bands are dominated by rumble and codec cut-offs).
@@ -117,7 +118,7 @@ def _band_grid(band_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
     return np.minimum(grid, 0.499 * sample_rate_hz)
 
 
-def _k_power(band_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
+def k_power(band_hz: np.ndarray, sample_rate_hz: float) -> np.ndarray:
     grid = _band_grid(band_hz, sample_rate_hz)
     k = np.abs(kweighting_response(sample_rate_hz, grid.ravel())) ** 2
     return k.reshape(grid.shape).mean(axis=1)
@@ -231,7 +232,7 @@ class _Fit:
         self.fs = float(sample_rate_hz)
         self.max_gain = float(max_gain_db)
         self.w = weights
-        self.kp = _k_power(target.band_hz, self.fs)
+        self.kp = k_power(target.band_hz, self.fs)
         self.grid = _band_grid(target.band_hz, self.fs)
         nyq_cap = 0.45 * self.fs
         self.f_bounds = {
@@ -551,7 +552,7 @@ def plan_loudness(
     *,
     target_lufs: float | None,
     target_source: str,
-    ceiling_dbtp: float = -1.0,
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP,
     eq_loudness_change_db: float = 0.0,
     amount: float = 1.0,
 ) -> LoudnessPlan:
@@ -596,7 +597,7 @@ def eq_loudness_change_db(tone: ToneProposal, target: ToneTarget, sample_rate_hz
         grid = _band_grid(hz, sample_rate_hz)
         applied = tone.fine.gain_at(grid.ravel()).reshape(grid.shape)
         gain = gain + 10.0 * np.log10(np.mean(10.0 ** (applied / 10.0), axis=1))
-    kp = _k_power(hz, sample_rate_hz)
+    kp = k_power(hz, sample_rate_hz)
     p = np.where(np.isfinite(target.mix_db), 10.0 ** (np.nan_to_num(target.mix_db) / 10.0), 0.0)
     before, after = float(np.sum(p * kp)), float(np.sum(p * kp * 10.0 ** (gain / 10.0)))
     return 10.0 * math.log10(after / before) if before > 0 and after > 0 else 0.0

@@ -15,11 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from analyzer import __version__
 from analyzer.batching.runner import BatchResult
 from analyzer.comparison.album import AlbumReport
 from analyzer.dsp.bands import BROAD_BAND_NAMES
 from analyzer.report.json import SCHEMA_VERSION, _num, comparison_to_dict, lookup, track_to_dict
+from analyzer.version import __version__
 
 #: The fixed ``analyze`` keys, flattened, in CSV column order. A mapping becomes one column per
 #: key (``stereo.width_per_band_db.low``); a list becomes one cell of JSON text.

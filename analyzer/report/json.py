@@ -11,9 +11,9 @@ import json
 import math
 from typing import Any
 
-from analyzer import __version__
 from analyzer.comparison.metrics import Comparison
 from analyzer.types import DynamicsStats, Series, SpectrumStats, StereoStats, TrackAnalysis
+from analyzer.version import __version__
 
 SCHEMA_VERSION = 1
 

@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from analyzer import __version__
 from analyzer.mastering.chain import MasterResult
-from analyzer.mastering.pipeline import Verification
 from analyzer.mastering.propose import Proposal
+from analyzer.mastering.verify import Verification
 from analyzer.report.json import SCHEMA_VERSION, _num, track_to_dict
+from analyzer.version import __version__
 
 
 def proposal_to_dict(p: Proposal) -> dict[str, Any]:

@@ -50,9 +50,9 @@ from typing import Any
 
 import numpy as np
 
-from analyzer import __version__
 from analyzer.dsp.bands import BROAD_BANDS, THIRD_OCTAVE_NOMINAL_HZ
 from analyzer.types import Series, TrackAnalysis
+from analyzer.version import __version__
 
 VIEW_VERSION = 1
 #: Long series are reduced to at most this many points per trace (plots stay light).

@@ -9,9 +9,10 @@ import soundfile as sf
 
 from analyzer.comparison.metrics import compare
 from analyzer.io import open_audio
-from analyzer.mastering.chain import output_format
+from analyzer.io.write import output_format
+from analyzer.mastering.apply import run_master
 from analyzer.mastering.eq import EqMove, apply_eq
-from analyzer.mastering.pipeline import build_proposal, run_master
+from analyzer.mastering.proposal import build_proposal
 from analyzer.mastering.propose import FAR_AFTER_DB, FAR_BEFORE_DB
 from analyzer.measure.engine import analyze_file
 from tests.oracles import pyebur128_reading

@@ -9,10 +9,12 @@ import soundfile as sf
 
 from analyzer.comparison.metrics import compare
 from analyzer.errors import OutputError, UsageError
-from analyzer.mastering.chain import check_paths, output_format
+from analyzer.io.write import check_paths, output_format
+from analyzer.mastering.apply import run_master
 from analyzer.mastering.eq import EqMove, apply_eq
 from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
-from analyzer.mastering.pipeline import amounts_from, build_proposal, run_master
+from analyzer.mastering.proposal import build_proposal
+from analyzer.mastering.settings import amounts_from
 from analyzer.mastering.width import WidthProcessor
 from analyzer.measure.engine import analyze_file
 from tests.oracles import pyebur128_reading

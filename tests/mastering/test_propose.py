@@ -8,7 +8,7 @@ import pytest
 
 from analyzer.comparison.metrics import compare
 from analyzer.mastering.eq import EqMove, apply_eq
-from analyzer.mastering.pipeline import amounts_from, build_proposal
+from analyzer.mastering.proposal import build_proposal
 from analyzer.mastering.propose import (
     FAR_BEFORE_DB,
     distance_to_range,
@@ -17,6 +17,7 @@ from analyzer.mastering.propose import (
     tonal_error_db,
     tone_target,
 )
+from analyzer.mastering.settings import amounts_from
 from analyzer.measure.engine import analyze_array
 from tests.signals import pink_noise
 

@@ -1,0 +1,101 @@
+"""The proof of a master: before / after / reference for loudness, true peak, loudness range,
+PLR and the tonal error, and the checks. It re-reads nothing: it compares the analysis made
+while the master was written with the mix and the references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.comparison.metrics import Comparison, track_metrics
+from analyzer.comparison.metrics import compare as run_compare
+from analyzer.mastering.propose import (
+    LoudnessPlan,
+    distance_to_range,
+    tonal_error_db,
+    tone_target,
+)
+from analyzer.types import TrackAnalysis
+
+
+@dataclass(frozen=True)
+class VerificationRow:
+    metric: str
+    unit: str
+    before: float | None
+    after: float | None
+    reference: float | None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Before / after / reference, and whether the master meets its targets."""
+
+    rows: tuple[VerificationRow, ...]
+    tonal_error_before_db: float | None
+    tonal_error_after_db: float | None
+    target_lufs: float | None
+    ceiling_dbtp: float
+    checks: Mapping[str, bool | None]
+    #: The master's 1/3-octave levels (dB re its integrated loudness), for the correction.
+    after_levels_db: tuple[float | None, ...] = ()
+
+
+def verify(
+    mix: TrackAnalysis,
+    master: TrackAnalysis,
+    *,
+    comparison: Comparison | None,
+    references: Sequence[TrackAnalysis] = (),
+    profile_stats: Mapping | None = None,
+    plan: LoudnessPlan,
+) -> Verification:
+    """The proof: the master measured against the mix and the references."""
+    after_comp = None
+    if comparison is not None:
+        if profile_stats is not None:
+            after_comp = run_compare(master, profile_stats=profile_stats)
+        else:
+            after_comp = run_compare(master, references)
+    mb, ma = track_metrics(mix), track_metrics(master)
+
+    def ref(key: str) -> float | None:
+        if comparison is None:
+            return None
+        m = comparison.metrics.get(key)
+        return None if m is None else m.median
+
+    rows = [
+        VerificationRow("integrated", "LUFS", mb["integrated_lufs"], ma["integrated_lufs"],
+                        ref("integrated_lufs")),
+        VerificationRow("true peak", "dBTP", mb["true_peak_dbtp"], ma["true_peak_dbtp"],
+                        ref("true_peak_dbtp")),
+        VerificationRow("loudness range", "LU", mb["lra_lu"], ma["lra_lu"], ref("lra_lu")),
+        VerificationRow("PLR", "dB", mb["plr_db"], ma["plr_db"], ref("plr_db")),
+    ]  # fmt: skip
+    err_before = err_after = None
+    after_levels: tuple[float | None, ...] = ()
+    if comparison is not None and after_comp is not None:
+        t0, t1 = tone_target(comparison), tone_target(after_comp)
+        after_levels = tuple(float(v) if np.isfinite(v) else None for v in t1.mix_db)
+        err_before = tonal_error_db(distance_to_range(t0.mix_db, t0), t0.band_hz)
+        err_after = tonal_error_db(distance_to_range(t1.mix_db, t1), t1.band_hz)
+        rows.append(VerificationRow("tonal error", "dB RMS", err_before, err_after, 0.0))
+    lufs = master.loudness.integrated_lufs
+    tp = master.peaks.true_peak_dbtp
+    checks: dict[str, bool | None] = {
+        "true_peak_within_ceiling": bool(tp <= plan.ceiling_dbtp + 1e-9),
+        "loudness_on_target": (
+            None
+            if plan.target_lufs is None or plan.amount < 1.0 or lufs is None
+            else bool(abs(lufs - plan.target_lufs) <= 0.3)
+        ),
+        "sample_rate_kept": master.file.sample_rate_hz == mix.file.sample_rate_hz,
+        "tonal_error_not_worse": (
+            None if err_before is None or err_after is None else bool(err_after <= err_before + 0.1)
+        ),
+    }
+    return Verification(tuple(rows), err_before, err_after, plan.target_lufs, plan.ceiling_dbtp,
+                        checks, after_levels)  # fmt: skip
