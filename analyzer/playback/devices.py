@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -28,10 +28,17 @@ from typing import Any, Union
 import numpy as np
 
 from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
+from analyzer.dsp.biquad import (
+    butterworth_high_pass_db,
+    butterworth_low_pass_db,
+    high_shelf_db,
+    low_shelf_db,
+    peaking_db,
+)
 from analyzer.errors import UsageError
 
 # --------------------------------------------------------------------------------------------
-# Filter sections (analogue prototypes; s = j f / f0)
+# Filter sections (analogue prototypes of analyzer.dsp.biquad; s = j f / f0)
 # --------------------------------------------------------------------------------------------
 
 
@@ -44,8 +51,7 @@ class HighPass:
     source: str = ""
 
     def response_db(self, f: np.ndarray) -> np.ndarray:
-        x = (f / self.cutoff_hz) ** (2 * self.order)
-        return 10.0 * np.log10(x / (1.0 + x))
+        return butterworth_high_pass_db(f, self.cutoff_hz, self.order)
 
 
 @dataclass(frozen=True)
@@ -57,15 +63,7 @@ class LowPass:
     source: str = ""
 
     def response_db(self, f: np.ndarray) -> np.ndarray:
-        x = (f / self.cutoff_hz) ** (2 * self.order)
-        return -10.0 * np.log10(1.0 + x)
-
-
-def _rbj_db(num: Sequence[complex], den: Sequence[complex], s: np.ndarray) -> np.ndarray:
-    """|N(s)/D(s)| in dB for second-order polynomials given as (s², s¹, s⁰) coefficients."""
-    n = num[0] * s * s + num[1] * s + num[2]
-    d = den[0] * s * s + den[1] * s + den[2]
-    return 20.0 * np.log10(np.abs(n) / np.abs(d))
+        return butterworth_low_pass_db(f, self.cutoff_hz, self.order)
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,7 @@ class Peaking:
     source: str = ""
 
     def response_db(self, f: np.ndarray) -> np.ndarray:
-        a = 10.0 ** (self.gain_db / 40.0)
-        s = 1j * f / self.centre_hz
-        return _rbj_db((1, a / self.q, 1), (1, 1 / (a * self.q), 1), s)
+        return peaking_db(f, self.centre_hz, self.gain_db, self.q)
 
 
 @dataclass(frozen=True)
@@ -94,10 +90,7 @@ class LowShelf:
     source: str = ""
 
     def response_db(self, f: np.ndarray) -> np.ndarray:
-        a = 10.0 ** (self.gain_db / 40.0)
-        s = 1j * f / self.corner_hz
-        k = math.sqrt(a) / self.q
-        return 20.0 * math.log10(a) + _rbj_db((1, k, a), (a, k, 1), s)
+        return low_shelf_db(f, self.corner_hz, self.gain_db, self.q)
 
 
 @dataclass(frozen=True)
@@ -110,10 +103,7 @@ class HighShelf:
     source: str = ""
 
     def response_db(self, f: np.ndarray) -> np.ndarray:
-        a = 10.0 ** (self.gain_db / 40.0)
-        s = 1j * f / self.corner_hz
-        k = math.sqrt(a) / self.q
-        return 20.0 * math.log10(a) + _rbj_db((a, k, 1), (1, k, a), s)
+        return high_shelf_db(f, self.corner_hz, self.gain_db, self.q)
 
 
 @dataclass(frozen=True)

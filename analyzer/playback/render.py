@@ -11,7 +11,8 @@ The chain per device (all streaming, carried state, flat memory):
    and the mid path stays untouched; a complementary split ``x - lowpass(x)`` is not used
    because with a minimum-phase low-pass it is not a high-pass).
 2. **Device response**: a minimum-phase FIR (:func:`device_fir`, real-cepstrum method) of
-   :func:`~analyzer.playback.devices.magnitude_db`, applied to M and S' by FFT overlap-add.
+   :func:`~analyzer.playback.devices.magnitude_db`, applied to M and S' by streaming FFT
+   convolution (:mod:`analyzer.dsp.convolve`).
 3. **Level behaviour** (``multiband_limiter`` / ``bass_limiter``): the filtered output is
    split at the crossovers by linear-phase windowed-sinc low-passes into bands that sum exactly
    to the (delayed) input, so below threshold the limiter is transparent; each band gets a
@@ -46,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
-from analyzer.dsp.fft import next_fast_len
+from analyzer.dsp.convolve import StreamingConvolver
 from analyzer.io import AtomicWavWriter, display_path, open_audio
 from analyzer.playback.devices import (
     Device,
@@ -150,40 +151,6 @@ def _lowpass_linear_phase(cutoff_hz: float, sample_rate_hz: float, taps: int) ->
 # --------------------------------------------------------------------------------------------
 # Streaming building blocks
 # --------------------------------------------------------------------------------------------
-
-
-class _OverlapAdd:
-    """Streaming FIR convolution of R rows, each with its own FIR (all the same length):
-    every block's full convolution is added to the carried tail; output equals the whole-array
-    convolution for any block sizes (to float rounding)."""
-
-    def __init__(self, firs: np.ndarray) -> None:
-        self.h = np.atleast_2d(np.asarray(firs, dtype=np.float64))
-        self.taps = self.h.shape[1]
-        self.tail = np.zeros((self.h.shape[0], self.taps - 1))
-        self._cache: tuple[int, np.ndarray] | None = None
-
-    def _spectrum(self, nfft: int) -> np.ndarray:
-        if self._cache is None or self._cache[0] != nfft:
-            self._cache = (nfft, np.fft.rfft(self.h, nfft, axis=1))
-        return self._cache[1]
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        n = x.shape[1]
-        if n == 0:
-            return np.zeros((self.h.shape[0], 0))
-        if self.taps == 1:
-            return x * self.h
-        nfft = next_fast_len(n + self.taps - 1)
-        y = np.fft.irfft(np.fft.rfft(x, nfft, axis=1) * self._spectrum(nfft), nfft, axis=1)
-        y = y[:, : n + self.taps - 1]
-        y[:, : self.taps - 1] += self.tail
-        self.tail = y[:, n:].copy()
-        return y[:, :n]
-
-    def flush(self) -> np.ndarray:
-        out, self.tail = self.tail, np.zeros_like(self.tail)
-        return out
 
 
 class _Delay:
@@ -292,7 +259,8 @@ class _Limiter:
             edges = [np.zeros(taps), *firs, ident]
             bands = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
             # Rows: band k of L, band k of R for each band.
-            self.split: _OverlapAdd | None = _OverlapAdd(np.repeat(np.array(bands), 2, axis=0))
+            rows = np.repeat(np.array(bands), 2, axis=0)
+            self.split: StreamingConvolver | None = StreamingConvolver.from_taps(rows, len(rows))
         else:
             self.split = None
         chunk = max(1, round(CHUNK_MS * 1e-3 * sample_rate_hz))
@@ -398,7 +366,7 @@ class DeviceRenderer:
                 side_h = min_phase_fir(lambda f: magnitude_db(device, f) + hp.response_db(f), fs, n)
             n = max(h.size, side_h.size)
             rows = [_fit(h, n), _fit(side_h, n)]
-        self.fir = _OverlapAdd(np.array(rows))
+        self.fir = StreamingConvolver.from_taps(np.array(rows), len(rows))
 
         self.limiter = None
         if device.level is not None and self.offset_db is not None:
@@ -414,7 +382,7 @@ class DeviceRenderer:
         self.noise = None
         if device.noise == "car_road" and self.offset_db is not None:
             nfir = road_noise_fir(speed_kmh, fs, self.offset_db)
-            self.noise = _OverlapAdd(np.array([nfir, nfir]))
+            self.noise = StreamingConvolver.from_taps(np.array([nfir, nfir]), 2)
             self.rng = np.random.default_rng(seed)
             self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
             self.noise.process(self._white(self.noise_warm))
@@ -481,13 +449,17 @@ class DeviceRenderer:
         or ``inf`` when none holds (road noise is Gaussian)."""
         if self.noise is not None:
             return math.inf
-        l1 = np.abs(self.fir.h).sum(axis=1)
+        h = self.fir.taps
+        assert h is not None
+        l1 = np.abs(h).sum(axis=1)
         # L' = h*M + hs*S' with |M|, |S| <= peak; without a separate side FIR L' = h*(mix of
         # L and R with weights summing to 1), so |L'| <= peak * ||h||_1.
-        separate = self.fir.h.shape[0] == 2 and not np.array_equal(self.fir.h[0], self.fir.h[1])
+        separate = h.shape[0] == 2 and not np.array_equal(h[0], h[1])
         bound = input_peak * float(l1.sum() if separate else l1[0])
         if self.limiter is not None and self.limiter.split is not None:
-            bound *= float(np.abs(self.limiter.split.h).sum(axis=1).sum()) / 2.0
+            split = self.limiter.split.taps
+            assert split is not None
+            bound *= float(np.abs(split).sum(axis=1).sum()) / 2.0
         return bound * float(self.channel_gain.max())
 
 
