@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analyzer.dsp.units import amplitude_to_db, db_to_amplitude
 from analyzer.io import AtomicWavWriter, open_audio
 from analyzer.io.write import OutputFormat, Quantizer
 from analyzer.mastering.eq import EqChain, response
@@ -124,7 +125,7 @@ class Chain:
 
 class _Gain:
     def __init__(self, gain_db: float) -> None:
-        self.g = 10.0 ** (gain_db / 20.0)
+        self.g = db_to_amplitude(gain_db)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         return x * self.g
@@ -347,7 +348,7 @@ def _record_pass(
     return _Recording(
         peaks=peaks, blocks=lim.recorded_blocks, k_power=k_power,
         lufs=_integrated_from_power(k_power, fs),
-        true_peak_dbtp=20.0 * math.log10(top) if top > 0 else None,
+        true_peak_dbtp=amplitude_to_db(top, floor_db=-math.inf) if top > 0 else None,
     )  # fmt: skip
 
 

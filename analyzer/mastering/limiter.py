@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.oversample import HALF_TAPS, interpolation_matrix, oversampling_factor
+from analyzer.dsp.units import db_to_amplitude
 from analyzer.types import DEFAULT_CEILING_DBTP
 
 #: Frames per internal processing chunk (fixed, so results do not depend on block sizes).
@@ -187,8 +188,8 @@ class TruePeakLimiter:
         for b in range(GROUP):
             self._band[b : b + _TAPS, b::GROUP] = h
         margin = math.cos(math.pi / (2 * self.detect_factor)) * 10.0 ** (-SAFETY_DB / 20.0)
-        self._ln_ceiling = math.log(10.0 ** (self.ceiling_dbtp / 20.0) * margin)
-        self._in_gain = 10.0 ** (self.input_gain_db / 20.0)
+        self._ln_ceiling = math.log(db_to_amplitude(self.ceiling_dbtp) * margin)
+        self._in_gain = db_to_amplitude(self.input_gain_db)
         a = self.attack_samples
         # Carried state (zeros = silence before the first sample).
         self._x_hist = np.zeros((channels, _TAPS - 1))

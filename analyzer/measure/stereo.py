@@ -37,7 +37,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BAND_NAMES
-from analyzer.measure.spectrum import SpectrumMeter, ratio_db
+from analyzer.dsp.units import ratio_db
+from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.types import Series, StereoStats
 
 BLOCK_SUBBLOCKS = 4  # 400 ms blocks, hop one 100 ms sub-block

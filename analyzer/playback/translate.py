@@ -36,6 +36,7 @@ from analyzer.dsp.bands import (
     THIRD_OCTAVE_NOMINAL_HZ,
 )
 from analyzer.dsp.kweighting import kweighting_response
+from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.playback.devices import (
     BUILTIN_DEVICES,
     Device,
@@ -139,17 +140,20 @@ def _band_label(nominal_hz: float) -> str:
 def _power(levels: Sequence[float | None] | None) -> np.ndarray | None:
     if levels is None:
         return None
-    return np.array([0.0 if v is None else 10.0 ** (v / 10.0) for v in levels])
+    return np.array([0.0 if v is None else db_to_power(v) for v in levels])
 
 
 def _db(p: float) -> float:
-    return 10.0 * math.log10(p) if p > 0 else -math.inf
+    """Power in dB; no power is minus infinity (a band that is not there)."""
+    return power_to_db(p, floor_db=-math.inf)
 
 
 def _ratio_db(num: float, den: float) -> float | None:
+    """``num`` re ``den`` in dB: ``None`` without a reference power, minus infinity when ``num``
+    has none (unlike :func:`analyzer.dsp.units.ratio_db`, which gives ``None`` for both)."""
     if den <= 0:
         return None
-    return _db(num) - _db(den) if num > 0 else -math.inf
+    return _db(num) - _db(den)
 
 
 def _channel_powers(
@@ -188,7 +192,7 @@ def _limit(device: Device, p_dev: np.ndarray, offset_db: float) -> np.ndarray:
         if level > threshold:
             over = level - threshold
             gain_db = over / lev.ratio - over
-            out[region] *= 10.0 ** (gain_db / 10.0)
+            out[region] *= db_to_power(gain_db)
     return out
 
 
