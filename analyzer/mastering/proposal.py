@@ -1,5 +1,6 @@
 """From analyses to a proposal: the tone fit, the width move and the loudness plan combined with
-the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.propose`)."""
+the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.tone_fit`,
+:mod:`analyzer.mastering.width_proposal` and :mod:`analyzer.mastering.loudness_plan`)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,24 @@ from dataclasses import replace
 import numpy as np
 
 from analyzer.comparison.metrics import Comparison
-from analyzer.mastering.propose import (
+from analyzer.mastering.loudness_plan import plan_loudness
+from analyzer.mastering.propose import Proposal
+from analyzer.mastering.tone_fit import (
     DEFAULT_MAX_GAIN_DB,
     DEFAULT_MAX_MOVES,
     DEFAULT_SMOOTHING_OCTAVES,
-    Proposal,
     ToneProposal,
-    WidthProposal,
-    distance_to_range,
     eq_loudness_change_db,
     fit_tone,
+)
+from analyzer.mastering.tone_target import (
+    distance_to_range,
     k_power,
-    plan_loudness,
     predicted_levels,
-    propose_width,
     tonal_error_db,
     tone_target,
 )
+from analyzer.mastering.width_proposal import WidthProposal, propose_width
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 
