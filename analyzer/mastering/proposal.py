@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from analyzer.comparison.metrics import Comparison
+from analyzer.dsp.units import db_to_power
 from analyzer.mastering.loudness_plan import plan_loudness
 from analyzer.mastering.propose import Proposal
 from analyzer.mastering.tone_fit import (
@@ -119,7 +120,7 @@ def width_shift_db(mix: TrackAnalysis, width: WidthProposal, band_hz: np.ndarray
     out = np.zeros(len(band_hz))
     if sp is None or sp.third_octave_mid_db is None or sp.third_octave_side_db is None:
         return out
-    g2 = 10.0 ** ((width.side_gain_db or 0.0) / 10.0)
+    g2 = db_to_power(width.side_gain_db or 0.0)
     levels = {
         round(float(h), 3): (m, s)
         for h, m, s in zip(sp.third_octave_hz, sp.third_octave_mid_db, sp.third_octave_side_db,
@@ -129,7 +130,7 @@ def width_shift_db(mix: TrackAnalysis, width: WidthProposal, band_hz: np.ndarray
         m, s = levels.get(round(float(hz), 3), (None, None))
         if m is None or s is None:
             continue
-        pm, ps = 10.0 ** (m / 10.0), 10.0 ** (s / 10.0)
+        pm, ps = db_to_power(m), db_to_power(s)
         hp2 = 1.0 if width.mono_below_hz is None else 1.0 / (1.0 + (width.mono_below_hz / hz) ** 8)
         out[i] = 10.0 * np.log10((pm + ps * g2 * hp2) / (pm + ps)) if pm + ps > 0 else 0.0
     return out

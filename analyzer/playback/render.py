@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.dsp.convolve import StreamingConvolver
+from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import AtomicWavWriter, display_path, open_audio
 from analyzer.playback.device_fir import (
     default_taps,
@@ -114,7 +115,7 @@ class _BandLimiter:
         if env <= 0.0:
             return 1.0
         over = 10.0 * math.log10(2.0 * env) - self.threshold_db
-        return 10.0 ** (over * self.slope / 20.0) if over > 0.0 else 1.0
+        return db_to_amplitude(over * self.slope) if over > 0.0 else 1.0
 
     def process(self, band: np.ndarray) -> np.ndarray:
         n = band.shape[1]
