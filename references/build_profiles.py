@@ -17,8 +17,8 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from analyzer.comparison.profiles import ReferenceProfile, build_profile, save_profile
 from analyzer.errors import AnalyzerError
+from analyzer.comparison.profiles import ReferenceProfile, build_profile, save_profile
 
 
 @dataclass(frozen=True)
