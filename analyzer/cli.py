@@ -748,13 +748,10 @@ def reference_build(
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
-    from analyzer.comparison.profiles import (
-        build_profile,
-        check_profile_name,
-        save_profile,
-        user_profiles_dir,
-    )
+    from analyzer.batching.profile_build import build_profile
+    from analyzer.comparison.profiles import check_profile_name, save_profile
     from analyzer.io import display_path
+    from analyzer.paths import user_profiles_dir
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")

@@ -113,4 +113,3 @@ class EncodedFile:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-

@@ -268,6 +268,7 @@ TARGETS: tuple[Target, ...] = (
     ),
 )
 
+
 def find_target(name: str, targets: Sequence[Target] = TARGETS) -> Target:
     """The target called ``name`` (case-insensitive); :class:`UsageError` listing the valid
     names when there is none."""
