@@ -16,8 +16,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-CONFIG_DIR_ENV = "MIXANALYZER_CONFIG_DIR"
-CACHE_DIR_ENV = "MIXANALYZER_CACHE_DIR"
 APP_DIR_NAME = "mixanalyzer"
 #: The package folder that holds the shipped genre profiles (``*.json``).
 SHIPPED_PROFILES_PACKAGE = "analyzer.comparison.profile_data"
