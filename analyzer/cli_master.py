@@ -279,7 +279,8 @@ def master(
     if target_lufs is not None:
         goal, source = float(target_lufs), "--target-lufs"
     elif target is not None:
-        from analyzer.playback.platforms import find_target, load_targets
+        from analyzer.playback.platforms import find_target
+        from analyzer.playback.user_targets import load_targets
 
         t = find_target(target, load_targets(None))
         goal, source = t.target_lufs, t.display_label
