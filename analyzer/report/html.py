@@ -166,7 +166,9 @@ def _track_figures(
     if t.spectrum:
         figs[f"spectrum-{i}"] = _spectrum_figure(t, ref_band)
     if t.tonal_balance:
-        figs[f"tonal-{i}"] = _bands_figure(t.tonal_balance, "Tonal balance (dB re the track's total)")
+        figs[f"tonal-{i}"] = _bands_figure(
+            t.tonal_balance, "Tonal balance (dB re the track's total)"
+        )
     if t.loudness_series:
         figs[f"loudness-{i}"] = _loudness_figure(t.loudness_series)
     if t.peak_series:

@@ -7,6 +7,7 @@ JSON has no NaN or infinity, and neither has the view: an undefined value and di
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import SupportsFloat
 
 
@@ -22,3 +23,10 @@ def rounded(value: SupportsFloat | None, digits: int = 4) -> float | None:
     """``value`` rounded to ``digits`` decimals when finite, else ``None``."""
     v = finite(value)
     return None if v is None else round(v, digits)
+
+
+def rounded_mapping(
+    values: Mapping[str, SupportsFloat | None], digits: int = 2
+) -> dict[str, float | None]:
+    """Every value of ``values`` :func:`rounded`, keys in order."""
+    return {k: rounded(v, digits) for k, v in values.items()}

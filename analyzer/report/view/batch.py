@@ -33,10 +33,11 @@ def batch_view(
         )
     return BatchView(
         tracks=tuple(
-            BatchTrackRow(str(t["name"]), *(rounded(t.get(k), 2) for k in _ROW_FIGURES),
-                          verdict=t.get("verdict"))
+            BatchTrackRow(
+                str(t["name"]), *(rounded(t.get(k), 2) for k in _ROW_FIGURES), t.get("verdict")
+            )
             for t in tracks
-        ),  # fmt: skip
+        ),
         album=figures,
         notes=tuple(notes),
     )

@@ -116,7 +116,8 @@ def comparison_view(
     out_of_range = [
         name
         for name in comp.metrics
-        if name.startswith(THIRD_OCTAVE_PREFIX) and comp.metrics[name].verdict not in (None, "within")
+        if name.startswith(THIRD_OCTAVE_PREFIX)
+        and comp.metrics[name].verdict not in (None, "within")
     ]
     return ComparisonView(
         section=section,

@@ -51,10 +51,14 @@ def master_view(
         moves=tuple(clean_moves),
         response=resp,
         before_after=tuple(
-            BeforeAfterRow(str(r["label"]), str(r.get("unit", "")), rounded(r.get("before"), 2),
-                           rounded(r.get("after"), 2))
+            BeforeAfterRow(
+                str(r["label"]),
+                str(r.get("unit", "")),
+                rounded(r.get("before"), 2),
+                rounded(r.get("after"), 2),
+            )
             for r in before_after
-        ),  # fmt: skip
+        ),
         output=output,
         notes=tuple(notes),
     )

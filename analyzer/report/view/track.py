@@ -29,8 +29,8 @@ from analyzer.report.view.model import (
     TrackView,
     WidthRow,
 )
-from analyzer.types import SpectrumStats, StereoStats, TrackAnalysis
 from analyzer.types import Series as MeasuredSeries
+from analyzer.types import SpectrumStats, StereoStats, TrackAnalysis
 
 #: Long series are reduced to at most this many points per trace (plots stay light).
 MAX_SERIES_POINTS = 1500
