@@ -266,7 +266,13 @@ def _check_version(doc: Mapping[str, Any]) -> None:
 def proposal_from_dict(d: Mapping[str, Any]) -> Proposal:
     """A ``proposal`` object back into a :class:`Proposal` (the JSON's rounding aside)."""
     from analyzer.mastering.eq import EqMove
-    from analyzer.mastering.propose import FineCurve, LoudnessPlan, ToneProposal, WidthProposal
+    from analyzer.mastering.propose import (
+        FineCurve,
+        LoudnessPlan,
+        Proposal,
+        ToneProposal,
+        WidthProposal,
+    )
 
     eq, wd, ld = d["eq"], d["width"], d["loudness"]
     fine = eq["fine"]
