@@ -21,17 +21,10 @@ def _series(s: Series | None) -> dict[str, Any] | None:
     return {"rate_hz": s.rate_hz, "start_s": s.start_s, "values": [rounded(v, 3) for v in s.values]}
 
 
-def track_to_dict(
-    result: TrackAnalysis,
-    *,
-    series: bool = False,
-    platforms: list[Any] | None = None,
-    codec_check: list[Any] | None = None,
-) -> dict[str, Any]:
+def track_to_dict(result: TrackAnalysis, **options: Any) -> dict[str, Any]:
     """The per-file JSON object: :func:`~analyzer.report.json.envelope.tool_header`, then
-    ``file``, ``loudness``, the sections measured and ``warnings``."""
-    return {**tool_header(), **track_body(result, series=series, platforms=platforms,
-                                          codec_check=codec_check)}  # fmt: skip
+    :func:`track_body` (``options``: its ``series``, ``platforms``, ``codec_check``)."""
+    return {**tool_header(), **track_body(result, **options)}
 
 
 def track_body(
@@ -180,16 +173,6 @@ def analyses_to_json(
         return document_text(envelope(ANALYSIS, bodies[0]))
     files = [{**tool_header(), **b} for b in bodies]
     return document_text(envelope(ANALYSES, {"files": files, "errors": errors or []}))
-
-
-def lookup(doc: dict[str, Any], dotted: str) -> Any:
-    """``lookup(d, "loudness.lra_lu")``; raises KeyError when absent."""
-    cur: Any = doc
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            raise KeyError(dotted)
-        cur = cur[part]
-    return cur
 
 
 def platforms_to_list(previews: list[Any]) -> list[dict[str, Any]]:
