@@ -463,7 +463,8 @@ def compare(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
     )
     from analyzer.mastering.proposal import default_proposal
-    from analyzer.report.mastering import proposal_to_dict, render_proposal
+    from analyzer.report.json import proposal_to_dict
+    from analyzer.report.terminal import render_proposal
 
     proposal = default_proposal(mix_result, comp)
     doc = compare_document(
@@ -489,7 +490,7 @@ def compare(
 
         console = _stdout_console()
         render_comparison(console, comp)
-        render_tonal_bars(console, comparison_view(comp)["tonal"])
+        render_tonal_bars(console, comparison_view(comp).tonal)
         render_platforms(console, platforms)
         render_proposal(console, proposal, title="proposed master (apply: mixanalyzer master)")
     _print_warnings(mix_result.warnings)
@@ -629,7 +630,7 @@ def translate(
     if not quiet and json_path != "-":
         render_translation(_stdout_console(), tr)
         if proposal is not None:
-            from analyzer.report.mastering import render_proposal
+            from analyzer.report.terminal import render_proposal
 
             render_proposal(
                 _stdout_console(), proposal, title="proposed master (apply: mixanalyzer master)"
@@ -680,11 +681,11 @@ def demo(
         render_track(console, run.mix)
         render_character(console, run.mix)
         render_comparison(console, run.comparison)
-        render_tonal_bars(console, run.view["comparison"]["tonal"])
+        render_tonal_bars(console, run.view.comparison.tonal)
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
-        render_findings(console, run.view["findings"])
-        from analyzer.report.mastering import render_proposal, render_verification
+        render_findings(console, run.view.findings)
+        from analyzer.report.terminal import render_proposal, render_verification
 
         render_proposal(console, run.proposal, title="master (applied)")
         render_verification(console, run.verification, run.mastered)
@@ -918,13 +919,9 @@ def batch(
     from analyzer.io import write_text_atomic
     from analyzer.playback.platforms import preview
     from analyzer.playback.user_targets import load_targets
-    from analyzer.report.batch import (
-        batch_csv,
-        batch_document,
-        file_documents,
-        render_album,
-        render_batch,
-    )
+    from analyzer.report.csv import batch_csv
+    from analyzer.report.json import batch_document, file_documents
+    from analyzer.report.terminal import render_album, render_batch
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
@@ -1014,9 +1011,8 @@ def batch(
         else:
             write_text_atomic(csv_path, text, force=force)
     if html_path:
-        from analyzer.report.batch import batch_view_for
         from analyzer.report.html import write_html
-        from analyzer.report.view import build_view
+        from analyzer.report.view import batch_view_for, build_view
 
         view = build_view(
             "batch", [], batch=batch_view_for(result, report, comparisons),

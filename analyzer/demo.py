@@ -213,7 +213,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     from analyzer.io.write import output_format
     from analyzer.mastering.apply import run_master
     from analyzer.mastering.proposal import default_proposal
-    from analyzer.report.mastering import master_view_for
+    from analyzer.report.view import master_view_for
 
     proposal = default_proposal(mix, comparison)
     out = str(paths["master_wav"])
