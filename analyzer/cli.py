@@ -204,7 +204,7 @@ def analyze(
     """Measure loudness, true peak, dynamics, stereo image and tonal balance; preview
     streaming-platform normalisation."""
     from analyzer.io import write_text_atomic
-    from analyzer.playback.platforms import load_targets
+    from analyzer.playback.user_targets import load_targets
     from analyzer.report.json import analyses_to_json, track_to_dict
     from analyzer.report.terminal import render_character, render_platforms, render_track
 
@@ -288,7 +288,8 @@ def _platforms_and_codecs(
     path: str, result: Any, target_table: Any, *, codec_check: bool, quiet: bool
 ) -> tuple[list[Any], list[Any] | None]:
     """The platform preview of a measured file, and the lossy round trip when asked."""
-    from analyzer.playback.platforms import codec_check_file, preview
+    from analyzer.playback.codecs import codec_check_file
+    from analyzer.playback.platforms import preview
 
     platforms = preview(result.loudness.integrated_lufs, result.peaks.true_peak_dbtp, target_table)
     codec = None
@@ -455,13 +456,15 @@ def compare(
         names = [r.file.path for r in refs]
         unique = [n if names.count(n) == 1 else f"{n} #{i + 1}" for i, n in enumerate(names)]
         comp = run_compare(mix_result, refs, reference_names=unique, notes=notes)
-    from analyzer.playback.platforms import load_targets, preview
+    from analyzer.playback.platforms import preview
+    from analyzer.playback.user_targets import load_targets
 
     platforms = preview(
         mix_result.loudness.integrated_lufs, mix_result.peaks.true_peak_dbtp, load_targets(targets)
     )
     from analyzer.mastering.proposal import default_proposal
-    from analyzer.report.mastering import proposal_to_dict, render_proposal
+    from analyzer.report.json import proposal_to_dict
+    from analyzer.report.terminal import render_proposal
 
     proposal = default_proposal(mix_result, comp)
     doc = compare_document(
@@ -487,7 +490,7 @@ def compare(
 
         console = _stdout_console()
         render_comparison(console, comp)
-        render_tonal_bars(console, comparison_view(comp)["tonal"])
+        render_tonal_bars(console, comparison_view(comp).tonal)
         render_platforms(console, platforms)
         render_proposal(console, proposal, title="proposed master (apply: mixanalyzer master)")
     _print_warnings(mix_result.warnings)
@@ -610,7 +613,8 @@ def translate(
         write_text_atomic(json_path, text, force=force)
     if html_path:
         from analyzer.io import read_tags
-        from analyzer.playback.platforms import load_targets, preview
+        from analyzer.playback.platforms import preview
+        from analyzer.playback.user_targets import load_targets
         from analyzer.report.html import write_html
         from analyzer.report.view import build_view
 
@@ -626,7 +630,7 @@ def translate(
     if not quiet and json_path != "-":
         render_translation(_stdout_console(), tr)
         if proposal is not None:
-            from analyzer.report.mastering import render_proposal
+            from analyzer.report.terminal import render_proposal
 
             render_proposal(
                 _stdout_console(), proposal, title="proposed master (apply: mixanalyzer master)"
@@ -677,11 +681,11 @@ def demo(
         render_track(console, run.mix)
         render_character(console, run.mix)
         render_comparison(console, run.comparison)
-        render_tonal_bars(console, run.view["comparison"]["tonal"])
+        render_tonal_bars(console, run.view.comparison.tonal)
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
-        render_findings(console, run.view["findings"])
-        from analyzer.report.mastering import render_proposal, render_verification
+        render_findings(console, run.view.findings)
+        from analyzer.report.terminal import render_proposal, render_verification
 
         render_proposal(console, run.proposal, title="master (applied)")
         render_verification(console, run.verification, run.mastered)
@@ -745,13 +749,10 @@ def reference_build(
 ) -> None:
     """Analyse reference tracks in parallel and write a genre profile (statistics, names and
     hashes only; never audio)."""
-    from analyzer.comparison.profiles import (
-        build_profile,
-        check_profile_name,
-        save_profile,
-        user_profiles_dir,
-    )
+    from analyzer.batching.profile_build import build_profile
+    from analyzer.comparison.profiles import check_profile_name, save_profile
     from analyzer.io import display_path
+    from analyzer.paths import user_profiles_dir
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
@@ -916,14 +917,11 @@ def batch(
     references or a profile, and check an album's consistency."""
     from analyzer.batching.runner import compare_each, reference_stats, run_batch
     from analyzer.io import write_text_atomic
-    from analyzer.playback.platforms import load_targets, preview
-    from analyzer.report.batch import (
-        batch_csv,
-        batch_document,
-        file_documents,
-        render_album,
-        render_batch,
-    )
+    from analyzer.playback.platforms import preview
+    from analyzer.playback.user_targets import load_targets
+    from analyzer.report.csv import batch_csv
+    from analyzer.report.json import batch_document, file_documents
+    from analyzer.report.terminal import render_album, render_batch
 
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs {jobs}: expected 1 or more")
@@ -1013,9 +1011,8 @@ def batch(
         else:
             write_text_atomic(csv_path, text, force=force)
     if html_path:
-        from analyzer.report.batch import batch_view_for
         from analyzer.report.html import write_html
-        from analyzer.report.view import build_view
+        from analyzer.report.view import batch_view_for, build_view
 
         view = build_view(
             "batch", [], batch=batch_view_for(result, report, comparisons),

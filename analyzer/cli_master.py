@@ -191,7 +191,8 @@ def master(
     from analyzer.mastering.proposal import build_proposal, reference_loudness
     from analyzer.mastering.settings import amounts_from
     from analyzer.mastering.verify import verify
-    from analyzer.report.mastering import master_document, render_proposal, render_verification
+    from analyzer.report.json import master_document
+    from analyzer.report.terminal import render_proposal, render_verification
     from analyzer.types import DEFAULT_CEILING_DBTP
 
     if engine not in ENGINES:
@@ -279,7 +280,8 @@ def master(
     if target_lufs is not None:
         goal, source = float(target_lufs), "--target-lufs"
     elif target is not None:
-        from analyzer.playback.platforms import find_target, load_targets
+        from analyzer.playback.platforms import find_target
+        from analyzer.playback.user_targets import load_targets
 
         t = find_target(target, load_targets(None))
         goal, source = t.target_lufs, t.display_label
@@ -336,8 +338,7 @@ def master(
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
-        from analyzer.report.mastering import master_view_for
-        from analyzer.report.view import build_view
+        from analyzer.report.view import build_view, master_view_for
 
         tracks = [mix_result] + ([result.analysis] if result is not None else [])
         view = build_view(

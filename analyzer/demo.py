@@ -187,8 +187,9 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     from analyzer.errors import OutputError
     from analyzer.io import display_path, write_audio_atomic, write_text_atomic
     from analyzer.measure.engine import analyze_file
-    from analyzer.playback.platforms import load_targets, preview
+    from analyzer.playback.platforms import preview
     from analyzer.playback.translate import translate
+    from analyzer.playback.user_targets import load_targets
     from analyzer.report.html import write_html
     from analyzer.report.json import analyses_to_json
     from analyzer.report.view import build_view
@@ -212,7 +213,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     from analyzer.io.write import output_format
     from analyzer.mastering.apply import run_master
     from analyzer.mastering.proposal import default_proposal
-    from analyzer.report.mastering import master_view_for
+    from analyzer.report.view import master_view_for
 
     proposal = default_proposal(mix, comparison)
     out = str(paths["master_wav"])

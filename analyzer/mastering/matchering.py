@@ -17,21 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.errors import AnalyzerError, UsageError
+from analyzer.errors import MatcheringError, UsageError
 from analyzer.io import AtomicWavWriter, display_path
+from analyzer.io.resample import resample
+from analyzer.io.source import read_audio_unchecked
 from analyzer.io.write import OutputFormat, Quantizer
 from analyzer.mastering.chain import MasterResult
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.types import DEFAULT_CEILING_DBTP, AudioInfo, TrackAnalysis
 
 BLOCK_FRAMES = 1 << 17
-
-
-class MatcheringError(AnalyzerError):
-    """Matchering refused the pair (too short, identical, silent, ...)."""
-
-    exit_code = 3
-    slug = "matchering"
 
 
 def master_matchering(
@@ -95,10 +90,8 @@ def _run_matchering(
                 f"{display_path(mix_path)}: Matchering could not master it against "
                 f"{display_path(reference_path)}: {reason}"
             ) from None
-        import soundfile as sf
-
-        y, rate = sf.read(result_wav, dtype="float64", always_2d=True)
-    return y.T, int(rate), said
+        y, rate = read_audio_unchecked(result_wav)
+    return y, rate, said
 
 
 def _to_mix_format(y: np.ndarray, rate: int, channels: int, sample_rate_hz: int) -> np.ndarray:
@@ -106,9 +99,7 @@ def _to_mix_format(y: np.ndarray, rate: int, channels: int, sample_rate_hz: int)
     if y.shape[0] != channels:
         y = y.mean(axis=0, keepdims=True) if channels == 1 else np.repeat(y[:1], 2, 0)
     if rate != sample_rate_hz:
-        import soxr
-
-        y = soxr.resample(y.T, rate, sample_rate_hz, quality="VHQ").T
+        y = resample(y, rate, sample_rate_hz)
     return y
 
 
