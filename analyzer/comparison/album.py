@@ -128,18 +128,7 @@ def album_report(
             notes.append(f"track {i} ({t.file.path}) has no integrated loudness: left out")
             continue
         measured.append((i, t, lufs))
-
-    tonal_median: dict[str, float | None] = {}
-    tonal_spread: dict[str, float | None] = {}
-    for band in BROAD_BAND_NAMES:
-        vals = [
-            _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
-            for _, t, _ in measured
-        ]
-        defined = [v for v in vals if v is not None]
-        tonal_median[band] = float(np.median(defined)) if defined else None
-        tonal_spread[band] = max(defined) - min(defined) if defined else None
-
+    tonal_median, tonal_spread = _tonal_stats(measured)
     if not measured:
         return AlbumReport(
             n_tracks=0, median_lufs=None, loudness_spread_lu=None, loudness_spread_after_lu=None,
@@ -147,55 +136,14 @@ def album_report(
             target_spread_lu=spread_lu, ceiling_dbtp=ceiling_dbtp, outlier_lu=outlier_lu,
             outlier_tonal_db=outlier_tonal_db, notes=tuple(notes),
         )  # fmt: skip
-
     levels = np.array([lufs for _, _, lufs in measured])
     median = float(np.median(levels))
-
-    outliers = []
-    for i, t, lufs in measured:
-        reasons = []
-        delta = lufs - median
-        if abs(delta) > outlier_lu:
-            reasons.append(f"{abs(delta):.1f} LU {'louder' if delta > 0 else 'quieter'}")
-        tonal = []
-        for band in BROAD_BAND_NAMES:
-            v = _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
-            med = tonal_median[band]
-            if v is not None and med is not None and abs(v - med) > outlier_tonal_db:
-                tonal.append((abs(v - med), _tonal_phrase(band, v - med)))
-        # Largest tonal difference first; the sentence names the two largest (all are listed
-        # in ``reasons``), so it stays readable.
-        tonal.sort(key=lambda x: -x[0])
-        reasons.extend(phrase for _, phrase in tonal)
-        if reasons:
-            said = reasons[: 3 if abs(delta) > outlier_lu else 2]
-            joined = said[0] if len(said) == 1 else ", ".join(said[:-1]) + f" and {said[-1]}"
-            text = f"track {i} ({t.file.path}) is {joined} than the album median"
-            outliers.append(AlbumOutlier(t.file.path, i, delta, tuple(reasons), text))
-
-    lo, hi = median - spread_lu / 2, median + spread_lu / 2
-    gains = []
-    for _, t, lufs in measured:
-        wanted = min(max(lufs, lo), hi) - lufs
-        gain, reason = wanted, None
-        tp = _finite(t.peaks.true_peak_dbtp)
-        if wanted > 0 and tp is not None and tp + wanted > ceiling_dbtp:
-            gain = max(0.0, ceiling_dbtp - tp)
-            reason = (
-                f"cut from {wanted:+.1f} dB to {gain:+.1f} dB: the true peak would reach "
-                f"{tp + wanted:+.1f} dBTP, above the {ceiling_dbtp:+.1f} dBTP ceiling "
-                "(the rest needs a limiter)"
-            )
-        gains.append(
-            AlbumGain(
-                path=t.file.path,
-                gain_db=gain,
-                wanted_gain_db=wanted,
-                integrated_after_lufs=lufs + gain,
-                true_peak_after_dbtp=None if tp is None else tp + gain,
-                reason=reason,
-            )
-        )
+    outliers = [
+        o
+        for i, t, lufs in measured
+        if (o := _outlier(i, t, lufs - median, tonal_median, outlier_lu, outlier_tonal_db))
+    ]
+    gains = [_gain(t, lufs, median, spread_lu, ceiling_dbtp) for _, t, lufs in measured]
     after = [g.integrated_after_lufs for g in gains]
     return AlbumReport(
         n_tracks=len(measured),
@@ -211,4 +159,73 @@ def album_report(
         outlier_lu=outlier_lu,
         outlier_tonal_db=outlier_tonal_db,
         notes=tuple(notes),
+    )
+
+
+def _tonal_stats(
+    measured: Sequence[tuple[int, TrackAnalysis, float]],
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Per broad band: the album's median tonal balance and its spread (max - min)."""
+    tonal_median: dict[str, float | None] = {}
+    tonal_spread: dict[str, float | None] = {}
+    for band in BROAD_BAND_NAMES:
+        vals = [
+            _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
+            for _, t, _ in measured
+        ]
+        defined = [v for v in vals if v is not None]
+        tonal_median[band] = float(np.median(defined)) if defined else None
+        tonal_spread[band] = max(defined) - min(defined) if defined else None
+    return tonal_median, tonal_spread
+
+
+def _outlier(
+    i: int, t: TrackAnalysis, delta: float, tonal_median: Mapping[str, float | None],
+    outlier_lu: float, outlier_tonal_db: float,
+) -> AlbumOutlier | None:  # fmt: skip
+    """Track ``i`` (``delta`` LU from the album median) as an outlier, or ``None``."""
+    reasons = []
+    if abs(delta) > outlier_lu:
+        reasons.append(f"{abs(delta):.1f} LU {'louder' if delta > 0 else 'quieter'}")
+    tonal = []
+    for band in BROAD_BAND_NAMES:
+        v = _finite(t.spectrum.tonal_balance_db.get(band)) if t.spectrum else None
+        med = tonal_median[band]
+        if v is not None and med is not None and abs(v - med) > outlier_tonal_db:
+            tonal.append((abs(v - med), _tonal_phrase(band, v - med)))
+    # Largest tonal difference first; the sentence names the two largest (all are listed
+    # in ``reasons``), so it stays readable.
+    tonal.sort(key=lambda x: -x[0])
+    reasons.extend(phrase for _, phrase in tonal)
+    if not reasons:
+        return None
+    said = reasons[: 3 if abs(delta) > outlier_lu else 2]
+    joined = said[0] if len(said) == 1 else ", ".join(said[:-1]) + f" and {said[-1]}"
+    text = f"track {i} ({t.file.path}) is {joined} than the album median"
+    return AlbumOutlier(t.file.path, i, delta, tuple(reasons), text)
+
+
+def _gain(
+    t: TrackAnalysis, lufs: float, median: float, spread_lu: float, ceiling_dbtp: float
+) -> AlbumGain:
+    """The static gain that brings the track within ``spread_lu`` around the median, cut to what
+    its true peak allows under ``ceiling_dbtp``."""
+    lo, hi = median - spread_lu / 2, median + spread_lu / 2
+    wanted = min(max(lufs, lo), hi) - lufs
+    gain, reason = wanted, None
+    tp = _finite(t.peaks.true_peak_dbtp)
+    if wanted > 0 and tp is not None and tp + wanted > ceiling_dbtp:
+        gain = max(0.0, ceiling_dbtp - tp)
+        reason = (
+            f"cut from {wanted:+.1f} dB to {gain:+.1f} dB: the true peak would reach "
+            f"{tp + wanted:+.1f} dBTP, above the {ceiling_dbtp:+.1f} dBTP ceiling "
+            "(the rest needs a limiter)"
+        )
+    return AlbumGain(
+        path=t.file.path,
+        gain_db=gain,
+        wanted_gain_db=wanted,
+        integrated_after_lufs=lufs + gain,
+        true_peak_after_dbtp=None if tp is None else tp + gain,
+        reason=reason,
     )

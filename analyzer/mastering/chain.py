@@ -1,11 +1,11 @@
 """The native mastering engine: the proposal applied in streaming passes, written atomically and
 verified while it is written.
 
-Signal path: EQ moves (minimum-phase biquads, :mod:`analyzer.mastering.eq`) or, with
-``linear_phase``, the moves' magnitude as a linear-phase FIR; the fine match curve (linear-phase
-FIR, :mod:`analyzer.mastering.fir`); the width move (:mod:`analyzer.mastering.width`); the gain and
-the true-peak limiter (:mod:`analyzer.mastering.limiter`); quantisation to the output format
-(TPDF dither for 16-bit).
+Signal path (:mod:`analyzer.mastering.signal_chain`): EQ moves (minimum-phase biquads,
+:mod:`analyzer.mastering.eq`) or, with ``linear_phase``, the moves' magnitude as a linear-phase
+FIR; the fine match curve (linear-phase FIR, :mod:`analyzer.mastering.fir`); the width move
+(:mod:`analyzer.mastering.width`); the gain and the true-peak limiter
+(:mod:`analyzer.mastering.limiter`); quantisation to the output format (TPDF dither for 16-bit).
 
 Passes, each streaming in blocks (memory stays flat whatever the length):
 
@@ -27,17 +27,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.io import AtomicWavWriter, open_audio
+from analyzer.dsp.units import amplitude_to_db
+from analyzer.io import AtomicWavWriter
 from analyzer.io.write import OutputFormat, Quantizer
-from analyzer.mastering.eq import EqChain, response
-from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
 from analyzer.mastering.limiter import LimiterStats, TruePeakLimiter
 from analyzer.mastering.propose import Proposal
-from analyzer.mastering.width import WidthProcessor
+from analyzer.mastering.signal_chain import Chain, processed_blocks
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.truepeak import TruePeakMeter
-from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
+from analyzer.types import AudioInfo, TrackAnalysis
 
 LOUDNESS_TOLERANCE_LU = 0.1
 MAX_WRITE_PASSES = 2
@@ -52,96 +51,9 @@ MAX_TRIALS = 8
 #: (a full-scale square as the reference drove the gain to overflow and wrote NaN).
 MAX_LIMITING_DB = 30.0
 TRIAL_TOLERANCE_LU = 0.04
-BLOCK_FRAMES = 1 << 17
 
 StageProgress = Callable[[str, int, int], None]
 """``progress(stage, frames_done, frames_total)``."""
-
-
-class Chain:
-    """The processors in order, streamed: ``process`` returns what is ready, ``flush`` the rest
-    (latencies are compensated: the output is as long as the input and aligned with it)."""
-
-    def __init__(
-        self, proposal: Proposal, sample_rate_hz: int, channels: int, *,
-        linear_phase: bool = False, gain_db: float | None = None,
-        ceiling_dbtp: float = DEFAULT_CEILING_DBTP, limit: bool = True,
-        replay_peaks: list[np.ndarray] | None = None,
-    ) -> None:  # fmt: skip
-        self.stages: list[object] = []
-        tone = proposal.tone
-        moves = list(tone.moves)
-        if moves and not linear_phase:
-            self.stages.append(EqChain(moves, sample_rate_hz, channels))
-        fir_moves = moves if linear_phase else []
-        if fir_moves or tone.fine is not None:
-            fine = tone.fine
-
-            def magnitude(f: np.ndarray) -> np.ndarray:
-                m = np.abs(response(fir_moves, sample_rate_hz, f)) if fir_moves else np.ones(
-                    f.shape
-                )  # fmt: skip
-                if fine is not None:
-                    m = m * 10.0 ** (fine.gain_at(f) / 20.0)
-                return m
-
-            h = design_linear_phase(magnitude, sample_rate_hz)
-            self.stages.append(LinearPhaseFir(h, channels))
-        if proposal.width.active and channels == 2:
-            self.stages.append(WidthProcessor(
-                sample_rate_hz, side_gain_db=proposal.width.side_gain_db,
-                mono_below_hz=proposal.width.mono_below_hz,
-            ))  # fmt: skip
-        self.limiter: TruePeakLimiter | None = None
-        if gain_db is not None:
-            if limit:
-                self.limiter = TruePeakLimiter(
-                    sample_rate_hz,
-                    channels,
-                    ceiling_dbtp=ceiling_dbtp,
-                    input_gain_db=gain_db,
-                    replay_peaks=replay_peaks,
-                )
-                self.stages.append(self.limiter)
-            elif gain_db != 0.0:
-                self.stages.append(_Gain(gain_db))
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        return self._through(block, 0)
-
-    def _through(self, x: np.ndarray, start: int) -> np.ndarray:
-        for stage in self.stages[start:]:
-            x = stage.process(x)  # type: ignore[attr-defined]
-        return x
-
-    def flush(self) -> np.ndarray:
-        parts = []
-        for i, stage in enumerate(self.stages):
-            if hasattr(stage, "flush"):
-                parts.append(self._through(stage.flush(), i + 1))
-        return np.concatenate(parts, axis=1) if parts else None  # type: ignore[return-value]
-
-
-class _Gain:
-    def __init__(self, gain_db: float) -> None:
-        self.g = 10.0 ** (gain_db / 20.0)
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        return x * self.g
-
-
-def _processed_blocks(
-    path: str, chain: Chain, on_read: Callable[[int], None]
-) -> Iterator[np.ndarray]:
-    with open_audio(path) as src:
-        for block in src.blocks(BLOCK_FRAMES):
-            on_read(block.shape[1])
-            y = chain.process(block)
-            if y.shape[1]:
-                yield y
-    rest = chain.flush()
-    if rest is not None and rest.shape[1]:
-        yield rest
 
 
 @dataclass(frozen=True)
@@ -170,28 +82,11 @@ def master_native(
     progress: StageProgress | None = None,
 ) -> MasterResult:
     """Apply ``proposal`` to the file ``mix_path`` (analysed as ``mix``) and write ``out_path``."""
-    info = mix.file
-    fs, channels, total = info.sample_rate_hz, info.channels, info.frames
+    job = _Job(mix_path, proposal, mix.file, linear_phase, progress or (lambda *_: None))
     plan = proposal.loudness
     warnings: list[str] = []
-    report = progress or (lambda *_: None)
-    tone_or_width = bool(proposal.tone.moves or proposal.tone.fine or proposal.width.active)
     limit = plan.amount > 0 and plan.target_lufs is not None
-    pre_lufs, pre_tp = mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp
-    record: _Recording | None = None
-    limits_mix = (
-        pre_lufs is not None and math.isfinite(pre_lufs) and plan.target_lufs is not None
-        and pre_tp + plan.target_lufs - pre_lufs > plan.ceiling_dbtp
-    )  # fmt: skip
-    if limit and (tone_or_width or limits_mix) and total * channels <= PEAK_CACHE_FRAMES:
-        record = _record_pass(
-            mix_path, proposal, fs, channels, linear_phase, plan.ceiling_dbtp,
-            lambda d: report("measuring", d, total),
-        )  # fmt: skip
-        pre_lufs, pre_tp = record.lufs, record.true_peak_dbtp
-    elif tone_or_width and limit:
-        pre_lufs, pre_tp = _measure_processed(mix_path, proposal, fs, channels, linear_phase,
-                                              lambda d: report("measuring", d, total))  # fmt: skip
+    record, pre_lufs, pre_tp = _pre_limiter(job, mix, limit)
     gain = 0.0
     if limit and pre_lufs is not None and math.isfinite(pre_lufs):
         gain = (plan.target_lufs - pre_lufs) * plan.amount  # type: ignore[operator]
@@ -202,49 +97,11 @@ def master_native(
         target is not None and pre_tp is not None
         and pre_tp + gain > plan.ceiling_dbtp + LIMITING_SEARCH_DB
     ):  # fmt: skip
-        # The limiter takes loudness away where it works: find the gain that lands on the target
-        # with loudness-only trials before writing (replayed from the recorded detection when
-        # it fits in memory, else full passes).
-        max_gain = plan.ceiling_dbtp - pre_tp + MAX_LIMITING_DB
-        gain = min(gain, max_gain)
-        if record is not None:
-            rec = record
-
-            def measure(_: int, g: float) -> float | None:
-                return _replay_lufs(rec, fs, g, plan.ceiling_dbtp)
-        else:
-
-            def measure(trial: int, g: float) -> float | None:
-                return _trial_lufs(
-                    mix_path, proposal, fs, channels, linear_phase, plan.ceiling_dbtp, g,
-                    lambda d: report(f"finding the limiter gain (trial {trial})", d, total),
-                )  # fmt: skip
-
-        gain = _search_gain(measure, gain, target, max_gain)
-    replay = record.peaks if record is not None else None
-    passes = 0
-    while True:
-        passes += 1
-        label = "writing" if passes == 1 else f"writing (pass {passes}, loudness correction)"
-        analysis, stats = _write_pass(
-            mix_path, out_path, proposal, info, fmt=fmt, linear_phase=linear_phase,
-            gain_db=gain if limit else None, ceiling_dbtp=plan.ceiling_dbtp, limit=limit,
-            force=force or passes > 1, on_read=lambda d, lab=label: report(lab, d, total),
-            replay_peaks=replay,
-        )  # fmt: skip
-        result = (analysis, stats)
-        out_lufs = analysis.loudness.integrated_lufs
-        if (
-            target is None or out_lufs is None or not math.isfinite(out_lufs)
-            or abs(out_lufs - target) <= LOUDNESS_TOLERANCE_LU or passes >= MAX_WRITE_PASSES
-            or stats is None or stats.max_gain_reduction_db <= 0.0
-        ):  # fmt: skip
-            break
-        if pre_tp is not None and math.isfinite(pre_tp):
-            gain = min(gain + target - out_lufs, plan.ceiling_dbtp - pre_tp + MAX_LIMITING_DB)
-        else:
-            gain += target - out_lufs
-    analysis, stats = result
+        gain = _limited_gain(job, record, gain, target, pre_tp)
+    analysis, stats, gain, passes = _write_on_target(
+        job, out_path, fmt, force, limit, gain, target, pre_tp,
+        record.peaks if record is not None else None,
+    )  # fmt: skip
     out_lufs = analysis.loudness.integrated_lufs
     if target is not None and out_lufs is not None and abs(out_lufs - target) > 0.3:
         warnings.append(
@@ -263,6 +120,104 @@ def master_native(
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every pass of one master shares: the input, the proposal, the file's format and
+    the progress report."""
+
+    mix_path: str
+    proposal: Proposal
+    info: AudioInfo
+    linear_phase: bool
+    report: StageProgress
+
+
+def _pre_limiter(
+    job: _Job, mix: TrackAnalysis, limit: bool
+) -> tuple[_Recording | None, float | None, float | None]:
+    """The loudness and true peak going into the limiter: the mix's own, or measured on the
+    processed signal when the chain changes the sound (recorded for replayed trials when the
+    limiter will work and the file fits in memory)."""
+    proposal, info, plan = job.proposal, job.info, job.proposal.loudness
+    fs, channels, total = info.sample_rate_hz, info.channels, info.frames
+    tone_or_width = bool(proposal.tone.moves or proposal.tone.fine or proposal.width.active)
+    pre_lufs, pre_tp = mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp
+    limits_mix = (
+        pre_lufs is not None and math.isfinite(pre_lufs) and plan.target_lufs is not None
+        and pre_tp + plan.target_lufs - pre_lufs > plan.ceiling_dbtp
+    )  # fmt: skip
+    if limit and (tone_or_width or limits_mix) and total * channels <= PEAK_CACHE_FRAMES:
+        record = _record_pass(
+            job.mix_path, proposal, fs, channels, job.linear_phase, plan.ceiling_dbtp,
+            lambda d: job.report("measuring", d, total),
+        )  # fmt: skip
+        return record, record.lufs, record.true_peak_dbtp
+    if tone_or_width and limit:
+        pre_lufs, pre_tp = _measure_processed(
+            job.mix_path, proposal, fs, channels, job.linear_phase,
+            lambda d: job.report("measuring", d, total),
+        )  # fmt: skip
+    return None, pre_lufs, pre_tp
+
+
+def _limited_gain(
+    job: _Job, record: _Recording | None, gain: float, target: float, pre_tp: float
+) -> float:
+    """The limiter takes loudness away where it works: find the gain that lands on the target
+    with loudness-only trials before writing (replayed from the recorded detection when it fits
+    in memory, else full passes)."""
+    info, ceiling = job.info, job.proposal.loudness.ceiling_dbtp
+    fs, total = info.sample_rate_hz, info.frames
+    max_gain = ceiling - pre_tp + MAX_LIMITING_DB
+    gain = min(gain, max_gain)
+    if record is not None:
+        rec = record
+
+        def measure(_: int, g: float) -> float | None:
+            return _replay_lufs(rec, fs, g, ceiling)
+    else:
+
+        def measure(trial: int, g: float) -> float | None:
+            return _trial_lufs(
+                job.mix_path, job.proposal, fs, info.channels, job.linear_phase, ceiling, g,
+                lambda d: job.report(f"finding the limiter gain (trial {trial})", d, total),
+            )  # fmt: skip
+
+    return _search_gain(measure, gain, target, max_gain)
+
+
+def _write_on_target(
+    job: _Job, out_path: str, fmt: OutputFormat, force: bool, limit: bool, gain: float,
+    target: float | None, pre_tp: float | None, replay: list[np.ndarray] | None,
+) -> tuple[TrackAnalysis, LimiterStats | None, float, int]:  # fmt: skip
+    """Write the master; when the limiter pulled the loudness off ``target`` by more than
+    ``LOUDNESS_TOLERANCE_LU``, correct the gain and write again (at most ``MAX_WRITE_PASSES``).
+    Returns the analysis, the limiter's statistics, the gain and the passes made."""
+    ceiling = job.proposal.loudness.ceiling_dbtp
+    passes = 0
+    while True:
+        passes += 1
+        label = "writing" if passes == 1 else f"writing (pass {passes}, loudness correction)"
+        analysis, stats = _write_pass(
+            job.mix_path, out_path, job.proposal, job.info, fmt=fmt,
+            linear_phase=job.linear_phase, gain_db=gain if limit else None,
+            ceiling_dbtp=ceiling, limit=limit, force=force or passes > 1,
+            on_read=lambda d, lab=label: job.report(lab, d, job.info.frames),
+            replay_peaks=replay,
+        )  # fmt: skip
+        out_lufs = analysis.loudness.integrated_lufs
+        if (
+            target is None or out_lufs is None or not math.isfinite(out_lufs)
+            or abs(out_lufs - target) <= LOUDNESS_TOLERANCE_LU or passes >= MAX_WRITE_PASSES
+            or stats is None or stats.max_gain_reduction_db <= 0.0
+        ):  # fmt: skip
+            return analysis, stats, gain, passes
+        if pre_tp is not None and math.isfinite(pre_tp):
+            gain = min(gain + target - out_lufs, ceiling - pre_tp + MAX_LIMITING_DB)
+        else:
+            gain += target - out_lufs
+
+
 def _measure_processed(
     path: str, proposal: Proposal, fs: int, channels: int, linear_phase: bool,
     on_read: Callable[[int], None],
@@ -277,7 +232,7 @@ def _measure_processed(
         done += n
         on_read(done)
 
-    run_meters(_processed_blocks(path, chain, count), [loud, peaks])
+    run_meters(processed_blocks(path, chain, count), [loud, peaks])
     lufs = loud.result().integrated_lufs
     tp = peaks.result().true_peak_dbtp
     return lufs, (tp if math.isfinite(tp) else None)
@@ -339,7 +294,7 @@ def _record_pass(
         on_read(done)
 
     kp, det = _KPower(), _Detect()
-    run_meters(_processed_blocks(path, chain, count), [kp, det])  # both cores
+    run_meters(processed_blocks(path, chain, count), [kp, det])  # both cores
     det.result()
     k_power = kp.result()
     peaks = lim.recorded_peaks or []
@@ -347,7 +302,7 @@ def _record_pass(
     return _Recording(
         peaks=peaks, blocks=lim.recorded_blocks, k_power=k_power,
         lufs=_integrated_from_power(k_power, fs),
-        true_peak_dbtp=20.0 * math.log10(top) if top > 0 else None,
+        true_peak_dbtp=amplitude_to_db(top, floor_db=-math.inf) if top > 0 else None,
     )  # fmt: skip
 
 
@@ -416,7 +371,7 @@ def _trial_lufs(
         done += n
         on_read(done)
 
-    for block in _processed_blocks(path, chain, count):
+    for block in processed_blocks(path, chain, count):
         meter.feed(block)
     return meter.result().integrated_lufs
 
@@ -480,7 +435,7 @@ def _write_pass(
 
         def written() -> Iterator[np.ndarray]:
             nonlocal frames
-            for y in _processed_blocks(path, chain, count):
+            for y in processed_blocks(path, chain, count):
                 values, raw = quantize(y)
                 writer.write(raw)
                 frames += values.shape[1]

@@ -1,9 +1,8 @@
 """Parametric EQ moves as RBJ biquads, applied exactly (minimum phase) by FFT overlap-save.
 
 Coefficients follow R. Bristow-Johnson's "Cookbook formulae for audio EQ biquad filter
-coefficients" as published by the W3C ("Audio EQ Cookbook", W3C Audio Working Group Note,
-https://www.w3.org/TR/audio-eq-cookbook/): peaking EQ, low shelf, high shelf (shelf slope given by
-Q, ``alpha = sin(w0) / (2 Q)``), low-pass and high-pass, all normalised so that ``a[0] == 1``.
+coefficients" (:mod:`analyzer.dsp.biquad`): peaking EQ, low shelf, high shelf (shelf slope given
+by Q), low-pass and high-pass, all normalised so that ``a[0] == 1``.
 
 The cascade is the minimum-phase IIR filter itself. As in :mod:`analyzer.dsp.kweighting` it is
 applied by overlap-save with the exact IIR frequency response sampled on the FFT grid (numpy only,
@@ -21,9 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analyzer.dsp.biquad import RBJ_KINDS, cascade_response, rbj_coefficients
+from analyzer.dsp.convolve import StreamingConvolver
 from analyzer.dsp.fft import next_fast_len
 
-KINDS = ("peaking", "low_shelf", "high_shelf", "high_pass", "low_pass")
+KINDS = RBJ_KINDS
 TAIL = 1e-11
 
 
@@ -53,51 +54,14 @@ class EqMove:
 
 
 def biquad_coefficients(move: EqMove, sample_rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(b, a)`` of ``move`` at ``sample_rate_hz`` by the Audio EQ Cookbook, ``a[0] == 1``."""
+    """``(b, a)`` of ``move`` at ``sample_rate_hz`` by the Audio EQ Cookbook, ``a[0] == 1``
+    (:func:`analyzer.dsp.biquad.rbj_coefficients`)."""
     fs = float(sample_rate_hz)
     if not 0 < move.frequency_hz < fs / 2:
         raise ValueError(
             f"EQ frequency {move.frequency_hz} Hz must lie between 0 and Nyquist ({fs / 2} Hz)"
         )
-    big_a = 10.0 ** (move.gain_db / 40.0)
-    w0 = 2.0 * math.pi * move.frequency_hz / fs
-    cw, sw = math.cos(w0), math.sin(w0)
-    alpha = sw / (2.0 * move.q)
-    if move.kind == "peaking":
-        b = [1.0 + alpha * big_a, -2.0 * cw, 1.0 - alpha * big_a]
-        a = [1.0 + alpha / big_a, -2.0 * cw, 1.0 - alpha / big_a]
-    elif move.kind == "low_shelf":
-        r = 2.0 * math.sqrt(big_a) * alpha
-        b = [
-            big_a * ((big_a + 1.0) - (big_a - 1.0) * cw + r),
-            2.0 * big_a * ((big_a - 1.0) - (big_a + 1.0) * cw),
-            big_a * ((big_a + 1.0) - (big_a - 1.0) * cw - r),
-        ]
-        a = [
-            (big_a + 1.0) + (big_a - 1.0) * cw + r,
-            -2.0 * ((big_a - 1.0) + (big_a + 1.0) * cw),
-            (big_a + 1.0) + (big_a - 1.0) * cw - r,
-        ]
-    elif move.kind == "high_shelf":
-        r = 2.0 * math.sqrt(big_a) * alpha
-        b = [
-            big_a * ((big_a + 1.0) + (big_a - 1.0) * cw + r),
-            -2.0 * big_a * ((big_a - 1.0) + (big_a + 1.0) * cw),
-            big_a * ((big_a + 1.0) + (big_a - 1.0) * cw - r),
-        ]
-        a = [
-            (big_a + 1.0) - (big_a - 1.0) * cw + r,
-            2.0 * ((big_a - 1.0) - (big_a + 1.0) * cw),
-            (big_a + 1.0) - (big_a - 1.0) * cw - r,
-        ]
-    elif move.kind == "low_pass":
-        b = [(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0]
-        a = [1.0 + alpha, -2.0 * cw, 1.0 - alpha]
-    else:  # high_pass
-        b = [(1.0 + cw) / 2.0, -(1.0 + cw), (1.0 + cw) / 2.0]
-        a = [1.0 + alpha, -2.0 * cw, 1.0 - alpha]
-    a0 = a[0]
-    return np.array(b) / a0, np.array(a) / a0
+    return rbj_coefficients(move.kind, move.frequency_hz, move.gain_db, move.q, fs)
 
 
 def sos(moves: Sequence[EqMove], sample_rate_hz: float) -> np.ndarray:
@@ -110,13 +74,8 @@ def response(
     moves: Sequence[EqMove], sample_rate_hz: float, frequencies_hz: np.ndarray
 ) -> np.ndarray:
     """Complex frequency response of the cascade at ``frequencies_hz``."""
-    z1 = np.exp(-2j * np.pi * np.asarray(frequencies_hz, dtype=float) / sample_rate_hz)
-    z2 = z1 * z1
-    h = np.ones_like(z1)
-    for move in moves:
-        b, a = biquad_coefficients(move, sample_rate_hz)
-        h = h * ((b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2))
-    return h
+    sections = [biquad_coefficients(m, sample_rate_hz) for m in moves]
+    return cascade_response(sections, sample_rate_hz, frequencies_hz)
 
 
 def response_db(
@@ -179,7 +138,9 @@ class EqChain:
     """Streaming EQ cascade; ``process`` carries state between calls.
 
     ``process(block)`` takes ``(channels, frames)`` float64 and returns the equalised block, as the
-    recursive filter (started at rest before the first sample) would give it, to ~1e-11 relative.
+    recursive filter (started at rest before the first sample) would give it, to ~1e-11 relative:
+    a :class:`~analyzer.dsp.convolve.StreamingConvolver` of the exact response sampled on each
+    FFT grid, with the impulse response's length as its overlap.
     """
 
     def __init__(self, moves: Sequence[EqMove], sample_rate_hz: float, channels: int) -> None:
@@ -189,10 +150,8 @@ class EqChain:
         for move in self.moves:  # validate frequencies against this rate now
             biquad_coefficients(move, self.sample_rate_hz)
         self._identity = all(m.kind == "peaking" and m.gain_db == 0.0 for m in self.moves)
-        self._overlap = 0 if self._identity else impulse_response_length(self.moves, sample_rate_hz)
-        self._max_hop = next_fast_len(max(4 * self._overlap, 32768)) - self._overlap
-        self._spectra: dict[int, np.ndarray] = {}
-        self._history = np.zeros((self.channels, self._overlap))
+        overlap = 0 if self._identity else impulse_response_length(self.moves, sample_rate_hz)
+        self._convolver = StreamingConvolver(self.channels, overlap, self._spectrum)
 
     @property
     def latency_samples(self) -> int:
@@ -200,33 +159,16 @@ class EqChain:
         return 0
 
     def _spectrum(self, nfft: int) -> np.ndarray:
-        spec = self._spectra.get(nfft)
-        if spec is None:
-            freqs = np.fft.rfftfreq(nfft, d=1.0 / self.sample_rate_hz)
-            spec = self._spectra[nfft] = response(self.moves, self.sample_rate_hz, freqs)
-        return spec
+        freqs = np.fft.rfftfreq(nfft, d=1.0 / self.sample_rate_hz)
+        return response(self.moves, self.sample_rate_hz, freqs)
 
     def process(self, block: np.ndarray) -> np.ndarray:
         x = np.asarray(block, dtype=np.float64)
         if x.ndim != 2 or x.shape[0] != self.channels:
             raise ValueError(f"expected ({self.channels}, frames), got shape {x.shape}")
-        frames = x.shape[1]
-        if self._identity or frames == 0:
+        if self._identity or x.shape[1] == 0:
             return x.copy()
-        ov = self._overlap
-        joined = np.concatenate([self._history, x], axis=1)
-        out = np.empty(x.shape)
-        count = -(-frames // self._max_hop)
-        hop = -(-frames // count)
-        nfft = next_fast_len(hop + ov)
-        spec = self._spectrum(nfft)
-        for start in range(0, frames, hop):
-            length = min(hop, frames - start)
-            seg = joined[:, start : start + ov + length]
-            y = np.fft.irfft(np.fft.rfft(seg, n=nfft, axis=1) * spec, n=nfft, axis=1)
-            out[:, start : start + length] = y[:, ov : ov + length]
-        self._history = joined[:, joined.shape[1] - ov :].copy()
-        return out
+        return self._convolver.process(x)
 
 
 def apply_eq(x: np.ndarray, moves: Sequence[EqMove], sample_rate_hz: float) -> np.ndarray:

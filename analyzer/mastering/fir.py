@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from analyzer.dsp.fft import next_fast_len
+from analyzer.dsp.convolve import StreamingConvolver
 
 #: Taps per Hz of sample rate: 16383 taps at 44.1 kHz (2.7 Hz resolution, 186 ms delay).
 TAPS_PER_HZ = 0.3715
@@ -52,30 +52,18 @@ class LinearPhaseFir:
         self.h = np.asarray(h, dtype=float)
         self.channels = int(channels)
         self.delay = (len(self.h) - 1) // 2
-        self._ov = len(self.h) - 1
-        self._nfft = next_fast_len(max(8 * len(self.h), 65536))
-        self._hop = self._nfft - self._ov
-        self._spec = np.fft.rfft(self.h, n=self._nfft)
-        self._hist = np.zeros((self.channels, self._ov))
+        # FFTs of 8x the filter (at least 64k points): few transforms for these long filters.
+        self._convolver = StreamingConvolver.from_taps(
+            self.h, self.channels, min_fft=65536, fft_per_overlap=8
+        )
         self._to_skip = self.delay
         self._in = 0
         self._out = 0
 
-    def _convolve(self, x: np.ndarray) -> np.ndarray:
-        joined = np.concatenate([self._hist, x], axis=1)
-        out = np.empty(x.shape)
-        for start in range(0, x.shape[1], self._hop):
-            length = min(self._hop, x.shape[1] - start)
-            seg = joined[:, start : start + self._ov + length]
-            y = np.fft.irfft(np.fft.rfft(seg, n=self._nfft, axis=1) * self._spec, n=self._nfft)
-            out[:, start : start + length] = y[:, self._ov : self._ov + length]
-        self._hist = joined[:, joined.shape[1] - self._ov :].copy()
-        return out
-
     def process(self, block: np.ndarray) -> np.ndarray:
         x = np.asarray(block, dtype=np.float64)
         self._in += x.shape[1]
-        y = self._convolve(x) if x.shape[1] else x
+        y = self._convolver.process(x) if x.shape[1] else x
         if self._to_skip:
             skip = min(self._to_skip, y.shape[1])
             self._to_skip -= skip

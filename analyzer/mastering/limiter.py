@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.oversample import HALF_TAPS, interpolation_matrix, oversampling_factor
+from analyzer.dsp.units import db_to_amplitude
 from analyzer.types import DEFAULT_CEILING_DBTP
 
 #: Frames per internal processing chunk (fixed, so results do not depend on block sizes).
@@ -127,6 +128,19 @@ def _decay(v: np.ndarray, prev: float, tau: float) -> np.ndarray:
     return env
 
 
+def _banded_interpolation(factor: int) -> np.ndarray:
+    """The interpolation matrix of ``factor`` phases for ``GROUP`` consecutive intervals per row
+    (a banded matrix, as in the true-peak meter): a wide product is ~10x faster than
+    (C x taps) @ (taps x phases). Column p*GROUP + b is phase p of interval b; float32 products
+    (~1e-6 relative, far inside the margin)."""
+    h = interpolation_matrix(factor).astype(np.float32)
+    phases = h.shape[1]
+    band = np.zeros((_TAPS + GROUP - 1, phases * GROUP), dtype=np.float32)
+    for b in range(GROUP):
+        band[b : b + _TAPS, b::GROUP] = h
+    return band
+
+
 def default_lookahead_ms(sample_rate_hz: int) -> float:
     """2 ms, or the detector's own delay plus one sample where that is longer (below about
     15.5 kHz: 3.88 ms at 8 kHz), so that every supported rate can be limited."""
@@ -178,19 +192,22 @@ class TruePeakLimiter:
         self._tau_fast = max(self._tau_slow / FAST_RELEASE_DIVISOR, 1.0)
         self._avg_width = max(round(self._tau_slow), 1)
         self.detect_factor = DETECT_REFINE * oversampling_factor(fs)
-        # GROUP consecutive intervals per matrix row (a banded matrix, as in the true-peak meter):
-        # a wide product is ~10x faster than (C x taps) @ (taps x phases). Column p*GROUP + b is
-        # phase p of interval b; float32 products (~1e-6 relative, far inside the margin).
-        h = interpolation_matrix(self.detect_factor).astype(np.float32)
-        phases = h.shape[1]
-        self._band = np.zeros((_TAPS + GROUP - 1, phases * GROUP), dtype=np.float32)
-        for b in range(GROUP):
-            self._band[b : b + _TAPS, b::GROUP] = h
-        margin = math.cos(math.pi / (2 * self.detect_factor)) * 10.0 ** (-SAFETY_DB / 20.0)
-        self._ln_ceiling = math.log(10.0 ** (self.ceiling_dbtp / 20.0) * margin)
-        self._in_gain = 10.0 ** (self.input_gain_db / 20.0)
-        a = self.attack_samples
-        # Carried state (zeros = silence before the first sample).
+        self._band = _banded_interpolation(self.detect_factor)
+        margin = math.cos(math.pi / (2 * self.detect_factor)) * db_to_amplitude(-SAFETY_DB)
+        self._ln_ceiling = math.log(db_to_amplitude(self.ceiling_dbtp) * margin)
+        self._in_gain = db_to_amplitude(self.input_gain_db)
+        self._init_state()
+        # Detection is linear in the input gain: the peaks of one run (divided by its gain)
+        # serve any other gain on the same signal (loudness trials, the final pass).
+        self.recorded_peaks: list[np.ndarray] | None = [] if record_peaks else None
+        self.recorded_blocks: list[int] = []  # the block sizes fed (a replay feeds the same)
+        self._replay = replay_peaks
+        self._spec_peak: np.ndarray | None = None
+        self._detect_only = detect_only  # record the detection; no gain, no output
+
+    def _init_state(self) -> None:
+        """The carried state: zeros = silence before the first sample."""
+        a, fs, channels = self.attack_samples, self.sample_rate_hz, self.channels
         self._x_hist = np.zeros((channels, _TAPS - 1))
         self._delay = np.zeros((channels, self.latency_samples))
         self._req_hist = np.zeros(a + DETECT_DELAY)
@@ -211,13 +228,6 @@ class TruePeakLimiter:
         self._gr_max = 0.0
         self._gr_sum = 0
         self._limited = 0
-        # Detection is linear in the input gain: the peaks of one run (divided by its gain)
-        # serve any other gain on the same signal (loudness trials, the final pass).
-        self.recorded_peaks: list[np.ndarray] | None = [] if record_peaks else None
-        self.recorded_blocks: list[int] = []  # the block sizes fed (a replay feeds the same)
-        self._replay = replay_peaks
-        self._spec_peak: np.ndarray | None = None
-        self._detect_only = detect_only  # record the detection; no gain, no output
 
     # -- public -----------------------------------------------------------------------------
 

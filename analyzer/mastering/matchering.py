@@ -24,7 +24,7 @@ from analyzer.io.source import read_audio_unchecked
 from analyzer.io.write import OutputFormat, Quantizer
 from analyzer.mastering.chain import MasterResult
 from analyzer.measure.engine import TrackMeters, run_meters
-from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
+from analyzer.types import DEFAULT_CEILING_DBTP, AudioInfo, TrackAnalysis
 
 BLOCK_FRAMES = 1 << 17
 
@@ -40,13 +40,38 @@ def master_matchering(
     force: bool = False,
 ) -> MasterResult:
     """Run Matchering on ``mix_path`` against ``reference_path`` and write ``out_path``."""
+    info = mix.file
+    y, rate, said = _run_matchering(mix_path, reference_path, Path(out_path).parent)
+    y = _to_mix_format(y, rate, info.channels, info.sample_rate_hz)
+    analysis = _write_measured(y, out_path, info, fmt, force)
+    warnings = [f"Matchering: {w}" for w in said]
+    tp = analysis.peaks.true_peak_dbtp
+    if tp > ceiling_dbtp:
+        warnings.append(
+            f"Matchering's output peaks at {tp:+.2f} dBTP, above the {ceiling_dbtp:g} dBTP "
+            "ceiling: its limiter holds sample peaks, not true peaks (use --engine native for a "
+            "true-peak-safe master)"
+        )
+    if rate != info.sample_rate_hz:
+        warnings.append(
+            f"Matchering works at {rate} Hz: its result was converted back to "
+            f"{info.sample_rate_hz} Hz (soxr VHQ)"
+        )
+    return MasterResult(
+        path=str(out_path), analysis=analysis, gain_db=0.0, pre_limiter_lufs=None,
+        pre_limiter_true_peak_dbtp=None, limiter=None, write_passes=1, warnings=tuple(warnings),
+    )  # fmt: skip
+
+
+def _run_matchering(
+    mix_path: str, reference_path: str, work_dir: Path
+) -> tuple[np.ndarray, int, list[str]]:
+    """Matchering's result ``(channels, frames)``, its sample rate and its warnings."""
     try:
         import matchering as mg
     except ImportError:  # pragma: no cover - a declared dependency
         raise UsageError("the matchering engine needs the matchering package") from None
-    info = mix.file
-    out = Path(out_path)
-    with tempfile.TemporaryDirectory(prefix=".mixanalyzer-matchering-", dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix=".mixanalyzer-matchering-", dir=work_dir) as tmp:
         result_wav = os.path.join(tmp, "result.wav")
         said: list[str] = []
         mg.log(warning_handler=said.append)  # quiet; its warnings are passed on below
@@ -66,15 +91,27 @@ def master_matchering(
                 f"{display_path(reference_path)}: {reason}"
             ) from None
         y, rate = read_audio_unchecked(result_wav)
-    if y.shape[0] != info.channels:
-        y = y.mean(axis=0, keepdims=True) if info.channels == 1 else np.repeat(y[:1], 2, 0)
-    if rate != info.sample_rate_hz:
-        y = resample(y, rate, info.sample_rate_hz)
+    return y, rate, said
+
+
+def _to_mix_format(y: np.ndarray, rate: int, channels: int, sample_rate_hz: int) -> np.ndarray:
+    """Matchering's stereo 44.1 kHz result back to the mix's channel count and sample rate."""
+    if y.shape[0] != channels:
+        y = y.mean(axis=0, keepdims=True) if channels == 1 else np.repeat(y[:1], 2, 0)
+    if rate != sample_rate_hz:
+        y = resample(y, rate, sample_rate_hz)
+    return y
+
+
+def _write_measured(
+    y: np.ndarray, out_path: str, info: AudioInfo, fmt: OutputFormat, force: bool
+) -> TrackAnalysis:
+    """Write ``y`` atomically in ``fmt`` and measure exactly the samples written."""
     quantize = Quantizer(fmt)
     meters = TrackMeters(info.sample_rate_hz, info.channels)
     frames = 0
-    with AtomicWavWriter(out, info.sample_rate_hz, info.channels, subtype=fmt.subtype,
-                         force=force, container=fmt.container,
+    with AtomicWavWriter(Path(out_path), info.sample_rate_hz, info.channels,
+                         subtype=fmt.subtype, force=force, container=fmt.container,
                          create_parents=False) as writer:  # fmt: skip
 
         def blocks():  # type: ignore[no-untyped-def]
@@ -88,21 +125,4 @@ def master_matchering(
         run_meters(blocks(), meters.all)
     out_info = replace(info, path=str(out_path), frames=frames, format=fmt.container,
                        subtype=fmt.subtype)  # fmt: skip
-    analysis = meters.result(out_info, keep_series=True)
-    warnings = [f"Matchering: {w}" for w in said]
-    tp = analysis.peaks.true_peak_dbtp
-    if tp > ceiling_dbtp:
-        warnings.append(
-            f"Matchering's output peaks at {tp:+.2f} dBTP, above the {ceiling_dbtp:g} dBTP "
-            "ceiling: its limiter holds sample peaks, not true peaks (use --engine native for a "
-            "true-peak-safe master)"
-        )
-    if rate != info.sample_rate_hz:
-        warnings.append(
-            f"Matchering works at {rate} Hz: its result was converted back to "
-            f"{info.sample_rate_hz} Hz (soxr VHQ)"
-        )
-    return MasterResult(
-        path=str(out_path), analysis=analysis, gain_db=0.0, pre_limiter_lufs=None,
-        pre_limiter_true_peak_dbtp=None, limiter=None, write_passes=1, warnings=tuple(warnings),
-    )  # fmt: skip
+    return meters.result(out_info, keep_series=True)

@@ -1,5 +1,6 @@
 """From analyses to a proposal: the tone fit, the width move and the loudness plan combined with
-the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.propose`)."""
+the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.tone_fit`,
+:mod:`analyzer.mastering.width_proposal` and :mod:`analyzer.mastering.loudness_plan`)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,25 @@ from dataclasses import replace
 import numpy as np
 
 from analyzer.comparison.metrics import Comparison
-from analyzer.mastering.propose import (
+from analyzer.dsp.units import db_to_power
+from analyzer.mastering.loudness_plan import plan_loudness
+from analyzer.mastering.propose import Proposal
+from analyzer.mastering.tone_fit import (
     DEFAULT_MAX_GAIN_DB,
     DEFAULT_MAX_MOVES,
     DEFAULT_SMOOTHING_OCTAVES,
-    Proposal,
     ToneProposal,
-    WidthProposal,
-    distance_to_range,
     eq_loudness_change_db,
     fit_tone,
+)
+from analyzer.mastering.tone_target import (
+    distance_to_range,
     k_power,
-    plan_loudness,
     predicted_levels,
-    propose_width,
     tonal_error_db,
     tone_target,
 )
+from analyzer.mastering.width_proposal import WidthProposal, propose_width
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 
@@ -117,7 +120,7 @@ def width_shift_db(mix: TrackAnalysis, width: WidthProposal, band_hz: np.ndarray
     out = np.zeros(len(band_hz))
     if sp is None or sp.third_octave_mid_db is None or sp.third_octave_side_db is None:
         return out
-    g2 = 10.0 ** ((width.side_gain_db or 0.0) / 10.0)
+    g2 = db_to_power(width.side_gain_db or 0.0)
     levels = {
         round(float(h), 3): (m, s)
         for h, m, s in zip(sp.third_octave_hz, sp.third_octave_mid_db, sp.third_octave_side_db,
@@ -127,7 +130,7 @@ def width_shift_db(mix: TrackAnalysis, width: WidthProposal, band_hz: np.ndarray
         m, s = levels.get(round(float(hz), 3), (None, None))
         if m is None or s is None:
             continue
-        pm, ps = 10.0 ** (m / 10.0), 10.0 ** (s / 10.0)
+        pm, ps = db_to_power(m), db_to_power(s)
         hp2 = 1.0 if width.mono_below_hz is None else 1.0 / (1.0 + (width.mono_below_hz / hz) ** 8)
         out[i] = 10.0 * np.log10((pm + ps * g2 * hp2) / (pm + ps)) if pm + ps > 0 else 0.0
     return out

@@ -11,12 +11,8 @@ import numpy as np
 
 from analyzer.comparison.metrics import Comparison, track_metrics
 from analyzer.comparison.metrics import compare as run_compare
-from analyzer.mastering.propose import (
-    LoudnessPlan,
-    distance_to_range,
-    tonal_error_db,
-    tone_target,
-)
+from analyzer.mastering.loudness_plan import LoudnessPlan
+from analyzer.mastering.tone_target import distance_to_range, tonal_error_db, tone_target
 from analyzer.types import TrackAnalysis
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from analyzer.dsp.units import db_to_amplitude
 from analyzer.mastering.eq import EqChain, EqMove
 
 
@@ -20,7 +21,7 @@ class WidthProcessor:
         self, sample_rate_hz: int, *, side_gain_db: float | None = None,
         mono_below_hz: float | None = None,
     ) -> None:  # fmt: skip
-        self.side_gain = 10.0 ** ((side_gain_db or 0.0) / 20.0)
+        self.side_gain = db_to_amplitude(side_gain_db or 0.0)
         self._hp = None
         if mono_below_hz is not None:
             hp = EqMove("high_pass", float(mono_below_hz), 0.0, 0.7071)

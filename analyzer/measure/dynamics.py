@@ -62,6 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from analyzer.dsp.units import amplitude_to_db, power_to_db
 from analyzer.types import DynamicsStats, Series
 
 DR_BLOCK_S = 3
@@ -328,7 +329,9 @@ class DynamicsMeter:
         mean_square = float(total_sq.sum()) / (self.frames * self.channels) if self.frames else 0.0
         crest = None
         if peak > 0.0 and mean_square > 0.0:
-            crest = 20.0 * math.log10(peak) - 10.0 * math.log10(mean_square)
+            crest = amplitude_to_db(peak, floor_db=-math.inf) - power_to_db(
+                mean_square, floor_db=-math.inf
+            )
         dr_ch = _dr_per_channel(sq, block_peak, n)
         known = [v for v in dr_ch if v is not None]
         dr = math.floor(sum(known) / len(known) + 0.5) if known else None

@@ -40,6 +40,7 @@ from analyzer.dsp.bands import (
     THIRD_OCTAVE_EXACT_HZ,
     THIRD_OCTAVE_NOMINAL_HZ,
 )
+from analyzer.dsp.units import ratio_db
 from analyzer.types import SpectrumStats
 
 TILT_LOW_HZ = 100.0
@@ -60,14 +61,9 @@ def hann(n: int) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
 
 
-def power_to_db(ms: float) -> float | None:
+def band_level_db(ms: float) -> float | None:
     """Band level re a full-scale sine: ``10 log10(2 * mean square)``; ``None`` for no power."""
     return 10.0 * math.log10(2.0 * ms) if ms > 0 else None
-
-
-def ratio_db(num: float, den: float) -> float | None:
-    """``10 log10(num / den)``; ``None`` when either is zero (minus or plus infinity, or 0/0)."""
-    return 10.0 * math.log10(num / den) if num > 0 and den > 0 else None
 
 
 def band_powers(
@@ -102,7 +98,7 @@ def _edges(centres: Sequence[float], fraction: int) -> list[tuple[float, float]]
 
 
 def _levels(ms: np.ndarray, valid: np.ndarray) -> tuple[float | None, ...]:
-    return tuple(power_to_db(float(v)) if ok else None for v, ok in zip(ms, valid, strict=True))
+    return tuple(band_level_db(float(v)) if ok else None for v, ok in zip(ms, valid, strict=True))
 
 
 class SpectrumMeter:

@@ -37,7 +37,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BAND_NAMES
-from analyzer.measure.spectrum import SpectrumMeter, ratio_db
+from analyzer.dsp.units import ratio_db
+from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.types import Series, StereoStats
 
 BLOCK_SUBBLOCKS = 4  # 400 ms blocks, hop one 100 ms sub-block
@@ -150,6 +151,30 @@ class StereoMeter:
     def _subblock_sums(self) -> np.ndarray:
         return np.concatenate(self._subblocks, axis=1) if self._subblocks else np.zeros((5, 0))
 
+    def _block_correlation(
+        self, subs: np.ndarray
+    ) -> tuple[float | None, float | None, float | None, Series | None]:
+        """Correlation over sliding blocks of ``BLOCK_SUBBLOCKS`` sub-blocks (silent blocks
+        left out): its minimum, 5th percentile, the share below zero and the series for plots
+        (all ``None`` for a track shorter than one block)."""
+        if subs.shape[1] < BLOCK_SUBBLOCKS:
+            return None, None, None, None
+        win = np.lib.stride_tricks.sliding_window_view(subs, BLOCK_SUBBLOCKS, axis=1)
+        blocks = win.sum(axis=2)
+        n = BLOCK_SUBBLOCKS * self.subblock
+        ms = (blocks[_SLL] + blocks[_SRR]) / (2 * n)
+        with np.errstate(divide="ignore"):
+            loud = 10.0 * np.log10(2.0 * ms) > SILENT_BLOCK_DB
+        r = pearson(blocks, n)
+        # The per-block r over time, for plots: silent or undefined blocks are NaN (null).
+        shown = np.where(loud, r, np.nan)
+        r_series = Series(10.0, BLOCK_SUBBLOCKS / 10.0, tuple(float(v) for v in np.round(shown, 4)))
+        r = r[loud & ~np.isnan(r)]
+        if not r.size:
+            return None, None, None, r_series
+        share = float(np.count_nonzero(r < 0) / r.size)
+        return float(r.min()), float(np.percentile(r, 5)), share, r_series
+
     def result(
         self,
         *,
@@ -170,18 +195,7 @@ class StereoMeter:
         width = dict(width_per_band_db) if width_per_band_db is not None else dict(bands)
         loss = dict(mono_loss_per_band_lu) if mono_loss_per_band_lu is not None else dict(bands)
         if self.channels < 2:
-            return StereoStats(
-                correlation=None,
-                correlation_min=None,
-                correlation_p5=None,
-                correlation_below_zero_share=None,
-                side_to_mid_db=None,
-                width_per_band_db=dict(bands),
-                mono_loss_lu=None,
-                mono_loss_per_band_lu=dict(bands),
-                balance_db=None,
-                flags=("mono",),
-            )
+            return _mono_stats()
         subs = self._subblock_sums()
         totals = subs.sum(axis=1)
         if self._carry.shape[1]:
@@ -190,27 +204,7 @@ class StereoMeter:
         r_all = pearson(totals, self.frames) if self.frames else np.array(np.nan)
         correlation = None if np.isnan(r_all) else float(r_all)
 
-        r_min = r_p5 = share = None
-        r_series = None
-        if subs.shape[1] >= BLOCK_SUBBLOCKS:
-            win = np.lib.stride_tricks.sliding_window_view(subs, BLOCK_SUBBLOCKS, axis=1)
-            blocks = win.sum(axis=2)
-            n = BLOCK_SUBBLOCKS * self.subblock
-            ms = (blocks[_SLL] + blocks[_SRR]) / (2 * n)
-            with np.errstate(divide="ignore"):
-                loud = 10.0 * np.log10(2.0 * ms) > SILENT_BLOCK_DB
-            r = pearson(blocks, n)
-            # The per-block r over time, for plots: silent or undefined blocks are NaN (null).
-            shown = np.where(loud, r, np.nan)
-            r_series = Series(
-                10.0, BLOCK_SUBBLOCKS / 10.0, tuple(float(v) for v in np.round(shown, 4))
-            )
-            r = r[loud & ~np.isnan(r)]
-            if r.size:
-                r_min = float(r.min())
-                r_p5 = float(np.percentile(r, 5))
-                share = float(np.count_nonzero(r < 0) / r.size)
-
+        r_min, r_p5, share, r_series = self._block_correlation(subs)
         e_m = max((e_l + e_r + 2.0 * e_lr) / 4.0, 0.0)
         e_s = max((e_l + e_r - 2.0 * e_lr) / 4.0, 0.0)
         side_to_mid = ratio_db(e_s, e_m)
@@ -239,6 +233,23 @@ class StereoMeter:
             flags=flags,
             correlation_series=r_series,
         )
+
+
+def _mono_stats() -> StereoStats:
+    """A one-channel track: no stereo statistics, flagged ``mono``."""
+    bands = dict.fromkeys(BROAD_BAND_NAMES)
+    return StereoStats(
+        correlation=None,
+        correlation_min=None,
+        correlation_p5=None,
+        correlation_below_zero_share=None,
+        side_to_mid_db=None,
+        width_per_band_db=dict(bands),
+        mono_loss_lu=None,
+        mono_loss_per_band_lu=dict(bands),
+        balance_db=None,
+        flags=("mono",),
+    )
 
 
 def measure_stereo(x: np.ndarray, sample_rate_hz: int) -> StereoStats:

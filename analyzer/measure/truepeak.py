@@ -21,6 +21,7 @@ from analyzer.dsp.oversample import (
     interpolation_matrix,
     oversampling_factor,
 )
+from analyzer.dsp.units import amplitude_to_db
 from analyzer.types import PeakStats, Series
 
 CHUNK = 16384
@@ -34,11 +35,6 @@ OVER_THRESHOLD = 1.0 + 2.0**-20
 #: refined depended on the block size (found by fuzzing with denormals): the true peak of such a
 #: channel is its sample peak.
 INTERPOLATION_FLOOR = 1e-30
-
-
-def amplitude_to_db(a: float) -> float:
-    """20 log10(a), -inf for 0."""
-    return 20.0 * math.log10(a) if a > 0 else -math.inf
 
 
 def _abs_max(y: np.ndarray) -> float:
@@ -325,8 +321,8 @@ class TruePeakMeter:
             for c in range(self.channels)
         ]  # fmt: skip
         self._true, self._offset, self._candidates, self._overs, self._sub_peaks = saved
-        per_tp = tuple(amplitude_to_db(float(v)) for v in true)
-        per_sp = tuple(amplitude_to_db(float(v)) for v in self._sample)
+        per_tp = tuple(amplitude_to_db(float(v), floor_db=-math.inf) for v in true)
+        per_sp = tuple(amplitude_to_db(float(v), floor_db=-math.inf) for v in self._sample)
         return PeakStats(
             true_peak_dbtp=max(per_tp) if per_tp else -math.inf,
             true_peak_per_channel_dbtp=per_tp,

@@ -11,7 +11,8 @@ The chain per device (all streaming, carried state, flat memory):
    and the mid path stays untouched; a complementary split ``x - lowpass(x)`` is not used
    because with a minimum-phase low-pass it is not a high-pass).
 2. **Device response**: a minimum-phase FIR (:func:`device_fir`, real-cepstrum method) of
-   :func:`~analyzer.playback.devices.magnitude_db`, applied to M and S' by FFT overlap-add.
+   :func:`~analyzer.playback.devices.magnitude_db`, applied to M and S' by streaming FFT
+   convolution (:mod:`analyzer.dsp.convolve`).
 3. **Level behaviour** (``multiband_limiter`` / ``bass_limiter``): the filtered output is
    split at the crossovers by linear-phase windowed-sinc low-passes into bands that sum exactly
    to the (delayed) input, so below threshold the limiter is transparent; each band gets a
@@ -33,7 +34,8 @@ The chain per device (all streaming, carried state, flat memory):
 Without a finite integrated loudness (silence) the limiter is bypassed and no noise is added:
 there is no way to place an acoustic level on the signal.
 
-Public API: :func:`device_fir`, :class:`DeviceRenderer`, :func:`render_file`.
+Public API: :class:`DeviceRenderer`, :func:`render_file` (and :func:`device_fir`, whose FIR
+design lives in :mod:`analyzer.playback.device_fir`).
 """
 
 from __future__ import annotations
@@ -45,145 +47,28 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
-from analyzer.dsp.fft import next_fast_len
+from analyzer.dsp.convolve import StreamingConvolver
+from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import AtomicWavWriter, display_path, open_audio
-from analyzer.playback.devices import (
-    Device,
-    HighPass,
-    car_noise_band_levels_db,
-    magnitude_db,
+from analyzer.playback.device_fir import (
+    default_taps,
+    device_fir,
+    linear_phase_lowpass,
+    min_phase_fir,
+    road_noise_fir,
 )
+from analyzer.playback.device_models import Device, HighPass
+from analyzer.playback.device_response import magnitude_db
 
-#: Longest device FIR (taps).
-MAX_TAPS = 16384
-#: Shortest device FIR (taps).
-MIN_TAPS = 256
-#: Floor of the designed magnitude, dB below the response's maximum (keeps the cepstrum finite).
-FLOOR_DB = 120.0
 #: Limiter envelope / gain update interval (ms).
 CHUNK_MS = 1.0
-#: Oversampling of the cepstrum grid relative to the FIR length (limits cepstral aliasing).
-_CEPSTRUM_OVERSAMPLE = 8
 
 ProgressCallback = Callable[[int, int], None]
 
 
 # --------------------------------------------------------------------------------------------
-# Minimum-phase FIR design
-# --------------------------------------------------------------------------------------------
-
-
-def _lowest_corner_hz(device: Device) -> float | None:
-    corners = []
-    for s in device.filters:
-        for attr in ("cutoff_hz", "centre_hz", "corner_hz"):
-            v = getattr(s, attr, None)
-            if v is not None:
-                corners.append(float(v))
-        if hasattr(s, "frequencies_hz"):
-            corners.append(float(min(s.frequencies_hz)))
-    return min(corners) if corners else None
-
-
-def _default_taps(corner_hz: float | None, sample_rate_hz: float) -> int:
-    if corner_hz is None:
-        return MIN_TAPS
-    want = max(MIN_TAPS, math.ceil(8.0 * sample_rate_hz / corner_hz))
-    return min(MAX_TAPS, 1 << (want - 1).bit_length())
-
-
-def min_phase_fir(
-    log_magnitude: Callable[[np.ndarray], np.ndarray], sample_rate_hz: float, taps: int
-) -> np.ndarray:
-    """Minimum-phase FIR of ``taps`` taps whose magnitude follows ``log_magnitude(f)`` (dB, f in
-    Hz > 0, up to Nyquist), by the real-cepstrum (homomorphic) method: ln|H| → irfft → fold the
-    cepstrum onto positive quefrencies → exp(rfft) → irfft, truncated to ``taps`` and tapered
-    by a half-Hann window over its last eighth."""
-    nfft = max(1 << (taps * _CEPSTRUM_OVERSAMPLE - 1).bit_length(), 1024)
-    f = np.arange(nfft // 2 + 1) * (sample_rate_hz / nfft)
-    f[0] = f[1] * 0.25  # the analogue responses are defined for f > 0 only
-    db = np.asarray(log_magnitude(f), dtype=np.float64)
-    db = np.maximum(db, db.max() - FLOOR_DB)
-    cep = np.fft.irfft(db * (math.log(10.0) / 20.0), nfft)
-    fold = np.zeros(nfft)
-    fold[0] = 1.0
-    fold[1 : nfft // 2] = 2.0
-    fold[nfft // 2] = 1.0
-    h = np.fft.irfft(np.exp(np.fft.rfft(cep * fold)), nfft)[:taps]
-    tail = max(taps // 8, 1)
-    h[taps - tail :] *= 0.5 * (1.0 + np.cos(np.pi * (np.arange(1, tail + 1)) / tail))
-    return h
-
-
-def device_fir(device: Device, sample_rate_hz: float, taps: int | None = None) -> np.ndarray:
-    """Minimum-phase FIR of ``device``'s magnitude response at ``sample_rate_hz``.
-
-    ``taps`` defaults to the next power of two ≥ 8·fs / (lowest corner of the device's
-    sections), between 256 and 16384 (e.g. phone at 48 kHz: 1024; car: 8192; club: 16384).
-    A device without filter sections (the studio) returns the unit impulse ``[1.0]``.
-    """
-    if not device.filters:
-        return np.ones(1)
-    if taps is None:
-        taps = _default_taps(_lowest_corner_hz(device), sample_rate_hz)
-    if taps < 1:
-        raise ValueError("taps must be >= 1")
-    return min_phase_fir(lambda f: magnitude_db(device, f), sample_rate_hz, int(taps))
-
-
-def fir_response_db(h: np.ndarray, sample_rate_hz: float, frequencies_hz: np.ndarray) -> np.ndarray:
-    """|H(f)| in dB of FIR ``h`` at ``frequencies_hz`` (direct DTFT, exact at any frequency)."""
-    f = np.asarray(frequencies_hz, dtype=np.float64)
-    n = np.arange(h.size)
-    z = np.exp(-2j * np.pi * np.outer(f / sample_rate_hz, n))
-    return 20.0 * np.log10(np.maximum(np.abs(z @ h), 1e-300))
-
-
-def _lowpass_linear_phase(cutoff_hz: float, sample_rate_hz: float, taps: int) -> np.ndarray:
-    n = np.arange(taps) - (taps - 1) / 2.0
-    fc = cutoff_hz / sample_rate_hz
-    h = 2.0 * fc * np.sinc(2.0 * fc * n) * np.blackman(taps)
-    return h / h.sum()
-
-
-# --------------------------------------------------------------------------------------------
 # Streaming building blocks
 # --------------------------------------------------------------------------------------------
-
-
-class _OverlapAdd:
-    """Streaming FIR convolution of R rows, each with its own FIR (all the same length):
-    every block's full convolution is added to the carried tail; output equals the whole-array
-    convolution for any block sizes (to float rounding)."""
-
-    def __init__(self, firs: np.ndarray) -> None:
-        self.h = np.atleast_2d(np.asarray(firs, dtype=np.float64))
-        self.taps = self.h.shape[1]
-        self.tail = np.zeros((self.h.shape[0], self.taps - 1))
-        self._cache: tuple[int, np.ndarray] | None = None
-
-    def _spectrum(self, nfft: int) -> np.ndarray:
-        if self._cache is None or self._cache[0] != nfft:
-            self._cache = (nfft, np.fft.rfft(self.h, nfft, axis=1))
-        return self._cache[1]
-
-    def process(self, x: np.ndarray) -> np.ndarray:
-        n = x.shape[1]
-        if n == 0:
-            return np.zeros((self.h.shape[0], 0))
-        if self.taps == 1:
-            return x * self.h
-        nfft = next_fast_len(n + self.taps - 1)
-        y = np.fft.irfft(np.fft.rfft(x, nfft, axis=1) * self._spectrum(nfft), nfft, axis=1)
-        y = y[:, : n + self.taps - 1]
-        y[:, : self.taps - 1] += self.tail
-        self.tail = y[:, n:].copy()
-        return y[:, :n]
-
-    def flush(self) -> np.ndarray:
-        out, self.tail = self.tail, np.zeros_like(self.tail)
-        return out
 
 
 class _Delay:
@@ -230,7 +115,7 @@ class _BandLimiter:
         if env <= 0.0:
             return 1.0
         over = 10.0 * math.log10(2.0 * env) - self.threshold_db
-        return 10.0 ** (over * self.slope / 20.0) if over > 0.0 else 1.0
+        return db_to_amplitude(over * self.slope) if over > 0.0 else 1.0
 
     def process(self, band: np.ndarray) -> np.ndarray:
         n = band.shape[1]
@@ -285,14 +170,15 @@ class _Limiter:
         if xovers:
             taps = math.ceil(8.0 * sample_rate_hz / min(xovers)) | 1
         self.delay = (taps - 1) // 2 if taps else 0
-        firs = [_lowpass_linear_phase(f, sample_rate_hz, taps) for f in xovers]
+        firs = [linear_phase_lowpass(f, sample_rate_hz, taps) for f in xovers]
         if firs:
             ident = np.zeros(taps)
             ident[self.delay] = 1.0
             edges = [np.zeros(taps), *firs, ident]
             bands = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
             # Rows: band k of L, band k of R for each band.
-            self.split: _OverlapAdd | None = _OverlapAdd(np.repeat(np.array(bands), 2, axis=0))
+            rows = np.repeat(np.array(bands), 2, axis=0)
+            self.split: StreamingConvolver | None = StreamingConvolver.from_taps(rows, len(rows))
         else:
             self.split = None
         chunk = max(1, round(CHUNK_MS * 1e-3 * sample_rate_hz))
@@ -320,32 +206,6 @@ class _Limiter:
         if self.split is None:
             return np.zeros((2, 0))
         return self._apply(self.split.flush())
-
-
-# --------------------------------------------------------------------------------------------
-# Road noise
-# --------------------------------------------------------------------------------------------
-
-_THIRD_BW = 2.0 ** (1.0 / 6.0) - 2.0 ** (-1.0 / 6.0)
-
-
-def road_noise_fir(
-    speed_kmh: float, sample_rate_hz: float, offset_db: float, taps: int = 8192
-) -> np.ndarray:
-    """FIR that turns unit-variance white noise into road noise at ``speed_kmh`` in signal
-    units (``dBFS = SPL - offset_db``): its one-sided density is the 1/3-octave band level
-    divided by the band's width, interpolated in log frequency (held beyond 20 Hz / 20 kHz)."""
-    centres = np.array(THIRD_OCTAVE_EXACT_HZ)
-    band_db = car_noise_band_levels_db(speed_kmh, centres) - offset_db
-    # Band levels are full-scale-sine dB: mean square = 10^(dB/10) / 2; per Hz over the band.
-    density_db = band_db - 3.0103 - 10.0 * np.log10(_THIRD_BW * centres)
-
-    def gain_db(f: np.ndarray) -> np.ndarray:
-        d = np.interp(np.log(np.maximum(f, centres[0])), np.log(centres), density_db)
-        # White unit noise has one-sided density 2 / fs: |H|^2 = density * fs / 2.
-        return d + 10.0 * math.log10(sample_rate_hz / 2.0)
-
-    return min_phase_fir(gain_db, sample_rate_hz, taps)
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,11 +254,11 @@ class DeviceRenderer:
             side_h = h
             if device.mono_below_hz is not None:
                 hp = HighPass(device.mono_below_hz, 4)
-                n = max(h.size, _default_taps(device.mono_below_hz, fs))
+                n = max(h.size, default_taps(device.mono_below_hz, fs))
                 side_h = min_phase_fir(lambda f: magnitude_db(device, f) + hp.response_db(f), fs, n)
             n = max(h.size, side_h.size)
             rows = [_fit(h, n), _fit(side_h, n)]
-        self.fir = _OverlapAdd(np.array(rows))
+        self.fir = StreamingConvolver.from_taps(np.array(rows), len(rows))
 
         self.limiter = None
         if device.level is not None and self.offset_db is not None:
@@ -414,7 +274,7 @@ class DeviceRenderer:
         self.noise = None
         if device.noise == "car_road" and self.offset_db is not None:
             nfir = road_noise_fir(speed_kmh, fs, self.offset_db)
-            self.noise = _OverlapAdd(np.array([nfir, nfir]))
+            self.noise = StreamingConvolver.from_taps(np.array([nfir, nfir]), 2)
             self.rng = np.random.default_rng(seed)
             self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
             self.noise.process(self._white(self.noise_warm))
@@ -481,13 +341,17 @@ class DeviceRenderer:
         or ``inf`` when none holds (road noise is Gaussian)."""
         if self.noise is not None:
             return math.inf
-        l1 = np.abs(self.fir.h).sum(axis=1)
+        h = self.fir.taps
+        assert h is not None
+        l1 = np.abs(h).sum(axis=1)
         # L' = h*M + hs*S' with |M|, |S| <= peak; without a separate side FIR L' = h*(mix of
         # L and R with weights summing to 1), so |L'| <= peak * ||h||_1.
-        separate = self.fir.h.shape[0] == 2 and not np.array_equal(self.fir.h[0], self.fir.h[1])
+        separate = h.shape[0] == 2 and not np.array_equal(h[0], h[1])
         bound = input_peak * float(l1.sum() if separate else l1[0])
         if self.limiter is not None and self.limiter.split is not None:
-            bound *= float(np.abs(self.limiter.split.h).sum(axis=1).sum()) / 2.0
+            split = self.limiter.split.taps
+            assert split is not None
+            bound *= float(np.abs(split).sum(axis=1).sum()) / 2.0
         return bound * float(self.channel_gain.max())
 
 

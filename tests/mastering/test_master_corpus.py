@@ -13,7 +13,7 @@ from analyzer.io.write import output_format
 from analyzer.mastering.apply import run_master
 from analyzer.mastering.eq import EqMove, apply_eq
 from analyzer.mastering.proposal import build_proposal
-from analyzer.mastering.propose import FAR_AFTER_DB, FAR_BEFORE_DB
+from analyzer.mastering.tone_fit import FAR_AFTER_DB, FAR_BEFORE_DB
 from analyzer.measure.engine import analyze_file
 from tests.oracles import pyebur128_reading
 

@@ -8,16 +8,11 @@ import pytest
 
 from analyzer.comparison.metrics import compare
 from analyzer.mastering.eq import EqMove, apply_eq
+from analyzer.mastering.loudness_plan import plan_loudness
 from analyzer.mastering.proposal import build_proposal
-from analyzer.mastering.propose import (
-    FAR_BEFORE_DB,
-    distance_to_range,
-    fit_tone,
-    plan_loudness,
-    tonal_error_db,
-    tone_target,
-)
 from analyzer.mastering.settings import amounts_from
+from analyzer.mastering.tone_fit import FAR_BEFORE_DB, fit_tone
+from analyzer.mastering.tone_target import distance_to_range, tonal_error_db, tone_target
 from analyzer.measure.engine import analyze_array
 from tests.signals import pink_noise
 

@@ -9,8 +9,9 @@ import pytest
 from analyzer.errors import EXIT_OUTPUT, OutputError
 from analyzer.io import read_audio, write_audio_atomic
 from analyzer.measure.engine import analyze_array
+from analyzer.playback.device_fir import device_fir, fir_response_db
 from analyzer.playback.devices import BUILTIN_DEVICES, magnitude_db
-from analyzer.playback.render import DeviceRenderer, device_fir, fir_response_db, render_file
+from analyzer.playback.render import DeviceRenderer, render_file
 
 RATES = (44100, 48000)
 

@@ -1,0 +1,435 @@
+"""The translation metrics of one playback device (issue 5, "Translation metrics"): the mix's
+1/3-octave band powers through the device's channel handling, filters and limiter, and the score
+deductions with the findings that explain them.
+
+Channel handling uses the stereo band powers the analysis already holds (see
+:mod:`analyzer.playback.translate`); the device filters are linear, so each device's output
+spectrum is the input's band powers times the device's mean power gain per band
+(:func:`analyzer.playback.device_response.band_gains_db`, pink weighting inside the band).
+Band powers are linear ``10^(dB/10)``; a band marked ``None`` (silent or above Nyquist) counts
+as zero power.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analyzer.dsp.bands import (
+    BROAD_BANDS_HZ,
+    OCTAVE_RATIO,
+    THIRD_OCTAVE_EXACT_HZ,
+    THIRD_OCTAVE_NOMINAL_HZ,
+)
+from analyzer.dsp.kweighting import kweighting_response
+from analyzer.dsp.units import db_to_power, power_to_db
+from analyzer.playback.device_models import Device
+from analyzer.playback.device_response import band_gains_db, car_noise_band_levels_db
+from analyzer.types import TrackAnalysis
+
+#: The bass region whose survival is measured (Hz, nominal 1/3-octave centres 40 ... 250).
+BASS_HZ = (40.0, 250.0)
+#: The vocal / presence region (nominal centres 1 ... 4 kHz).
+PRESENCE_HZ = (1000.0, 4000.0)
+#: A band of the bass region belongs to the bass line when within this many dB of the loudest.
+BASS_LINE_RANGE_DB = 10.0
+#: A band counts as "above the device's cut-off" when the device's gain there is at least this.
+PASSBAND_DB = -12.0
+#: Floor for the harmonic-bass figure (dB) when no harmonic energy passes the device.
+HARMONIC_FLOOR_DB = -120.0
+#: Harmonic bass at or above this (dB re the original low end) keeps the bass line audible.
+HARMONIC_AUDIBLE_DB = -20.0
+#: Bands quieter than the loudest band by more than this hold no content (not "masked").
+CONTENT_RANGE_DB = 50.0
+#: The presence band needs this much signal-to-noise (dB) to count as clearly audible.
+PRESENCE_CLEAR_SNR_DB = 10.0
+#: Broad bands checked for tonal shift: those that carry music on every device.
+TONAL_BANDS = ("low_mid", "high_mid", "high")
+
+_centres = np.array(THIRD_OCTAVE_EXACT_HZ)
+_nominal = np.array(THIRD_OCTAVE_NOMINAL_HZ)
+_HALF = OCTAVE_RATIO ** (1.0 / 6.0)
+_EDGES = np.stack([_centres / _HALF, _centres * _HALF], axis=1)
+_BASS = (_nominal >= BASS_HZ[0]) & (_nominal <= BASS_HZ[1])
+_PRESENCE = (_nominal >= PRESENCE_HZ[0]) & (_nominal <= PRESENCE_HZ[1])
+
+
+@dataclass(frozen=True)
+class DeviceTranslation:
+    """The mix on one device. Formulas (band powers ``P`` are per 1/3-octave band, linear):
+
+    * ``loudness_change_lu``: ``10 log10(sum_b k_b P_dev,b / sum_b k_b P_studio,b)``, where
+      ``k_b = |K(f_b)|^2`` is the BS.1770 K-weighting power at the band centre and ``P_dev``
+      the device output (channel handling, filters and, at the playback level, the limiter).
+    * ``tonal_balance_db``: per broad band, ``10 log10(P_dev,band / P_dev,total)`` (level-matched:
+      relative to the device output's own 20 Hz-20 kHz total; a 1/3-octave band belongs to the
+      broad band holding its centre). ``None`` for a band with no power.
+    * ``bass_survival``: ``sum_bass P_lin / sum_bass P_studio`` over the 40-250 Hz bands, where
+      ``P_lin`` is the linear path (channel handling and filters, no limiter), clipped to 0-1.
+    * ``harmonic_bass_db``: ``10 log10(sum_H P_dev / sum_bass P_studio)``. ``H`` holds the bands
+      carrying the 2nd-5th harmonics of the bass line (centres from ``2 f_dom`` to ``5 f_top``,
+      half a band of slack each side, where ``f_dom`` is the loudest 40-250 Hz band and
+      ``f_top`` the highest bass band within 10 dB of it) that the device still plays (gain
+      >= -12 dB). Floored at -120 dB; ``None`` without low-end energy.
+    * ``mono_loss_lu`` (mono devices, stereo tracks): ``10 log10(sum_b k_b P_M,b / sum_b k_b
+      P_mix,b)``: the mid ``M = (L + R) / 2`` on both speakers against the stereo power.
+    * ``masked_bands`` (devices with a noise model): bands holding content (within 50 dB of the
+      loudest band) whose output level ``10 log10(P_dev,b) - I + level`` (``I`` the integrated
+      loudness, LUFS) is below the road-noise band level at ``speed_kmh``.
+    * ``score``: 100 minus the deductions explained in ``findings`` (see :func:`translate`).
+    * ``reference_score``: the median of the references' scores on this device.
+    * ``tonal_curve_db``: per 1/3-octave band (20 Hz-20 kHz), ``10 log10(P_dev,b / P_dev,total)``,
+      the level-matched curve the listener gets (``None`` for a band with no power), for plots.
+    """
+
+    name: str
+    label: str
+    score: float
+    loudness_change_lu: float | None
+    bass_survival: float | None
+    harmonic_bass_db: float | None
+    mono_loss_lu: float | None
+    masked_bands: tuple[str, ...]
+    tonal_balance_db: Mapping[str, float | None]
+    reference_score: float | None
+    findings: tuple[str, ...]
+    tonal_curve_db: tuple[float | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceDetail:
+    """What the ranking of differences needs besides the public result: the deductions by
+    name, the presence band's signal-to-noise ratio (dB) and the playback level (dB SPL)."""
+
+    deductions: Mapping[str, float]
+    presence_snr_db: float | None
+    level_db_spl: float | None
+
+
+def _band_label(nominal_hz: float) -> str:
+    return f"{nominal_hz:g} Hz" if nominal_hz < 1000 else f"{nominal_hz / 1000:g} kHz"
+
+
+def _power(levels: Sequence[float | None] | None) -> np.ndarray | None:
+    if levels is None:
+        return None
+    return np.array([0.0 if v is None else db_to_power(v) for v in levels])
+
+
+def _db(p: float) -> float:
+    """Power in dB; no power is minus infinity (a band that is not there)."""
+    return power_to_db(p, floor_db=-math.inf)
+
+
+def _ratio_db(num: float, den: float) -> float | None:
+    """``num`` re ``den`` in dB: ``None`` without a reference power, minus infinity when ``num``
+    has none (unlike :func:`analyzer.dsp.units.ratio_db`, which gives ``None`` for both)."""
+    if den <= 0:
+        return None
+    return _db(num) - _db(den)
+
+
+def _channel_powers(
+    device: Device, mix: np.ndarray, mid: np.ndarray | None, side: np.ndarray | None
+) -> np.ndarray:
+    """Per-channel band power reaching the device's filters (module docstring)."""
+    if mid is None or side is None:
+        return mix
+    if device.channels_mode == "mono":
+        out = mid.copy()
+    elif device.channels_mode == "narrow":
+        out = mid + device.width**2 * side
+    else:
+        out = mix.copy()
+    if device.mono_below_hz is not None:
+        low = _centres < device.mono_below_hz
+        out[low] = mid[low]
+    return out
+
+
+def _limit(device: Device, p_dev: np.ndarray, offset_db: float) -> np.ndarray:
+    """Static compression per band region of ``device.level`` at band SPL ``dB(P) + offset``:
+    a region whose summed level ``Lr`` exceeds its threshold ``T`` comes out at
+    ``T + (Lr - T) / ratio``; every band of the region gets that gain."""
+    lev = device.level
+    if lev is None:
+        return p_dev
+    out = p_dev.copy()
+    bounds = (0.0, *lev.crossovers_hz, math.inf)
+    for i, threshold in enumerate(lev.thresholds_db_spl[: len(bounds) - 1]):
+        region = (_centres >= bounds[i]) & (_centres < bounds[i + 1])
+        total = float(p_dev[region].sum())
+        if total <= 0:
+            continue
+        level = _db(total) + offset_db
+        if level > threshold:
+            over = level - threshold
+            gain_db = over / lev.ratio - over
+            out[region] *= db_to_power(gain_db)
+    return out
+
+
+def _broad_balance(p: np.ndarray) -> dict[str, float | None]:
+    total = float(p.sum())
+    out: dict[str, float | None] = {}
+    for name, (lo, hi) in BROAD_BANDS_HZ.items():
+        sel = (_centres >= lo) & (_centres < hi)
+        v = _ratio_db(float(p[sel].sum()), total)
+        out[name] = None if v is None or not math.isfinite(v) else v
+    return out
+
+
+def _curve(p: np.ndarray) -> tuple[float | None, ...]:
+    total = float(p.sum())
+    if total <= 0:
+        return tuple(None for _ in p)
+    return tuple(10.0 * math.log10(v / total) if v > 0 else None for v in p.tolist())
+
+
+@dataclass(frozen=True)
+class _BandPowers:
+    """One track's band powers on one device (per 1/3-octave band, linear): the studio mix,
+    the mid (``None`` for mono tracks), the linear path (channels and filters) and the output
+    (with the limiter at the playback level), the K-weighting powers, the device's gains (dB),
+    and the dB SPL of a band at 0 dBFS (``None`` without a loudness)."""
+
+    mix: np.ndarray
+    mid: np.ndarray | None
+    valid: np.ndarray
+    kw: np.ndarray
+    gains_db: np.ndarray
+    p_lin: np.ndarray
+    p_dev: np.ndarray
+    level_db_spl: float
+    offset_db: float | None
+
+    @property
+    def studio_k(self) -> float:
+        return float(np.sum(self.kw * self.mix))
+
+
+def _band_powers(track: TrackAnalysis, device: Device, level_db_spl: float | None) -> _BandPowers:
+    spec = track.spectrum
+    assert spec is not None
+    mix = _power(spec.third_octave_db)
+    assert mix is not None
+    mid, side = _power(spec.third_octave_mid_db), _power(spec.third_octave_side_db)
+    fs = track.file.sample_rate_hz
+    valid = _centres < fs / 2
+    mix = np.where(valid, mix, 0.0)
+    kw = np.where(valid, np.abs(kweighting_response(fs, np.minimum(_centres, fs / 2.01))) ** 2, 0)
+
+    gains_db = band_gains_db(device, _EDGES)
+    gains = 10.0 ** (gains_db / 10.0)
+    p_lin = _channel_powers(device, mix, mid, side) * gains
+
+    integrated = track.loudness.integrated_lufs
+    level = device.nominal_level_db_spl if level_db_spl is None else level_db_spl
+    levelled = integrated is not None and math.isfinite(integrated)
+    offset = level - integrated if levelled else None  # band dBFS -> dB SPL
+    p_dev = _limit(device, p_lin, offset) if offset is not None else p_lin
+    return _BandPowers(mix, mid, valid, kw, gains_db, p_lin, p_dev, level, offset)
+
+
+def device_translation(
+    track: TrackAnalysis,
+    device: Device,
+    level_db_spl: float | None,
+    speed_kmh: float,
+) -> tuple[DeviceTranslation, DeviceDetail]:
+    """The metrics, score and findings of ``track`` on ``device`` (formulas:
+    :class:`DeviceTranslation`; deductions: :func:`analyzer.playback.translate.translate`)."""
+    bp = _band_powers(track, device, level_db_spl)
+    findings: list[str] = []
+    deductions: dict[str, float] = {}
+    loudness_change = _ratio_db(float(np.sum(bp.kw * bp.p_dev)), bp.studio_k)
+    tonal = _broad_balance(bp.p_dev)
+    survival, harmonic = _bass(bp, device, findings, deductions)
+    mono_loss = _mono(bp, device, track, findings, deductions)
+    masked, snr = _masking(bp, device, speed_kmh, findings, deductions)
+    _tonal_shift(bp, tonal, device, findings, deductions)
+    _limiter_note(bp, device, loudness_change, findings)
+    score = max(0.0, 100.0 - sum(deductions.values()))
+    result = DeviceTranslation(
+        name=device.name,
+        label=device.label,
+        score=round(score, 1),
+        loudness_change_lu=loudness_change,
+        bass_survival=survival,
+        harmonic_bass_db=harmonic,
+        mono_loss_lu=mono_loss,
+        masked_bands=masked,
+        tonal_balance_db=tonal,
+        reference_score=None,
+        findings=tuple(findings),
+        tonal_curve_db=_curve(bp.p_dev),
+    )
+    return result, DeviceDetail(deductions, snr, bp.level_db_spl)
+
+
+def _bass(
+    bp: _BandPowers, device: Device, findings: list[str], deductions: dict[str, float]
+) -> tuple[float | None, float | None]:
+    """Bass survival and harmonic bass (``None`` without low-end energy) and their deduction."""
+    mix, p_lin, p_dev = bp.mix, bp.p_lin, bp.p_dev
+    bass_in = float(mix[_BASS].sum())
+    if bass_in <= 0:
+        return None, None
+    survival = min(1.0, float(p_lin[_BASS].sum()) / bass_in)
+    bass_idx = np.flatnonzero(_BASS)
+    dom = bass_idx[np.argmax(mix[bass_idx])]
+    line = bass_idx[mix[bass_idx] >= mix[dom] * 10.0 ** (-BASS_LINE_RANGE_DB / 10.0)]
+    f_dom, f_top = _centres[dom], _centres[line.max()]
+    harm = (
+        (_centres >= 2.0 * f_dom / _HALF)
+        & (_centres <= 5.0 * f_top * _HALF)
+        & (bp.gains_db >= PASSBAND_DB)
+    )
+    h = _ratio_db(float(p_dev[harm].sum()), bass_in)
+    harmonic = max(HARMONIC_FLOOR_DB, h if h is not None else HARMONIC_FLOOR_DB)
+    share = bass_in / float(mix.sum())
+    lost = 1.0 - survival
+    # Harmonics at -30 dB re the low end help nothing, at 0 dB they carry 75 % of it.
+    helped = min(1.0, max(0.0, (harmonic + 30.0) / 30.0))
+    d = 40.0 * share * lost * (1.0 - 0.75 * helped)
+    if lost >= 0.5 and share >= 0.05:
+        audible = harmonic >= HARMONIC_AUDIBLE_DB
+        how = (
+            f"its harmonics above the cut-off ({harmonic:.1f} dB re the low end) keep the "
+            "bass line audible"
+            if audible
+            else f"its harmonics above the cut-off are weak ({harmonic:.1f} dB re the low "
+            "end), so the bass line vanishes"
+        )
+        findings.append(
+            f"on the {device.label} {100 * lost:.0f} % of the 40-250 Hz energy is lost "
+            f"(the low end is {100 * share:.0f} % of the mix's energy); {how} "
+            f"(-{d:.1f} points)"
+        )
+    deductions["bass"] = d
+    return survival, harmonic
+
+
+def _mono(
+    bp: _BandPowers, device: Device, track: TrackAnalysis, findings: list[str],
+    deductions: dict[str, float],
+) -> float | None:  # fmt: skip
+    """Mono collapse on a mono device: the loss (LU, negative) and its deduction."""
+    if device.channels_mode != "mono" or bp.mid is None:
+        return None
+    mix = bp.mix
+    mid_v = np.where(bp.valid, bp.mid, 0.0)
+    mono_loss = _ratio_db(float(np.sum(bp.kw * mid_v)), bp.studio_k)
+    if mono_loss is None:
+        return None
+    total_studio = float(mix.sum())
+    loss = -mono_loss
+    d = min(40.0, max(0.0, 8.0 * (loss - 1.5)))
+    per_band = [
+        (_db(float(mid_v[b])) - _db(float(mix[b])), b)
+        for b in range(len(mix))
+        if mix[b] > 0 and mix[b] >= total_studio * 1e-4
+    ]
+    worst = sorted(per_band)[:3] if math.isfinite(loss) else []
+    bands = ", ".join(
+        f"{_band_label(_nominal[b])} {v:.1f} dB"
+        if math.isfinite(v)
+        else f"{_band_label(_nominal[b])} cancels"
+        for v, b in worst
+        if v < -3.0
+    )
+    if d > 0:
+        what = "collapses" if loss >= 6.0 else "loses level"
+        loss_txt = f"{loss:.1f} LU" if math.isfinite(loss) else "everything (it cancels)"
+        findings.append(
+            f"the mix {what} when folded to mono on the {device.label}: {loss_txt}"
+            + (f" (worst bands: {bands})" if bands else "")
+            + (
+                "; the channels are out of polarity"
+                if track.stereo is not None and "polarity_inverted" in track.stereo.flags
+                else ""
+            )
+            + f" (-{d:.1f} points)"
+        )
+    deductions["mono"] = d
+    return mono_loss
+
+
+def _masking(
+    bp: _BandPowers, device: Device, speed_kmh: float, findings: list[str],
+    deductions: dict[str, float],
+) -> tuple[tuple[str, ...], float | None]:  # fmt: skip
+    """Masking by road noise: the masked bands, the presence SNR (dB) and their deduction."""
+    offset = bp.offset_db
+    if device.noise != "car_road" or offset is None:
+        return (), None
+    mix, p_dev = bp.mix, bp.p_dev
+    noise_db = car_noise_band_levels_db(speed_kmh, _centres)
+    peak = float(mix.max())
+    content = bp.valid & (mix > 0) & (mix >= peak * 10.0 ** (-CONTENT_RANGE_DB / 10.0))
+    with np.errstate(divide="ignore"):
+        out_spl = 10.0 * np.log10(p_dev) + offset
+    masked_idx = np.flatnonzero(content & (out_spl < noise_db))
+    masked = tuple(_band_label(_nominal[b]) for b in masked_idx)
+    sig = float(p_dev[_PRESENCE].sum())
+    noise = float(np.sum(10.0 ** (noise_db[_PRESENCE] / 10.0)))
+    snr = _db(sig) + offset - _db(noise) if sig > 0 else -math.inf
+    d_presence = min(30.0, max(0.0, 3.0 * (PRESENCE_CLEAR_SNR_DB - snr)))
+    d_masked = min(10.0, 0.5 * len(masked))
+    where = f"in the {device.label} at {speed_kmh:g} km/h and {bp.level_db_spl:g} dB SPL"
+    if d_presence > 0:
+        findings.append(
+            f"{where} the vocal/presence band (1-4 kHz) is only {snr:.1f} dB above the "
+            f"road noise (-{d_presence:.1f} points)"
+        )
+    else:
+        findings.append(
+            f"{where} the vocal/presence band (1-4 kHz) is {snr:.1f} dB above the road "
+            "noise: clearly audible"
+        )
+    if masked:
+        findings.append(
+            f"{where} {len(masked)} band(s) fall under the road noise: "
+            f"{', '.join(masked)} (-{d_masked:.1f} points)"
+        )
+    deductions["masking"] = d_presence + d_masked
+    return masked, snr
+
+
+def _tonal_shift(
+    bp: _BandPowers, tonal: Mapping[str, float | None], device: Device, findings: list[str],
+    deductions: dict[str, float],
+) -> None:  # fmt: skip
+    """Tonal shift of the level-matched broad bands against the studio, and its deduction."""
+    studio_balance = _broad_balance(bp.mix)
+    shifts = [
+        abs(tonal[n] - studio_balance[n])  # type: ignore[operator]
+        for n in TONAL_BANDS
+        if tonal[n] is not None and studio_balance[n] is not None and studio_balance[n] >= -30.0
+    ]
+    if shifts:
+        shift = float(np.mean(shifts))
+        d = min(20.0, max(0.0, 2.0 * (shift - 3.0)))
+        if d > 0:
+            findings.append(
+                f"on the {device.label} the level-matched tonal balance of the 250 Hz-12 kHz "
+                f"bands shifts by {shift:.1f} dB on average against the studio (-{d:.1f} points)"
+            )
+        deductions["tonal"] = d
+
+
+def _limiter_note(
+    bp: _BandPowers, device: Device, loudness_change: float | None, findings: list[str]
+) -> None:
+    """A finding (no deduction) when the device's limiter takes loudness off the output."""
+    if device.level is None or bp.offset_db is None or loudness_change is None:
+        return
+    lin = _ratio_db(float(np.sum(bp.kw * bp.p_lin)), bp.studio_k)
+    if lin is not None and math.isfinite(lin) and lin - loudness_change >= 0.5:
+        findings.append(
+            f"at {bp.level_db_spl:g} dB SPL the {device.label}'s limiter takes "
+            f"{lin - loudness_change:.1f} LU off the output"
+        )
