@@ -124,7 +124,7 @@ def test_round_trip_and_json_holds_no_paths_or_audio(built, tmp_path: Path, shor
     save_profile(profile, path)
     assert load_profile(path) == profile
     doc = json.loads(path.read_text())
-    assert list(doc)[:3] == ["schema_version", "name", "description"]
+    assert list(doc)[:4] == ["schema_version", "kind", "name", "description"]
     assert set(doc["metrics"]["tonal.low"]) == {"median", "p10", "p90", "n"}
     text = path.read_text()
     assert str(short_refs) not in text and "/tmp" not in text
@@ -291,9 +291,22 @@ def test_valid_document_loads(tmp_path: Path) -> None:
     assert profile.provenance[1].sample_rate_hz == 48000
     assert profile.provenance[0].licence is None
     expected = json.loads(_with())
+    assert "kind" not in expected  # a profile written before documents had a kind still loads
     for item in expected["provenance"]:
         item.update(licence=None, source=None)  # written out even when unknown
-    assert profile_to_dict(profile) == expected
+    assert profile_to_dict(profile) == {**expected, "kind": "profile"}
+
+
+def test_a_profile_says_its_kind_and_other_documents_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    doc = json.loads(_with())
+    path.write_text(json.dumps({**doc, "kind": "profile"}))
+    assert load_profile(path).name == doc["name"]
+    path.write_text(json.dumps({**doc, "kind": "comparison"}))
+    with pytest.raises(ProfileError) as exc:
+        load_profile(path)
+    _one_line_naming(exc.value, "p.json")
+    assert "not a profile" in exc.value.message and "comparison" in exc.value.message
 
 
 def test_load_by_name_and_user_folder_shadows_shipped(tmp_path: Path, monkeypatch) -> None:

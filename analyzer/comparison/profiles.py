@@ -38,6 +38,8 @@ from analyzer.paths import shipped_profiles, user_profiles_dir
 
 #: Version of the profile JSON layout; bumped when a key changes meaning or is removed.
 PROFILE_SCHEMA_VERSION = 1
+#: The ``kind`` of a profile document, beside the report documents' kinds (analysis, comparison...).
+PROFILE_KIND = "profile"
 
 #: A profile name is also its file name: letters, digits, ``.``, ``_`` and ``-``, no leading dot.
 _NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$")
@@ -114,6 +116,7 @@ def profile_to_dict(profile: ReferenceProfile) -> dict[str, Any]:
     """The JSON document of a profile (``None`` becomes ``null``; never NaN)."""
     return {
         "schema_version": profile.schema_version,
+        "kind": PROFILE_KIND,
         "name": profile.name,
         "description": profile.description,
         "analysis_settings_version": profile.analysis_settings_version,
@@ -210,6 +213,9 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
     error messages."""
     if not isinstance(doc, dict):
         raise ProfileError(f"{source}: malformed profile: expected a JSON object at the top")
+    kind = doc.get("kind", PROFILE_KIND)  # profiles written before 'kind' existed have none
+    if kind != PROFILE_KIND:
+        raise ProfileError(f"{source}: not a profile: a JSON document of kind {str(kind)!r}")
     schema = doc.get("schema_version")
     if not _is_int(schema) or schema < 1:
         raise ProfileError(f"{source}: malformed profile: missing or bad schema_version")
