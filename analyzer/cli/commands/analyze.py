@@ -84,38 +84,43 @@ def _duration_s(path: str) -> float:
         return 0.0
 
 
+FilesOption = Annotated[
+    list[str],
+    typer.Argument(help="Audio files to measure.", show_default=False, metavar="FILE"),
+]
+FailOnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--fail-on",
+        metavar="CHECK",
+        help="Exit 5 if a check is crossed, e.g. 'true-peak>-1' or 'integrated<-16'. Repeatable.",
+    ),
+]
+LevelSpectrumOption = Annotated[
+    bool,
+    typer.Option(
+        "--level-spectrum",
+        help="Give spectrum band levels relative to the integrated loudness (dB re LUFS), "
+        "so tracks at different levels compare directly.",
+    ),
+]
+CodecCheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--codec-check",
+        help="Encode to Opus, Vorbis and MP3, decode, and report the true peak afterwards.",
+    ),
+]
+
+
 def analyze(
-    files: Annotated[
-        list[str],
-        typer.Argument(help="Audio files to measure.", show_default=False, metavar="FILE"),
-    ],
+    files: FilesOption,
     json_path: VersionedJson = None,
     series: Series = False,
-    fail_on: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--fail-on",
-            metavar="CHECK",
-            help="Exit 5 if a check is crossed, e.g. 'true-peak>-1' or 'integrated<-16'. "
-            "Repeatable.",
-        ),
-    ] = None,
-    level_spectrum: Annotated[
-        bool,
-        typer.Option(
-            "--level-spectrum",
-            help="Give spectrum band levels relative to the integrated loudness (dB re LUFS), "
-            "so tracks at different levels compare directly.",
-        ),
-    ] = False,
+    fail_on: FailOnOption = None,
+    level_spectrum: LevelSpectrumOption = False,
     targets: UserTargets = None,
-    codec_check: Annotated[
-        bool,
-        typer.Option(
-            "--codec-check",
-            help="Encode to Opus, Vorbis and MP3, decode, and report the true peak afterwards.",
-        ),
-    ] = False,
+    codec_check: CodecCheckOption = False,
     html_path: Html = None,
     force: Force = False,
     quiet: Quiet = False,

@@ -30,56 +30,65 @@ BatchProfile = profile_option("Or with a genre profile.")
 BatchHtml = html_option("Write a self-contained HTML report.")
 
 
+PathsOption = Annotated[
+    list[str],
+    typer.Argument(
+        help="Audio files, or folders searched recursively for audio files.",
+        show_default=False,
+        metavar="PATHS",
+    ),
+]
+AlbumOption = Annotated[
+    bool,
+    typer.Option("--album", help="Album consistency: spreads, outliers, suggested gains."),
+]
+AlbumSpreadOption = Annotated[
+    float,
+    typer.Option(
+        "--album-spread",
+        metavar="LU",
+        help="Loudness window around the album median that the gains aim for "
+        "(0: every track at the median).",
+    ),
+]
+CeilingOption = Annotated[
+    float,
+    typer.Option(
+        "--ceiling", metavar="DBTP", help="True-peak ceiling that a suggested gain respects."
+    ),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Run the jobs on a Dask cluster, e.g. tcp://host:8786 "
+        "(pip install 'mixanalyzer[dask]').",
+    ),
+]
+CsvPathOption = Annotated[
+    str | None,
+    typer.Option("--csv", metavar="PATH", help="Write one CSV row per file ('-' for stdout)."),
+]
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
+]
+
+
 def batch(
-    paths: Annotated[
-        list[str],
-        typer.Argument(
-            help="Audio files, or folders searched recursively for audio files.",
-            show_default=False,
-            metavar="PATHS",
-        ),
-    ],
+    paths: PathsOption,
     ref: BatchRef = None,
     profile: BatchProfile = None,
-    album: Annotated[
-        bool,
-        typer.Option("--album", help="Album consistency: spreads, outliers, suggested gains."),
-    ] = False,
-    album_spread: Annotated[
-        float,
-        typer.Option(
-            "--album-spread",
-            metavar="LU",
-            help="Loudness window around the album median that the gains aim for "
-            "(0: every track at the median).",
-        ),
-    ] = 2.0,
-    ceiling: Annotated[
-        float,
-        typer.Option(
-            "--ceiling", metavar="DBTP", help="True-peak ceiling that a suggested gain respects."
-        ),
-    ] = DEFAULT_CEILING_DBTP,
+    album: AlbumOption = False,
+    album_spread: AlbumSpreadOption = 2.0,
+    ceiling: CeilingOption = DEFAULT_CEILING_DBTP,
     jobs: Jobs = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run the jobs on a Dask cluster, e.g. tcp://host:8786 "
-            "(pip install 'mixanalyzer[dask]').",
-        ),
-    ] = None,
-    csv_path: Annotated[
-        str | None,
-        typer.Option("--csv", metavar="PATH", help="Write one CSV row per file ('-' for stdout)."),
-    ] = None,
+    scheduler: SchedulerOption = None,
+    csv_path: CsvPathOption = None,
     json_path: Json = None,
     html_path: BatchHtml = None,
     series: Series = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
-    ] = False,
+    no_cache: NoCacheOption = False,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:

@@ -18,72 +18,89 @@ MasterHtml = html_option("Write a self-contained HTML report.")
 MasterQuiet = quiet_option("No tables on stdout.")
 
 
+MixOption = Annotated[str, typer.Argument(help="The mix to master.", metavar="MIX")]
+OutputOption = Annotated[
+    str | None,
+    typer.Option("--output", "-o", metavar="OUT", help="The master to write (.wav/.flac)."),
+]
+TargetLufsOption = Annotated[
+    float | None,
+    typer.Option("--target-lufs", metavar="LUFS", help="Integrated loudness to reach."),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option("--target", metavar="PLATFORM", help="A platform's target, e.g. spotify."),
+]
+CeilingOption = Annotated[
+    float | None,
+    typer.Option("--ceiling", metavar="DBTP", help="True-peak ceiling (default -1.0)."),
+]
+EngineOption = Annotated[
+    str, typer.Option("--engine", metavar="native|matchering", help="Mastering engine.")
+]
+FineOption = Annotated[
+    bool, typer.Option("--fine", help="Add a smoothed linear-phase match-EQ curve.")
+]
+SmoothingOption = Annotated[
+    float,
+    typer.Option("--smoothing", metavar="OCTAVES", help="Smoothing of the --fine curve."),
+]
+LinearPhaseOption = Annotated[
+    bool, typer.Option("--linear-phase", help="Apply the EQ moves as a linear-phase FIR.")
+]
+MaxMovesOption = Annotated[
+    int, typer.Option("--max-moves", metavar="N", help="At most N parametric moves.")
+]
+MaxGainOption = Annotated[
+    float, typer.Option("--max-gain", metavar="DB", help="Largest gain of a move.")
+]
+AmountOption = Annotated[
+    float | None,
+    typer.Option("--amount", metavar="PCT", help="How much of the match, 0-100 (all)."),
+]
+AmountToneOption = Annotated[
+    float | None, typer.Option("--amount-tone", metavar="PCT", help="Tone amount, 0-100.")
+]
+AmountWidthOption = Annotated[
+    float | None, typer.Option("--amount-width", metavar="PCT", help="Width amount, 0-100.")
+]
+AmountLoudnessOption = Annotated[
+    float | None,
+    typer.Option("--amount-loudness", metavar="PCT", help="Loudness amount, 0-100."),
+]
+OnlyOption = Annotated[
+    str | None,
+    typer.Option("--only", metavar="tone|width|loudness", help="Match one dimension only."),
+]
+BitDepthOption = Annotated[
+    str, typer.Option("--bit-depth", metavar="16|24|32f", help="Output bit depth.")
+]
+NoDitherOption = Annotated[bool, typer.Option("--no-dither", help="No TPDF dither at 16 bits.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
+
+
 def master(
-    mix: Annotated[str, typer.Argument(help="The mix to master.", metavar="MIX")],
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", metavar="OUT", help="The master to write (.wav/.flac)."),
-    ] = None,
+    mix: MixOption,
+    output: OutputOption = None,
     ref: Ref = None,
     profile: Profile = None,
-    target_lufs: Annotated[
-        float | None,
-        typer.Option("--target-lufs", metavar="LUFS", help="Integrated loudness to reach."),
-    ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option("--target", metavar="PLATFORM", help="A platform's target, e.g. spotify."),
-    ] = None,
-    ceiling: Annotated[
-        float | None,
-        typer.Option("--ceiling", metavar="DBTP", help="True-peak ceiling (default -1.0)."),
-    ] = None,
-    engine: Annotated[
-        str, typer.Option("--engine", metavar="native|matchering", help="Mastering engine.")
-    ] = "native",
-    fine: Annotated[
-        bool, typer.Option("--fine", help="Add a smoothed linear-phase match-EQ curve.")
-    ] = False,
-    smoothing: Annotated[
-        float,
-        typer.Option("--smoothing", metavar="OCTAVES", help="Smoothing of the --fine curve."),
-    ] = 1.0 / 3.0,
-    linear_phase: Annotated[
-        bool, typer.Option("--linear-phase", help="Apply the EQ moves as a linear-phase FIR.")
-    ] = False,
-    max_moves: Annotated[
-        int, typer.Option("--max-moves", metavar="N", help="At most N parametric moves.")
-    ] = 6,
-    max_gain: Annotated[
-        float, typer.Option("--max-gain", metavar="DB", help="Largest gain of a move.")
-    ] = 6.0,
-    amount: Annotated[
-        float | None,
-        typer.Option("--amount", metavar="PCT", help="How much of the match, 0-100 (all)."),
-    ] = None,
-    amount_tone: Annotated[
-        float | None, typer.Option("--amount-tone", metavar="PCT", help="Tone amount, 0-100.")
-    ] = None,
-    amount_width: Annotated[
-        float | None, typer.Option("--amount-width", metavar="PCT", help="Width amount, 0-100.")
-    ] = None,
-    amount_loudness: Annotated[
-        float | None,
-        typer.Option("--amount-loudness", metavar="PCT", help="Loudness amount, 0-100."),
-    ] = None,
-    only: Annotated[
-        str | None,
-        typer.Option("--only", metavar="tone|width|loudness", help="Match one dimension only."),
-    ] = None,
-    bit_depth: Annotated[
-        str, typer.Option("--bit-depth", metavar="16|24|32f", help="Output bit depth.")
-    ] = "24",
-    no_dither: Annotated[
-        bool, typer.Option("--no-dither", help="No TPDF dither at 16 bits.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")
-    ] = False,
+    target_lufs: TargetLufsOption = None,
+    target: TargetOption = None,
+    ceiling: CeilingOption = None,
+    engine: EngineOption = "native",
+    fine: FineOption = False,
+    smoothing: SmoothingOption = 1.0 / 3.0,
+    linear_phase: LinearPhaseOption = False,
+    max_moves: MaxMovesOption = 6,
+    max_gain: MaxGainOption = 6.0,
+    amount: AmountOption = None,
+    amount_tone: AmountToneOption = None,
+    amount_width: AmountWidthOption = None,
+    amount_loudness: AmountLoudnessOption = None,
+    only: OnlyOption = None,
+    bit_depth: BitDepthOption = "24",
+    no_dither: NoDitherOption = False,
+    dry_run: DryRunOption = False,
     json_path: Json = None,
     html_path: MasterHtml = None,
     force: Force = False,

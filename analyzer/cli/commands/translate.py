@@ -22,37 +22,43 @@ TranslateRef = ref_option("A reference track to score beside the mix.")
 TranslateProfile = profile_option("Score beside a genre profile instead.")
 
 
+MixOption = Annotated[str, typer.Argument(help="The mix to check.", metavar="MIX")]
+DevicesOption = Annotated[
+    str | None,
+    typer.Option("--devices", metavar="LIST", help="Comma-separated device names (default: all)."),
+]
+DeviceFileOption = Annotated[
+    str | None,
+    typer.Option("--device-file", metavar="PATH", help="Extra devices (JSON/TOML)."),
+]
+LevelDbSplOption = Annotated[
+    float | None,
+    typer.Option(
+        "--level-db-spl", metavar="N", help="Playback level (default: each device's own)."
+    ),
+]
+SpeedKmhOption = Annotated[
+    float, typer.Option("--speed-kmh", metavar="N", help="Car speed for road noise.")
+]
+RenderOption = Annotated[
+    str | None,
+    typer.Option(
+        "--render",
+        metavar="DIR",
+        help="Also write what each device would play: DIR/<mix>.<device>.wav.",
+    ),
+]
+
+
 def translate(
-    mix: Annotated[str, typer.Argument(help="The mix to check.", metavar="MIX")],
+    mix: MixOption,
     ref: TranslateRef = None,
     profile: TranslateProfile = None,
-    devices: Annotated[
-        str | None,
-        typer.Option(
-            "--devices", metavar="LIST", help="Comma-separated device names (default: all)."
-        ),
-    ] = None,
-    device_file: Annotated[
-        str | None,
-        typer.Option("--device-file", metavar="PATH", help="Extra devices (JSON/TOML)."),
-    ] = None,
-    level_db_spl: Annotated[
-        float | None,
-        typer.Option(
-            "--level-db-spl", metavar="N", help="Playback level (default: each device's own)."
-        ),
-    ] = None,
-    speed_kmh: Annotated[
-        float, typer.Option("--speed-kmh", metavar="N", help="Car speed for road noise.")
-    ] = 100.0,
-    render: Annotated[
-        str | None,
-        typer.Option(
-            "--render",
-            metavar="DIR",
-            help="Also write what each device would play: DIR/<mix>.<device>.wav.",
-        ),
-    ] = None,
+    devices: DevicesOption = None,
+    device_file: DeviceFileOption = None,
+    level_db_spl: LevelDbSplOption = None,
+    speed_kmh: SpeedKmhOption = 100.0,
+    render: RenderOption = None,
     json_path: Json = None,
     html_path: Html = None,
     force: Force = False,
