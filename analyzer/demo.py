@@ -54,6 +54,35 @@ def synthesize_demo_reference(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ) -> np.n
     return driven * (10 ** (-1.0 / 20) / np.abs(driven).max())
 
 
+def _add_drums(
+    mix: np.ndarray, rng: np.random.Generator, fs: int, beat: int, hat_gain: float
+) -> None:
+    """Kick on every beat, snare on 2 and 4, hi-hats on the eighths (panned), added to ``mix``."""
+    # Kick: pitch-swept sine with a fast decay.
+    t = np.arange(int(0.35 * fs)) / fs
+    kick = np.sin(2 * np.pi * (45 * t + 60 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 9)
+    # Snare: tone plus filtered noise.
+    t = np.arange(int(0.25 * fs)) / fs
+    snare = 0.5 * np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25)
+    snare += 0.6 * _one_pole_lowpass(rng.standard_normal(t.size), 5000, fs) * np.exp(-t * 18)
+    # Hi-hat: high-passed noise (noise minus its low-passed self).
+    t = np.arange(int(0.06 * fs)) / fs
+    noise = rng.standard_normal(t.size)
+    hat = 0.25 * (noise - _one_pole_lowpass(noise, 7000, fs)) * np.exp(-t * 60)
+
+    for b in range(BARS * 4):
+        _place(mix, np.vstack([kick, kick]) * 0.9, b * beat)
+        if b % 2 == 1:
+            _place(mix, np.vstack([snare * 0.9, snare]) * 0.7, b * beat)
+        for eighth in range(2):
+            pan = 0.6 if eighth else 0.4
+            _place(
+                mix,
+                np.vstack([hat * (1 - pan), hat * pan]) * 1.6 * hat_gain,
+                b * beat + eighth * beat // 2,
+            )
+
+
 def synthesize_demo_mix(
     sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ,
     seed: int = 7,
@@ -78,29 +107,7 @@ def synthesize_demo_mix(
     n = BARS * 4 * beat
     mix = np.zeros((2, n))
 
-    # Kick: pitch-swept sine with a fast decay.
-    t = np.arange(int(0.35 * fs)) / fs
-    kick = np.sin(2 * np.pi * (45 * t + 60 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 9)
-    # Snare: tone plus filtered noise.
-    t = np.arange(int(0.25 * fs)) / fs
-    snare = 0.5 * np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25)
-    snare += 0.6 * _one_pole_lowpass(rng.standard_normal(t.size), 5000, fs) * np.exp(-t * 18)
-    # Hi-hat: high-passed noise (noise minus its low-passed self).
-    t = np.arange(int(0.06 * fs)) / fs
-    noise = rng.standard_normal(t.size)
-    hat = 0.25 * (noise - _one_pole_lowpass(noise, 7000, fs)) * np.exp(-t * 60)
-
-    for b in range(BARS * 4):
-        _place(mix, np.vstack([kick, kick]) * 0.9, b * beat)
-        if b % 2 == 1:
-            _place(mix, np.vstack([snare * 0.9, snare]) * 0.7, b * beat)
-        for eighth in range(2):
-            pan = 0.6 if eighth else 0.4
-            _place(
-                mix,
-                np.vstack([hat * (1 - pan), hat * pan]) * 1.6 * hat_gain,
-                b * beat + eighth * beat // 2,
-            )
+    _add_drums(mix, rng, fs, beat, hat_gain)
 
     # Bass: two-harmonic-rich notes following the chord roots, one note per beat.
     roots_hz = [55.0, 43.65, 49.0, 41.2]  # A1, F1, G1, E1

@@ -77,6 +77,29 @@ class CheckFailedError(AnalyzerError):
     slug = "check-failed"
 
 
+class ProfileError(AnalyzerError):
+    """A profile cannot be used: not found, malformed, a newer schema, other analysis settings,
+    a bad profile name, or no audio files to build from (exit 2)."""
+
+    exit_code = EXIT_USAGE
+    slug = "profile"
+
+
+class MatcheringError(AnalyzerError):
+    """Matchering refused the pair: too short, identical, silent, ... (exit 3: the input)."""
+
+    exit_code = EXIT_BAD_INPUT
+    slug = "matchering"
+
+
+class CacheError(AnalyzerError):
+    """The result cache database cannot be opened or used (exit 4 if it ever reached the CLI;
+    the batch runner catches it and goes on without the cache, with a note)."""
+
+    exit_code = EXIT_OUTPUT
+    slug = "cache"
+
+
 class ReferencesFailedError(AudioLoadError):
     """References of a ``batch`` that could not be measured (exit 3): the message names the last
     one, ``earlier`` holds the messages of the others (the CLI shows them first)."""

@@ -1,19 +1,55 @@
-"""Where the user's configuration lives (targets, profiles)."""
+"""Where mixanalyzer keeps the user's files, by the XDG Base Directory rules, and where the
+package keeps the data it ships.
+
+Every user folder follows one rule (:func:`user_dir`): ``$MIXANALYZER_<KIND>_DIR``, else
+``$XDG_<KIND>_HOME/mixanalyzer``, else ``~/.<kind>/mixanalyzer`` (XDG Base Directory
+Specification 0.8: ``~/.config`` and ``~/.cache`` are its defaults).
+"""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-CONFIG_DIR_ENV = "MIXANALYZER_CONFIG_DIR"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+APP_DIR_NAME = "mixanalyzer"
+#: The package folder that holds the shipped genre profiles (``*.json``).
+SHIPPED_PROFILES_PACKAGE = "analyzer.comparison.profile_data"
+
+
+def user_dir(kind: str) -> Path:
+    """The user's ``kind`` folder (``"config"`` or ``"cache"``): ``$MIXANALYZER_<KIND>_DIR``,
+    else ``$XDG_<KIND>_HOME/mixanalyzer``, else ``~/.<kind>/mixanalyzer``."""
+    env = os.environ.get(f"MIXANALYZER_{kind.upper()}_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get(f"XDG_{kind.upper()}_HOME")
+    base = Path(xdg) if xdg else Path.home() / f".{kind}"
+    return base / APP_DIR_NAME
 
 
 def config_dir() -> Path:
-    """The user's configuration folder: ``$MIXANALYZER_CONFIG_DIR``, else
+    """The user's configuration folder (targets, profiles): ``$MIXANALYZER_CONFIG_DIR``, else
     ``$XDG_CONFIG_HOME/mixanalyzer``, else ``~/.config/mixanalyzer``."""
-    env = os.environ.get(CONFIG_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CONFIG_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".config"
-    return base / "mixanalyzer"
+    return user_dir("config")
+
+
+def cache_dir() -> Path:
+    """The user's cache folder (the batch result cache): ``$MIXANALYZER_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/mixanalyzer``, else ``~/.cache/mixanalyzer``."""
+    return user_dir("cache")
+
+
+def user_profiles_dir() -> Path:
+    """Where the user's genre profiles live and ``reference build`` writes by default."""
+    return config_dir() / "profiles"
+
+
+def shipped_profiles() -> Traversable:
+    """The genre profiles shipped inside the package (read with :mod:`importlib.resources`, so
+    they are found from an installed wheel as from the source tree)."""
+    return resources.files(SHIPPED_PROFILES_PACKAGE)

@@ -1,8 +1,9 @@
-"""Rebuild the shipped genre profiles in this folder from the shared test corpus.
+"""Rebuild the shipped genre profiles (``analyzer/comparison/profile_data/``, package data) from
+the shared test corpus.
 
 Usage (from the repository root)::
 
-    .venv/bin/python references/build_profiles.py ../shared/corpus [--out references] [--jobs N]
+    .venv/bin/python references/build_profiles.py ../shared/corpus [--out DIR] [--jobs N]
 
 The corpus is the one described in its ``SOURCES.md``; only its tracks whose licence allows
 commercial use are listed below (no CC BY-NC track is used). Each track's SHA-256 is recorded in
@@ -17,8 +18,12 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from analyzer.batching.profile_build import build_profile
+from analyzer.comparison.profiles import ReferenceProfile, save_profile
 from analyzer.errors import AnalyzerError
-from analyzer.comparison.profiles import ReferenceProfile, build_profile, save_profile
+
+#: Where the package keeps its shipped profiles (read with importlib.resources when installed).
+SHIPPED_PROFILES = Path(__file__).resolve().parents[1] / "analyzer" / "comparison" / "profile_data"
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ def build(spec: ProfileSpec, corpus: Path, *, jobs: int | None) -> ReferenceProf
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path, help="the shared corpus folder (holds music/)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--out", type=Path, default=SHIPPED_PROFILES)
     parser.add_argument("--jobs", type=int, default=None, help="worker processes")
     parser.add_argument("--only", action="append", help="build only this profile (repeatable)")
     args = parser.parse_args(argv)

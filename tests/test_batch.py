@@ -14,15 +14,9 @@ import pytest
 import soundfile as sf
 
 from analyzer.batching.cache import with_path
-from analyzer.batching.runner import (
-    BatchExecutor,
-    DaskExecutor,
-    LocalExecutor,
-    SerialExecutor,
-    analyze_job,
-    find_batch_files,
-    run_batch,
-)
+from analyzer.batching.executors import BatchExecutor, DaskExecutor, LocalExecutor, SerialExecutor
+from analyzer.batching.runner import find_batch_files, run_batch
+from analyzer.batching.workers import analyze_job
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, UsageError
 from analyzer.measure.engine import analyze_file
 from analyzer.report.json import track_to_dict
@@ -202,8 +196,8 @@ def test_a_job_that_raises_becomes_an_internal_error(folder: Path) -> None:
 def test_job_returns_errors_as_data(tmp_path: Path) -> None:
     bad = tmp_path / "x.wav"
     bad.write_text("text")
-    status, message, code = analyze_job(str(bad))
-    assert status == "error" and code == EXIT_BAD_INPUT and "x.wav" in message
+    outcome = analyze_job(str(bad))
+    assert not outcome.ok and outcome.exit_code == EXIT_BAD_INPUT and "x.wav" in outcome.payload
 
 
 def test_local_pool_map_yields_every_index(folder: Path) -> None:
@@ -211,7 +205,7 @@ def test_local_pool_map_yields_every_index(folder: Path) -> None:
     with LocalExecutor(2) as ex:
         got = dict(ex.map(analyze_job, [(p, False, 1) for p in found]))
     assert sorted(got) == list(range(len(found)))
-    assert all(v[0] == "ok" for v in got.values())
+    assert all(v.ok for v in got.values())
 
 
 @pytest.mark.slow

@@ -17,13 +17,13 @@ from analyzer.batching.cache import (
     ResultCache,
     analysis_from_json,
     analysis_to_json,
-    cache_dir,
     cache_key,
     clear_cache,
-    sha256_file,
     with_path,
 )
+from analyzer.io.files import sha256_file
 from analyzer.measure.engine import analyze_array, analyze_file
+from analyzer.paths import cache_dir
 from analyzer.report.json import track_to_dict
 from tests.signals import same_result, sine
 

@@ -13,8 +13,9 @@ import pytest
 import soundfile as sf
 import soxr
 
-from analyzer.comparison.metrics import compare, range_stats, track_metrics
+from analyzer.comparison.metrics import compare, track_metrics
 from analyzer.measure.engine import analyze_array, analyze_file
+from analyzer.measure.stats import range_stats
 from tests.signals import pink_noise
 
 

@@ -11,21 +11,26 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from analyzer.batching.profile_build import build_profile, profile_metrics
 from analyzer.comparison.profiles import (
     PROFILE_SCHEMA_VERSION,
-    ProfileError,
     ReferenceProfile,
-    build_profile,
-    find_audio_files,
     list_profiles,
     load_profile,
     profile_dirs,
-    profile_metrics,
     profile_to_dict,
     save_profile,
     shipped_profiles_dir,
 )
-from analyzer.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, EXIT_USAGE, AnalyzerError, OutputError
+from analyzer.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OUTPUT,
+    EXIT_USAGE,
+    AnalyzerError,
+    OutputError,
+    ProfileError,
+)
+from analyzer.io.files import find_audio_files
 from analyzer.measure import ANALYSIS_SETTINGS_VERSION
 from analyzer.measure.engine import analyze_file
 
@@ -94,7 +99,7 @@ def test_build_medians_equal_individual_analyses(short_refs: Path, built) -> Non
     """`reference build` over corpus music: the profile's medians (and 10th/90th percentiles)
     are those of the individual analyses."""
     profile, calls = built
-    files = [path for path, _ in find_audio_files([short_refs])]
+    files = [f.path for f in find_audio_files([short_refs]).files]
     individual = [profile_metrics(analyze_file(p)) for p in files]
     _assert_stats_match(profile, individual)
 
@@ -312,7 +317,7 @@ def test_load_by_name_and_user_folder_shadows_shipped(tmp_path: Path, monkeypatc
 
 def _shipped() -> list[Path]:
     shipped = shipped_profiles_dir()
-    assert shipped == REPO / "references"
+    assert shipped == REPO / "analyzer" / "comparison" / "profile_data"
     return sorted(shipped.glob("*.json"))
 
 
@@ -348,7 +353,7 @@ def test_list_profiles_finds_shipped_and_reports_broken(tmp_path: Path, monkeypa
     (user / "broken.json").write_text("{")
     (user / "old.json").write_text(_with(analysis_settings_version=0))
     found = {name: (path, loaded) for name, path, loaded in list_profiles()}
-    shipped = {p.stem for p in (REPO / "references").glob("*.json")}
+    shipped = {p.stem for p in (REPO / "analyzer" / "comparison" / "profile_data").glob("*.json")}
     assert shipped <= set(found)
     for name in shipped:
         assert isinstance(found[name][1], ReferenceProfile), found[name][1]

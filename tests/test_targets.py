@@ -11,20 +11,18 @@ import numpy as np
 import pytest
 
 from analyzer.errors import EXIT_USAGE, UsageError
+from analyzer.playback.codecs import CODECS, CodecResult, codec_check
 from analyzer.playback.platforms import (
-    CODECS,
     POLICY_BOTH,
     POLICY_DOWN_ONLY,
     POLICY_LIMITER,
     POLICY_UP_LIMITED,
     TARGETS,
-    CodecResult,
     Target,
-    codec_check,
     find_target,
-    load_targets,
     preview,
 )
+from analyzer.playback.user_targets import load_targets
 
 # name -> (target LUFS, true-peak limit dBTP, policy, tolerance LU), as the sources state them
 DOCUMENTED = {
@@ -315,7 +313,7 @@ def test_unknown_codec_is_a_usage_error() -> None:
 def test_codec_check_file_streams_the_same_answer_as_the_array(tmp_path: Path) -> None:
     import soundfile as sf
 
-    from analyzer.playback.platforms import codec_check_file
+    from analyzer.playback.codecs import codec_check_file
 
     sr = 48000
     t = np.arange(sr) / sr

@@ -37,7 +37,7 @@ def analyze(
     show results as they come); ``progress(label, done, total)`` reports the work.
     """
     settings = settings or AnalyzeSettings()
-    from analyzer.playback.platforms import load_targets
+    from analyzer.playback.user_targets import load_targets
 
     table = load_targets(settings.targets)
     if _is_array(source):
@@ -89,7 +89,7 @@ def _file_track(
     result = _levelled(analyze_path(path, series=settings.series, progress=progress), settings)
     codec = None
     if settings.codec_check:
-        from analyzer.playback.platforms import codec_check_file
+        from analyzer.playback.codecs import codec_check_file
 
         label = f"codec check {Path(path).name}"
         codec = tuple(codec_check_file(path, progress=step_progress(progress, label)))
@@ -104,7 +104,7 @@ def _array_track(
     result = _levelled(analyze_array(x, sample_rate_hz, keep_series=settings.series), settings)
     codec = None
     if settings.codec_check:
-        from analyzer.playback.platforms import codec_check
+        from analyzer.playback.codecs import codec_check
 
         codec = tuple(codec_check(x, sample_rate_hz))
     return AnalyzedTrack(result.file.path, result, _previews(result, table), codec)

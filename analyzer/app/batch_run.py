@@ -34,7 +34,8 @@ def batch(
     """
     from analyzer.batching.runner import compare_each, reference_stats, run_batch
     from analyzer.io import display_path
-    from analyzer.playback.platforms import load_targets, preview
+    from analyzer.playback.platforms import preview
+    from analyzer.playback.user_targets import load_targets
 
     settings = settings or BatchSettings()
     profile = load_profile(settings.profile)  # a bad profile is refused before any analysis

@@ -87,7 +87,8 @@ def _loudness_goal(
     if settings.target_lufs is not None:
         return float(settings.target_lufs), "--target-lufs", ceiling
     if settings.target is not None:
-        from analyzer.playback.platforms import find_target, load_targets
+        from analyzer.playback.platforms import find_target
+        from analyzer.playback.user_targets import load_targets
 
         t = find_target(settings.target, load_targets(None))
         if settings.ceiling_dbtp is None and t.true_peak_limit_dbtp is not None:

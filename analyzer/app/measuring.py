@@ -64,7 +64,8 @@ def platform_preview(
 ) -> tuple[PlatformPreview, ...]:
     """What each streaming platform's normalisation does to ``track`` (targets: the built-in
     table plus a JSON/TOML file; None: the user's file if present)."""
-    from analyzer.playback.platforms import load_targets, preview
+    from analyzer.playback.platforms import preview
+    from analyzer.playback.user_targets import load_targets
 
     table = load_targets(targets)
     return tuple(preview(track.loudness.integrated_lufs, track.peaks.true_peak_dbtp, table))

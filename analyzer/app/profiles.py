@@ -13,12 +13,12 @@ from analyzer.app.results import ProfileRun
 from analyzer.app.settings import ProfileSettings
 
 if TYPE_CHECKING:
-    from analyzer.comparison.profiles import ProfileProgress
+    from analyzer.batching.profile_build import ProfileProgress
 
 
 def profile_path(settings: ProfileSettings, output: str | os.PathLike[str] | None = None) -> Path:
     """Where the profile goes: ``output``, else ``NAME.json`` in the user's profile folder."""
-    from analyzer.comparison.profiles import user_profiles_dir
+    from analyzer.paths import user_profiles_dir
 
     return Path(output) if output else user_profiles_dir() / f"{settings.name}.json"
 
@@ -35,7 +35,7 @@ def build_profile(
     their per-metric median and 10th/90th percentiles as a profile at :func:`profile_path`
     (refused when it exists unless ``force``, before the long analysis).
     ``progress(done, total, file_name)`` reports each file."""
-    from analyzer.comparison.profiles import build_profile as build
+    from analyzer.batching.profile_build import build_profile as build
     from analyzer.comparison.profiles import save_profile
 
     target = profile_path(settings, output)

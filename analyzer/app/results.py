@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from analyzer.mastering.chain import MasterResult
     from analyzer.mastering.propose import Proposal
     from analyzer.mastering.verify import Verification
+    from analyzer.playback.codecs import CodecResult
     from analyzer.playback.devices import Device
-    from analyzer.playback.platforms import CodecResult, PlatformPreview
+    from analyzer.playback.platforms import PlatformPreview
     from analyzer.playback.translate import Translation
     from analyzer.types import TrackAnalysis
 

@@ -1,6 +1,7 @@
 """A result cache: analyses keyed by what the file holds and how it was measured, in SQLite.
 
-The key is the SHA-256 of the file's bytes, :data:`analyzer.measure.ANALYSIS_SETTINGS_VERSION`,
+The key is the SHA-256 of the file's bytes (:func:`analyzer.io.files.sha256_file`),
+:data:`analyzer.measure.ANALYSIS_SETTINGS_VERSION`,
 this module's :data:`CACHE_FORMAT_VERSION` and the analysis options that change the result
 (``keep_series``). A renamed or moved file with the same content is a hit; a changed byte or a
 new analysis version is a miss, so a stale result is never served.
@@ -11,7 +12,7 @@ original exactly: floats are written with ``repr`` (``json`` round-trips them bi
 ``-inf`` (digital silence) is kept as ``-Infinity`` rather than folded into ``null`` as the
 report JSON does. JSON rather than pickle: a cache file is data, and loading it never runs code.
 
-The database lives in :func:`cache_dir` (``$MIXANALYZER_CACHE_DIR``, else
+The database lives in :func:`analyzer.paths.cache_dir` (``$MIXANALYZER_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/mixanalyzer``, else ``~/.cache/mixanalyzer``). It runs in WAL mode with a busy
 timeout, so several processes (two batch runs at once, or any number of writers) can read and
 write it at the same time without corrupting it; every write is one short transaction.
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import sqlite3
@@ -32,15 +32,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from analyzer.errors import CacheError
+from analyzer.paths import cache_dir
 from analyzer.types import TrackAnalysis
 
-CACHE_DIR_ENV = "MIXANALYZER_CACHE_DIR"
 CACHE_FILE_NAME = "results.sqlite3"
 #: Bumped when the stored JSON layout changes; part of every key, so old rows are never read.
 CACHE_FORMAT_VERSION = 1
 #: How long a writer waits for another to finish its transaction before giving up (ms).
 BUSY_TIMEOUT_MS = 60_000
-_HASH_CHUNK_BYTES = 1 << 20
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -54,28 +54,8 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
-def cache_dir() -> Path:
-    """The user's cache folder: ``$MIXANALYZER_CACHE_DIR``, else ``$XDG_CACHE_HOME/mixanalyzer``,
-    else ``~/.cache/mixanalyzer``."""
-    env = os.environ.get(CACHE_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "mixanalyzer"
-
-
 def default_cache_path() -> Path:
     return cache_dir() / CACHE_FILE_NAME
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def cache_key(sha256: str, *, keep_series: bool) -> str:
@@ -159,10 +139,6 @@ def with_path(analysis: TrackAnalysis, path: str) -> TrackAnalysis:
 
 # --------------------------------------------------------------------------------------------
 # The database
-
-
-class CacheError(Exception):
-    """The cache database cannot be opened or used (the caller goes on without it)."""
 
 
 class ResultCache:

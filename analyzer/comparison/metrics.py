@@ -14,9 +14,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES, broad_band_of
+from analyzer.measure.stats import RangeStats, range_stats
 from analyzer.types import TrackAnalysis
 
 RANK_MIN_HZ = 31.5
@@ -103,26 +102,6 @@ def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
 
 def _hz_key(hz: float) -> str:
     return f"{hz:g}"
-
-
-@dataclass(frozen=True)
-class RangeStats:
-    """Median and 10th/90th percentiles of a metric over the references (``n`` defined)."""
-
-    median: float | None
-    p10: float | None
-    p90: float | None
-    n: int
-
-
-def range_stats(values: Sequence[float | None]) -> RangeStats:
-    """Median and 10th/90th percentiles (linear interpolation) of the defined values; with one
-    value all three are that value."""
-    v = np.array([x for x in values if x is not None], dtype=float)
-    if v.size == 0:
-        return RangeStats(None, None, None, 0)
-    p10, med, p90 = np.percentile(v, [10, 50, 90])
-    return RangeStats(float(med), float(p10), float(p90), int(v.size))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Audio input and output: the only package that imports soundfile or soxr.
 
-:mod:`~analyzer.io.source` reads (probe, stream blocks, resample), :mod:`~analyzer.io.write`
-writes atomically. The names most callers need are re-exported here.
+:mod:`~analyzer.io.source` reads and probes files (streamed blocks, tags),
+:mod:`~analyzer.io.resample` converts sample rates (soxr), :mod:`~analyzer.io.write` writes
+atomically (output formats, quantisers), :mod:`~analyzer.io.codec` encodes and decodes the lossy
+round trip, :mod:`~analyzer.io.files` finds audio files and hashes their content. The names most
+callers need are re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from analyzer.io.source import (
     AudioSource,
     display_path,
     open_audio,
+    probe_duration_s,
+    probe_info,
     read_audio,
     read_tags,
 )
@@ -33,6 +38,8 @@ __all__ = [
     "AudioSource",
     "display_path",
     "open_audio",
+    "probe_duration_s",
+    "probe_info",
     "read_audio",
     "read_tags",
     "write_audio_atomic",

@@ -1,4 +1,4 @@
-"""Audio input and output: reading: the only place that decodes with soundfile.
+"""Audio input: reading and probing files with soundfile (libsndfile).
 
 Everything libsndfile reads (WAV/BWF/RF64, AIFF, FLAC, OGG Vorbis, Opus, MP3, ...), 8 to 384 kHz,
 1 to 8 channels, integer or float samples, streamed as float64 blocks shaped ``(channels, frames)``.
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.errors import AudioLoadError, InvalidAudioError
+from analyzer.errors import AnalyzerError, AudioLoadError, InvalidAudioError
 from analyzer.types import AudioInfo
 
 DEFAULT_BLOCK_FRAMES = 262144
@@ -176,19 +176,16 @@ class AudioSource:
     ) -> Iterator[np.ndarray]:
         """:meth:`blocks` converted to ``target_rate_hz`` by soxr's streaming resampler (VHQ),
         only when asked: nothing here resamples silently."""
-        import soxr
+        from analyzer.io.resample import StreamResampler
 
-        rs = soxr.ResampleStream(
-            self.info.sample_rate_hz, target_rate_hz, self.info.channels, dtype="float64",
-            quality="VHQ",
-        )  # fmt: skip
+        rs = StreamResampler(self.info.sample_rate_hz, target_rate_hz, self.info.channels)
         for block in self.blocks(block_frames, **section):  # type: ignore[arg-type]
-            out = rs.resample_chunk(np.ascontiguousarray(block.T), last=False)
-            if out.shape[0]:
-                yield np.ascontiguousarray(out.T)
-        out = rs.resample_chunk(np.zeros((0, self.info.channels)), last=True)
-        if out.shape[0]:
-            yield np.ascontiguousarray(out.T)
+            out = rs.feed(block)
+            if out.shape[1]:
+                yield out
+        out = rs.flush()
+        if out.shape[1]:
+            yield out
 
 
 def open_audio(path: str | os.PathLike[str]) -> AudioSource:
@@ -196,11 +193,53 @@ def open_audio(path: str | os.PathLike[str]) -> AudioSource:
     return AudioSource(path)
 
 
+def probe_info(path: str | os.PathLike[str]) -> AudioInfo:
+    """The header of ``path`` (rate, channels, frames, format) without checking or decoding
+    anything; raises :class:`AudioLoadError` when libsndfile cannot read it."""
+    import soundfile as sf
+
+    try:
+        info = sf.info(os.fspath(path))
+    except Exception as exc:  # libsndfile reports every failure as one error type
+        raise AudioLoadError(
+            f"{display_path(path)}: unsupported or unreadable audio ({libsndfile_reason(exc)})",
+            slug="unsupported",
+        ) from None
+    return AudioInfo(
+        path=display_path(path),
+        sample_rate_hz=int(info.samplerate),
+        channels=int(info.channels),
+        frames=int(info.frames),
+        format=str(info.format),
+        subtype=str(info.subtype),
+    )
+
+
+def probe_duration_s(path: str | os.PathLike[str]) -> float:
+    """The duration the header of ``path`` states, in seconds; 0.0 when it cannot be read (a
+    hint for progress bars: the analysis reports the real error)."""
+    try:
+        info = probe_info(path)
+    except AnalyzerError:
+        return 0.0
+    return info.frames / info.sample_rate_hz if info.sample_rate_hz > 0 else 0.0
+
+
 def read_audio(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     """Read a whole file as ``((channels, frames) float64, sample_rate_hz)`` (small files)."""
     with open_audio(path) as src:
         data = np.concatenate(list(src.blocks()), axis=1)
         return data, src.info.sample_rate_hz
+
+
+def read_audio_unchecked(path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
+    """A whole file another program wrote for us (e.g. Matchering's result) as
+    ``((channels, frames) float64, sample_rate_hz)``, as libsndfile decodes it, without the
+    checks :func:`open_audio` makes of a user's input."""
+    import soundfile as sf
+
+    data, rate = sf.read(os.fspath(path), dtype="float64", always_2d=True)
+    return np.ascontiguousarray(data.T), int(rate)
 
 
 def _check_path(path: Path, name: str) -> None:

@@ -17,21 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.errors import AnalyzerError, UsageError
+from analyzer.errors import MatcheringError, UsageError
 from analyzer.io import AtomicWavWriter, display_path
+from analyzer.io.resample import resample
+from analyzer.io.source import read_audio_unchecked
 from analyzer.io.write import OutputFormat, Quantizer
 from analyzer.mastering.chain import MasterResult
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 BLOCK_FRAMES = 1 << 17
-
-
-class MatcheringError(AnalyzerError):
-    """Matchering refused the pair (too short, identical, silent, ...)."""
-
-    exit_code = 3
-    slug = "matchering"
 
 
 def master_matchering(
@@ -70,16 +65,11 @@ def master_matchering(
                 f"{display_path(mix_path)}: Matchering could not master it against "
                 f"{display_path(reference_path)}: {reason}"
             ) from None
-        import soundfile as sf
-
-        y, rate = sf.read(result_wav, dtype="float64", always_2d=True)
-    y = y.T
+        y, rate = read_audio_unchecked(result_wav)
     if y.shape[0] != info.channels:
         y = y.mean(axis=0, keepdims=True) if info.channels == 1 else np.repeat(y[:1], 2, 0)
     if rate != info.sample_rate_hz:
-        import soxr
-
-        y = soxr.resample(y.T, rate, info.sample_rate_hz, quality="VHQ").T
+        y = resample(y, rate, info.sample_rate_hz)
     quantize = Quantizer(fmt)
     meters = TrackMeters(info.sample_rate_hz, info.channels)
     frames = 0

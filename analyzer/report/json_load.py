@@ -17,7 +17,8 @@ from typing import Any
 
 from analyzer.comparison.metrics import Comparison, Difference, MetricComparison
 from analyzer.errors import UsageError
-from analyzer.playback.platforms import CodecResult, PlatformPreview
+from analyzer.playback.codecs import CodecResult
+from analyzer.playback.platforms import PlatformPreview
 from analyzer.playback.translate import DeviceTranslation, Translation
 from analyzer.report.json import SCHEMA_VERSION
 from analyzer.types import (

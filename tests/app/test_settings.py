@@ -12,8 +12,7 @@ from analyzer.app import (
     ProfileSettings,
     TranslateSettings,
 )
-from analyzer.comparison.profiles import ProfileError
-from analyzer.errors import UsageError
+from analyzer.errors import ProfileError, UsageError
 
 REF = ("ref.wav",)
 
