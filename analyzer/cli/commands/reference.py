@@ -64,7 +64,7 @@ def build(
 
 
 def list_profiles() -> None:
-    """Show the profiles in the user's profile folder and the shipped references/ folder."""
+    """Show the profiles in the user's profile folder and those shipped with mixanalyzer."""
     from rich.markup import escape
     from rich.table import Table
 
