@@ -45,8 +45,7 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     from analyzer.io import write_audio_atomic, write_text_atomic
     from analyzer.report.html import write_html
     from analyzer.report.json import analyses_to_json
-    from analyzer.report.mastering import master_view_for
-    from analyzer.report.view import build_view
+    from analyzer.report.view import build_view, master_view_for
 
     start = time.perf_counter()
     paths = demo_paths(folder)

@@ -168,5 +168,5 @@ class DemoRun:
     proposal: Proposal
     mastered: MasterResult
     verification: Verification
-    view: dict[str, Any]  # the report's view model
+    view: Any  # the report's view (analyzer.report.view)
     seconds: float

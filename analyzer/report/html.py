@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file (inline CSS, Plotly's JavaScript embedded once, no
 network request of any kind), rendered by Jinja2 with autoescape from a view
-(:mod:`analyzer.report.view`).
+(:class:`analyzer.report.view.ReportView`).
 
 File names, tags and every other text are data: the template escapes them, and the plots' data
 travel as JSON in a ``<script type="application/json">`` element whose ``<``, ``>`` and ``&`` are
@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from analyzer.dsp.bands import BROAD_BANDS
+from analyzer.report.view.model import (
+    DeviceCurve,
+    DeviceView,
+    LoudnessSeries,
+    PeakSeries,
+    ReferenceSpectrum,
+    ReportView,
+    SeriesView,
+    TonalRow,
+    TrackView,
+    WidthRow,
+)
 
 #: Plotly config shared by every figure: no logo, no link to the cloud editor.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False}
@@ -63,7 +75,7 @@ def _layout(title: str, xtitle: str, ytitle: str, **extra: Any) -> dict[str, Any
     return layout
 
 
-def _line(x: list, y: list, name: str, **kw: Any) -> dict[str, Any]:
+def _line(x: Sequence[Any], y: Sequence[Any], name: str, **kw: Any) -> dict[str, Any]:
     return {"type": "scatter", "mode": "lines", "x": x, "y": y, "name": name, **kw}
 
 
@@ -75,137 +87,151 @@ def _freq_axis() -> dict[str, Any]:
     return {"type": "log", "range": [1.3, 4.32], "title": {"text": "frequency (Hz)"}}
 
 
-def figures(view: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def _spectrum_figure(t: TrackView, ref_band: ReferenceSpectrum | None) -> dict[str, Any]:
+    assert t.spectrum is not None
+    data = []
+    if ref_band:
+        data += [
+            _line(ref_band.hz, ref_band.p10, "references 10 %",
+                  line={"width": 0, "color": _REF}, showlegend=False),
+            _line(ref_band.hz, ref_band.p90, "references 10-90 %", fill="tonexty",
+                  fillcolor=_REF_FILL, line={"width": 0, "color": _REF}),
+            _line(ref_band.hz, ref_band.median, "references median",
+                  line={"dash": "dash", "color": _REF}),
+        ]  # fmt: skip
+    data.append(_line(t.spectrum.hz, t.spectrum.db, "mix",
+                      line={"color": _MIX, "width": 2}, connectgaps=False))  # fmt: skip
+    return {
+        "data": data,
+        "layout": _layout("Spectrum, 1/6-octave smoothed (level-matched)", "",
+                          f"dB re {t.spectrum.re}", xaxis=_freq_axis()),
+    }  # fmt: skip
+
+
+def _bands_figure(rows: Sequence[TonalRow] | Sequence[WidthRow], title: str) -> dict[str, Any]:
+    """Mix per broad band as bars, the references' median and range as markers."""
+    data = [{"type": "bar", "x": _BANDS_X, "y": [r.mix_db for r in rows],
+             "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
+    if any(r.median is not None for r in rows):
+        data.append(_ref_markers(rows))
+    return {"data": data, "layout": _layout(title, "", "dB")}
+
+
+def _loudness_figure(ls: LoudnessSeries) -> dict[str, Any]:
+    data, x_end = [], 0.0
+    for s, name, color in ((ls.momentary, "momentary (400 ms)", "#9ecae1"),
+                           (ls.short_term, "short-term (3 s)", _MIX)):  # fmt: skip
+        if s:
+            data.append(_line(s.t_s, s.values, name, line={"color": color}))
+            x_end = max(x_end, s.t_s[-1])
+    if ls.integrated_lufs is not None:
+        data.append(_hline(0, x_end, ls.integrated_lufs, "integrated", "#2ca02c"))
+    for tl in ls.targets:
+        data.append(_hline(0, x_end, tl.lufs, f"target {tl.lufs:g} LUFS", "#d62728"))
+    return {"data": data, "layout": _layout("Loudness over time", "time (s)", "LUFS")}
+
+
+def _peaks_figure(ps: PeakSeries) -> dict[str, Any]:
+    data = []
+    if ps.true_peak_3s:
+        s = ps.true_peak_3s
+        data.append(_line(s.t_s, s.values, "true peak per 3 s (dBTP)",
+                          line={"color": "#d62728"}))  # fmt: skip
+    if ps.psr:
+        s = ps.psr
+        data.append(_line(s.t_s, s.values, "PSR (dB)", yaxis="y2",
+                          line={"color": "#9467bd"}))  # fmt: skip
+    return {
+        "data": data,
+        "layout": _layout(
+            "True peak and PSR over time", "time (s)", "dBTP",
+            yaxis2={"title": {"text": "PSR (dB)"}, "overlaying": "y", "side": "right"},
+        ),
+    }  # fmt: skip
+
+
+def _correlation_figure(s: SeriesView) -> dict[str, Any]:
+    return {
+        "data": [_line(s.t_s, s.values, "correlation (400 ms, lowest)", line={"color": _MIX})],
+        "layout": _layout("Stereo correlation over time", "time (s)", "r",
+                          yaxis={"range": [-1.05, 1.05]}),
+    }  # fmt: skip
+
+
+def _track_figures(
+    i: int, t: TrackView, ref_band: ReferenceSpectrum | None
+) -> dict[str, dict[str, Any]]:
+    """The figures of track ``i``, keyed by the element id the template gives each plot."""
+    figs: dict[str, dict[str, Any]] = {}
+    if t.spectrum:
+        figs[f"spectrum-{i}"] = _spectrum_figure(t, ref_band)
+    if t.tonal_balance:
+        figs[f"tonal-{i}"] = _bands_figure(
+            t.tonal_balance, "Tonal balance (dB re the track's total)"
+        )
+    if t.loudness_series:
+        figs[f"loudness-{i}"] = _loudness_figure(t.loudness_series)
+    if t.peak_series:
+        figs[f"peaks-{i}"] = _peaks_figure(t.peak_series)
+    if t.stereo:
+        if t.stereo.correlation_series:
+            figs[f"correlation-{i}"] = _correlation_figure(t.stereo.correlation_series)
+        figs[f"width-{i}"] = _bands_figure(t.stereo.width, "Width per band (side / mid)")
+    return figs
+
+
+def _device_figure(d: DeviceView) -> dict[str, Any]:
+    if d.curve:
+        return _device_curve(d.curve)
+    data = [{"type": "bar", "x": _BANDS_X, "y": [r.mix_db for r in d.tonal],
+             "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
+    if any(r.ref_db is not None for r in d.tonal):
+        data.append({"type": "bar", "x": _BANDS_X, "y": [r.ref_db for r in d.tonal],
+                     "name": "references (median)", "marker": {"color": _REF}})  # fmt: skip
+    return {
+        "data": data,
+        "layout": _layout("", "", "dB re total", height=220, barmode="group",
+                          margin={"t": 10, "b": 60}),
+    }  # fmt: skip
+
+
+def figures(view: ReportView) -> dict[str, dict[str, Any]]:
     """Plotly figures (plain ``{"data", "layout"}`` dicts) keyed by the element id the template
     gives each plot; only for the sections present."""
     figs: dict[str, dict[str, Any]] = {}
-    comp = view.get("comparison")
-    for i, t in enumerate(view["tracks"]):
-        ref_band = comp["reference_spectrum"] if comp and i == 0 else None
-        if t["spectrum"]:
-            data = []
-            if ref_band:
-                data += [
-                    _line(ref_band["hz"], ref_band["p10"], "references 10 %",
-                          line={"width": 0, "color": _REF}, showlegend=False),
-                    _line(ref_band["hz"], ref_band["p90"], "references 10-90 %", fill="tonexty",
-                          fillcolor=_REF_FILL, line={"width": 0, "color": _REF}),
-                    _line(ref_band["hz"], ref_band["median"], "references median",
-                          line={"dash": "dash", "color": _REF}),
-                ]  # fmt: skip
-            data.append(_line(t["spectrum"]["hz"], t["spectrum"]["db"], "mix",
-                              line={"color": _MIX, "width": 2}, connectgaps=False))  # fmt: skip
-            figs[f"spectrum-{i}"] = {
-                "data": data,
-                "layout": _layout("Spectrum, 1/6-octave smoothed (level-matched)", "",
-                                  f"dB re {t['spectrum']['re']}", xaxis=_freq_axis()),
-            }  # fmt: skip
-        if t["tonal_balance"]:
-            rows = t["tonal_balance"]
-            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in rows],
-                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
-            if any(r.get("median") is not None for r in rows):
-                data.append(_ref_markers(rows))
-            figs[f"tonal-{i}"] = {
-                "data": data,
-                "layout": _layout("Tonal balance (dB re the track's total)", "", "dB"),
-            }
-        ls = t["loudness_series"]
-        if ls:
-            data, x_end = [], 0.0
-            for key, name, color in (("momentary", "momentary (400 ms)", "#9ecae1"),
-                                     ("short_term", "short-term (3 s)", _MIX)):  # fmt: skip
-                s = ls[key]
-                if s:
-                    data.append(_line(s["t_s"], s["values"], name, line={"color": color}))
-                    x_end = max(x_end, s["t_s"][-1])
-            if ls["integrated_lufs"] is not None:
-                data.append(_hline(0, x_end, ls["integrated_lufs"], "integrated", "#2ca02c"))
-            for tl in ls["targets"]:
-                data.append(_hline(0, x_end, tl["lufs"], f"target {tl['lufs']:g} LUFS", "#d62728"))
-            figs[f"loudness-{i}"] = {
-                "data": data,
-                "layout": _layout("Loudness over time", "time (s)", "LUFS"),
-            }
-        ps = t["peak_series"]
-        if ps:
-            data = []
-            if ps["true_peak_3s"]:
-                s = ps["true_peak_3s"]
-                data.append(_line(s["t_s"], s["values"], "true peak per 3 s (dBTP)",
-                                  line={"color": "#d62728"}))  # fmt: skip
-            if ps["psr"]:
-                s = ps["psr"]
-                data.append(_line(s["t_s"], s["values"], "PSR (dB)", yaxis="y2",
-                                  line={"color": "#9467bd"}))  # fmt: skip
-            figs[f"peaks-{i}"] = {
-                "data": data,
-                "layout": _layout(
-                    "True peak and PSR over time", "time (s)", "dBTP",
-                    yaxis2={"title": {"text": "PSR (dB)"}, "overlaying": "y", "side": "right"},
-                ),
-            }  # fmt: skip
-        st = t["stereo"]
-        if st:
-            if st["correlation_series"]:
-                s = st["correlation_series"]
-                figs[f"correlation-{i}"] = {
-                    "data": [_line(s["t_s"], s["values"], "correlation (400 ms, lowest)",
-                                   line={"color": _MIX})],
-                    "layout": _layout("Stereo correlation over time", "time (s)", "r",
-                                      yaxis={"range": [-1.05, 1.05]}),
-                }  # fmt: skip
-            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in st["width"]],
-                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
-            if any(r.get("median") is not None for r in st["width"]):
-                data.append(_ref_markers(st["width"]))
-            figs[f"width-{i}"] = {
-                "data": data,
-                "layout": _layout("Width per band (side / mid)", "", "dB"),
-            }
-    tr = view.get("translation")
-    if tr:
-        for j, d in enumerate(tr["devices"]):
-            if d.get("curve"):
-                figs[f"device-{j}"] = _device_curve(d["curve"])
-                continue
-            data = [{"type": "bar", "x": _BANDS_X, "y": [r["mix_db"] for r in d["tonal"]],
-                     "name": "mix", "marker": {"color": _MIX}}]  # fmt: skip
-            if any(r["ref_db"] is not None for r in d["tonal"]):
-                data.append({"type": "bar", "x": _BANDS_X, "y": [r["ref_db"] for r in d["tonal"]],
-                             "name": "references (median)", "marker": {"color": _REF}})  # fmt: skip
-            figs[f"device-{j}"] = {
-                "data": data,
-                "layout": _layout("", "", "dB re total", height=220, barmode="group",
-                                  margin={"t": 10, "b": 60}),
-            }  # fmt: skip
-    master = view.get("master")
-    if master and master.get("response"):
-        r = master["response"]
+    comp = view.comparison
+    for i, t in enumerate(view.tracks):
+        figs.update(_track_figures(i, t, comp.reference_spectrum if comp and i == 0 else None))
+    if view.translation:
+        for j, d in enumerate(view.translation.devices):
+            figs[f"device-{j}"] = _device_figure(d)
+    master = view.master
+    if master and master.response:
+        r = master.response
         figs["master-eq"] = {
-            "data": [_line(r["hz"], r["db"], "proposed EQ", line={"color": _MIX, "width": 2})],
+            "data": [_line(r.hz, r.db, "proposed EQ", line={"color": _MIX, "width": 2})],
             "layout": _layout("Proposed EQ curve", "", "dB", xaxis=_freq_axis()),
         }
-    batch = view.get("batch")
-    if batch and batch["tracks"]:
-        rows = batch["tracks"]
+    batch = view.batch
+    if batch and batch.tracks:
+        rows = batch.tracks
         figs["batch-loudness"] = {
             "data": [{"type": "bar", "x": [f"{k + 1}" for k in range(len(rows))],
-                      "y": [r["integrated_lufs"] for r in rows], "name": "integrated",
+                      "y": [r.integrated_lufs for r in rows], "name": "integrated",
                       "marker": {"color": _MIX}}],
             "layout": _layout("Integrated loudness per track", "track", "LUFS"),
         }  # fmt: skip
     return figs
 
 
-def _device_curve(curve: Mapping[str, Any]) -> dict[str, Any]:
+def _device_curve(curve: DeviceCurve) -> dict[str, Any]:
     """The level-matched 1/3-octave curve through one device: the mix and the references'
     median."""
     data = []
-    if curve.get("ref_median"):
-        data.append(_line(curve["hz"], curve["ref_median"], "references (median)",
+    if curve.ref_median:
+        data.append(_line(curve.hz, curve.ref_median, "references (median)",
                           line={"dash": "dash", "color": _REF}))  # fmt: skip
-    data.append(_line(curve["hz"], curve["mix"], "mix", line={"color": _MIX, "width": 2}))
+    data.append(_line(curve.hz, curve.mix, "mix", line={"color": _MIX, "width": 2}))
     return {
         "data": data,
         "layout": _layout("", "", "dB re total", height=240, margin={"t": 10, "b": 40},
@@ -213,12 +239,12 @@ def _device_curve(curve: Mapping[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _ref_markers(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _ref_markers(rows: Sequence[TonalRow] | Sequence[WidthRow]) -> dict[str, Any]:
     """The references' median with their 10-90 % range as error bars."""
-    med = [r.get("median") for r in rows]
-    up = [None if m is None or r.get("p90") is None else round(r["p90"] - m, 3)
+    med = [r.median for r in rows]
+    up = [None if m is None or r.p90 is None else round(r.p90 - m, 3)
           for m, r in zip(med, rows, strict=True)]  # fmt: skip
-    down = [None if m is None or r.get("p10") is None else round(m - r["p10"], 3)
+    down = [None if m is None or r.p10 is None else round(m - r.p10, 3)
             for m, r in zip(med, rows, strict=True)]  # fmt: skip
     return {
         "type": "scatter", "mode": "markers", "x": _BANDS_X, "y": med,
@@ -243,7 +269,7 @@ def _environment() -> Any:
     )
 
 
-def render_html(view: Mapping[str, Any]) -> str:
+def render_html(view: ReportView) -> str:
     """The report as one self-contained HTML document."""
     figs = figures(view)
     template = _environment().get_template("report.html.j2")
@@ -255,7 +281,7 @@ def render_html(view: Mapping[str, Any]) -> str:
     )
 
 
-def write_html(path: str, view: Mapping[str, Any], *, force: bool = False) -> None:
+def write_html(path: str, view: ReportView, *, force: bool = False) -> None:
     """Render ``view`` and write it atomically; refuses to replace a file unless ``force``."""
     from analyzer.io import write_text_atomic
 

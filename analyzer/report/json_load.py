@@ -13,14 +13,23 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.comparison.metrics import Comparison, Difference, MetricComparison
 from analyzer.errors import UsageError
 from analyzer.playback.codecs import CodecResult
 from analyzer.playback.platforms import PlatformPreview
 from analyzer.playback.translate import DeviceTranslation, Translation
-from analyzer.report.json import SCHEMA_VERSION
+from analyzer.report.json.envelope import (
+    ANALYSES,
+    ANALYSIS,
+    BATCH,
+    COMPARISON,
+    KINDS,
+    MASTER,
+    SCHEMA_VERSION,
+    TRANSLATION,
+)
 from analyzer.types import (
     AudioInfo,
     DynamicsStats,
@@ -31,6 +40,9 @@ from analyzer.types import (
     StereoStats,
     TrackAnalysis,
 )
+
+if TYPE_CHECKING:
+    from analyzer.mastering.propose import Proposal
 
 _INF = -math.inf
 #: Reasons the JSON adds beside the loudness meter's own (the peaks and the fold-down).
@@ -251,84 +263,159 @@ def _check_version(doc: Mapping[str, Any]) -> None:
         raise UsageError(f"JSON schema_version {v!r}: this version reads {SCHEMA_VERSION}")
 
 
+def proposal_from_dict(d: Mapping[str, Any]) -> Proposal:
+    """A ``proposal`` object back into a :class:`Proposal` (the JSON's rounding aside)."""
+    from analyzer.mastering.eq import EqMove
+    from analyzer.mastering.propose import (
+        FineCurve,
+        LoudnessPlan,
+        Proposal,
+        ToneProposal,
+        WidthProposal,
+    )
+
+    eq, wd, ld = d["eq"], d["width"], d["loudness"]
+    fine = eq["fine"]
+    tone = ToneProposal(
+        moves=tuple(
+            EqMove(m["type"], m["frequency_hz"], m["gain_db"], m["q"], m["why"])
+            for m in eq["moves"]
+        ),
+        fine=None if fine is None else FineCurve(
+            tuple(fine["frequencies_hz"]), tuple(fine["gain_db"]), fine["smoothing_octaves"]
+        ),
+        band_hz=tuple(eq["band_hz"]),
+        before_db=tuple(eq["difference_before_db"]),
+        after_db=tuple(eq["difference_after_predicted_db"]),
+        error_before_db=eq["tonal_error_before_db"],
+        error_after_db=eq["tonal_error_after_predicted_db"],
+        amount=d["amounts"]["tone"],
+        notes=tuple(eq["notes"]),
+    )  # fmt: skip
+    width = WidthProposal(wd["side_gain_db"], wd["mono_below_hz"], tuple(wd["why"]))
+    loud = LoudnessPlan(
+        ld["target_lufs"], ld["target_source"], ld["ceiling_dbtp"], ld["gain_db"],
+        ld["predicted_peak_reduction_db"], d["amounts"]["loudness"], tuple(ld["warnings"]),
+    )  # fmt: skip
+    return Proposal(tone=tone, width=width, loudness=loud, amounts=dict(d["amounts"]))
+
+
 def _proposal(doc: Mapping[str, Any]) -> dict[str, Any]:
     """``{"proposal": Proposal}`` when the document holds the mastering proposal, else ``{}``."""
-    if "proposal" not in doc:
-        return {}
-    from analyzer.report.mastering import proposal_from_dict  # the mastering stack, on demand
+    return {"proposal": proposal_from_dict(doc["proposal"])} if "proposal" in doc else {}
 
-    return {"proposal": proposal_from_dict(doc["proposal"])}
+
+def _analysis(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": ANALYSIS, "tracks": [track_from_dict(doc)]}
+    if "platforms" in doc:
+        out["platforms"] = platforms_from_list(doc["platforms"])
+    if "codec_check" in doc:
+        out["codec_check"] = codec_results_from_list(doc["codec_check"])
+    return out
+
+
+def _analyses(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": ANALYSES,
+        "tracks": [track_from_dict(d) for d in doc["files"]],
+        "errors": list(doc["errors"]),
+    }
+
+
+def _comparison(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": COMPARISON,
+        "section": doc["section"],
+        "mix": track_from_dict(doc["mix"]),
+        "comparison": comparison_from_dict(doc["comparison"]),
+        "platforms": platforms_from_list(doc.get("platforms", [])),
+        **_proposal(doc),
+    }
+
+
+def _translation(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": TRANSLATION,
+        "mix": track_from_dict(doc["mix"]),
+        "references": list(doc["references"]),
+        "translation": translation_from_dict(doc["translation"]),
+        **_proposal(doc),
+    }
+
+
+def _master(doc: Mapping[str, Any]) -> dict[str, Any]:
+    out = {
+        "kind": MASTER,
+        "engine": doc["engine"],
+        "references": list(doc["references"]),
+        "mix": track_from_dict(doc["mix"]),
+        "proposal": proposal_from_dict(doc["proposal"]),
+        "notes": list(doc["notes"]),
+    }
+    if "output" in doc:
+        out["output"] = {**doc["output"], "analysis": track_from_dict(doc["output"]["analysis"])}
+    if "verification" in doc:
+        out["verification"] = doc["verification"]
+    return out
+
+
+def _batch(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": BATCH,
+        "tracks": [track_from_dict(d) for d in doc["files"]],
+        "comparisons": [
+            comparison_from_dict(d["comparison"]) if "comparison" in d else None
+            for d in doc["files"]
+        ],
+        "errors": list(doc["errors"]),
+        "cache": dict(doc["cache"]),
+        "references": list(doc.get("references", [])),
+        "album": doc.get("album"),
+    }
+
+
+_LOADERS = {
+    ANALYSIS: _analysis,
+    ANALYSES: _analyses,
+    COMPARISON: _comparison,
+    TRANSLATION: _translation,
+    MASTER: _master,
+    BATCH: _batch,
+}
+
+
+def _kind_from_keys(doc: Mapping[str, Any]) -> str:
+    """The kind of a document without ``kind``: mixanalyzer wrote none before the field was
+    added (same ``schema_version``), so such documents are still read by the rule their readers
+    used, from the keys they hold."""
+    if "files" in doc:
+        return BATCH if "cache" in doc else ANALYSES
+    if "file" in doc:
+        return ANALYSIS
+    if "engine" in doc and "proposal" in doc:
+        return MASTER
+    if "comparison" in doc:
+        return COMPARISON
+    if "translation" in doc:
+        return TRANSLATION
+    raise UsageError(
+        "not a mixanalyzer JSON document (no kind, file, files, comparison or translation)"
+    )
 
 
 def load_document(text: str) -> dict[str, Any]:
     """Any document the CLI writes, parsed strictly (NaN or Infinity refused) into result
-    types: ``{"kind", "tracks" | "mix", "comparison", "translation", "platforms", ...}``."""
+    types, by its ``kind``: ``{"kind", "tracks" | "mix", "comparison", "translation",
+    "platforms", ...}``. Refuses an unknown kind."""
 
     def refuse(name: str) -> None:
         raise UsageError(f"JSON holds {name}, which strict parsers reject")
 
     doc = json.loads(text, parse_constant=refuse)
+    if not isinstance(doc, dict):
+        raise UsageError("not a mixanalyzer JSON document (not a JSON object)")
     _check_version(doc)
-    if "files" in doc and "cache" in doc:
-        return {
-            "kind": "batch",
-            "tracks": [track_from_dict(d) for d in doc["files"]],
-            "comparisons": [
-                comparison_from_dict(d["comparison"]) if "comparison" in d else None
-                for d in doc["files"]
-            ],
-            "errors": list(doc["errors"]),
-            "cache": dict(doc["cache"]),
-            "references": list(doc.get("references", [])),
-            "album": doc.get("album"),
-        }
-    if "files" in doc:
-        return {
-            "kind": "analyze",
-            "tracks": [track_from_dict(d) for d in doc["files"]],
-            "errors": list(doc["errors"]),
-        }
-    if "file" in doc:
-        out: dict[str, Any] = {"kind": "analyze", "tracks": [track_from_dict(doc)]}
-        if "platforms" in doc:
-            out["platforms"] = platforms_from_list(doc["platforms"])
-        if "codec_check" in doc:
-            out["codec_check"] = codec_results_from_list(doc["codec_check"])
-        return out
-    if "engine" in doc and "proposal" in doc:
-        from analyzer.report.mastering import proposal_from_dict
-
-        out = {
-            "kind": "master",
-            "engine": doc["engine"],
-            "references": list(doc["references"]),
-            "mix": track_from_dict(doc["mix"]),
-            "proposal": proposal_from_dict(doc["proposal"]),
-            "notes": list(doc["notes"]),
-        }
-        if "output" in doc:
-            out["output"] = {
-                **doc["output"],
-                "analysis": track_from_dict(doc["output"]["analysis"]),
-            }
-        if "verification" in doc:
-            out["verification"] = doc["verification"]
-        return out
-    if "comparison" in doc:
-        out = {
-            "kind": "compare",
-            "section": doc["section"],
-            "mix": track_from_dict(doc["mix"]),
-            "comparison": comparison_from_dict(doc["comparison"]),
-            "platforms": platforms_from_list(doc.get("platforms", [])),
-        }
-        return {**out, **_proposal(doc)}
-    if "translation" in doc:
-        return {
-            "kind": "translate",
-            "mix": track_from_dict(doc["mix"]),
-            "references": list(doc["references"]),
-            "translation": translation_from_dict(doc["translation"]),
-            **_proposal(doc),
-        }
-    raise UsageError("not a mixanalyzer JSON document (no file, files, comparison or translation)")
+    kind = doc["kind"] if "kind" in doc else _kind_from_keys(doc)
+    if not isinstance(kind, str) or kind not in _LOADERS:
+        raise UsageError(f"JSON document kind {kind!r}: this version reads {', '.join(KINDS)}")
+    return _LOADERS[kind](doc)

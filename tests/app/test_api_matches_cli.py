@@ -84,8 +84,7 @@ def test_analyze_an_array_gives_the_file_numbers(folder: Path) -> None:
 
 def test_compare(folder: Path) -> None:
     from analyzer import CompareSettings, compare
-    from analyzer.report.json import compare_document
-    from analyzer.report.mastering import proposal_to_dict
+    from analyzer.report.json import compare_document, proposal_to_dict
 
     run = compare("mix.wav", CompareSettings(references=["ref.wav"]))
     text = compare_document(run.mix, run.comparison, section=run.section,
@@ -108,7 +107,7 @@ def test_translate(folder: Path) -> None:
 
 def test_propose(folder: Path) -> None:
     from analyzer import MasterSettings, propose
-    from analyzer.report.mastering import master_document
+    from analyzer.report.json import master_document
 
     run = propose("mix.wav", MasterSettings(references=["ref.wav"], amount_width=50.0))
     text = master_document(mix=run.mix, proposal=run.proposal, engine="native", result=None,
@@ -121,7 +120,7 @@ def test_propose(folder: Path) -> None:
 
 def test_master(folder: Path) -> None:
     from analyzer import MasterSettings, master
-    from analyzer.report.mastering import master_document
+    from analyzer.report.json import master_document
 
     expected = cli_json(folder, "master", "mix.wav", "--target-lufs", "-16", "-o", "m.wav")
     (folder / "m.wav").unlink()

@@ -79,6 +79,16 @@ def cli_docs(tracks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
     return _cli_documents(tracks, tmp_path_factory.mktemp("json"))
 
 
+#: The ``kind`` of each command's document.
+DOCUMENT_KIND = {
+    "analyze": "analysis", "analyze-series": "analysis", "analyze-silent": "analysis",
+    "analyze-many": "analyses", "compare": "comparison", "compare-loudest": "comparison",
+    "compare-profile": "comparison", "translate": "translation",
+    "translate-profile": "translation", "master": "master", "master-dry": "master",
+    "batch": "batch",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name",
     ["analyze", "analyze-series", "analyze-silent", "analyze-many", "compare", "compare-loudest",
@@ -88,8 +98,9 @@ def test_cli_json_validates_and_is_strict(name: str, cli_docs: dict[str, str], v
     doc = strict_loads(cli_docs[name])
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
     assert not errors, errors[:5]
+    assert doc["kind"] == DOCUMENT_KIND[name]
     loaded = load_document(cli_docs[name])
-    assert loaded["kind"] == name.split("-")[0]
+    assert loaded["kind"] == DOCUMENT_KIND[name]
 
 
 def test_schema_rejects_what_it_should(cli_docs: dict[str, str], validator) -> None:
@@ -106,6 +117,43 @@ def test_schema_rejects_what_it_should(cli_docs: dict[str, str], validator) -> N
     bad = strict_loads(cli_docs["translate"])
     bad["translation"]["devices"][0]["score"] = 140
     assert not validator.is_valid(bad)
+
+
+@pytest.mark.parametrize(
+    "name", ["analyze", "analyze-many", "compare", "translate", "master", "batch"]
+)
+def test_schema_requires_the_right_kind(name: str, cli_docs: dict[str, str], validator) -> None:
+    """Every document kind validates only with its own ``kind``: absent or another kind fails,
+    and the loader refuses a kind it does not know."""
+    from analyzer.errors import UsageError
+
+    doc = strict_loads(cli_docs[name])
+    assert validator.is_valid(doc)
+    for other in set(DOCUMENT_KIND.values()) - {doc["kind"]}:
+        assert not validator.is_valid({**doc, "kind": other}), other
+    assert not validator.is_valid({k: v for k, v in doc.items() if k != "kind"})
+    with pytest.raises(UsageError, match="kind 'mixtape'"):
+        load_document(json.dumps({**doc, "kind": "mixtape"}))
+
+
+@pytest.mark.parametrize(
+    "name", ["analyze", "analyze-many", "compare", "translate", "master", "batch"]
+)
+def test_documents_without_kind_are_read_by_their_keys(name: str, cli_docs: dict[str, str]) -> None:
+    """Documents written before ``kind`` existed load as before, their kind read from the keys."""
+    doc = strict_loads(cli_docs[name])
+    old = {k: v for k, v in doc.items() if k != "kind"}
+    assert load_document(json.dumps(old))["kind"] == DOCUMENT_KIND[name]
+
+
+def test_envelope_frames_every_document() -> None:
+    from analyzer.report.json import KINDS, SCHEMA_VERSION, envelope
+
+    doc = envelope("comparison", {"section": "whole"})
+    assert list(doc) == ["schema_version", "tool", "kind", "section"]
+    assert doc["schema_version"] == SCHEMA_VERSION and doc["kind"] in KINDS
+    with pytest.raises(ValueError, match="mixtape"):
+        envelope("mixtape", {})
 
 
 def test_silent_file_gives_null_with_reasons_not_nan(cli_docs: dict[str, str]) -> None:
@@ -189,3 +237,5 @@ def test_loader_refuses_nan_and_other_versions() -> None:
         load_document('{"schema_version": 1, "file": {}, "x": NaN}')
     with pytest.raises(UsageError, match="schema_version"):
         load_document('{"schema_version": 99, "file": {}}')
+    with pytest.raises(UsageError, match="not a mixanalyzer JSON document"):
+        load_document('{"schema_version": 1, "tool": {}}')

@@ -83,14 +83,14 @@ def test_analysis_snapshot(material: dict) -> None:
 def test_comparison_snapshot(material: dict) -> None:
     c = _console()
     render_comparison(c, material["comp"])
-    render_tonal_bars(c, material["view"]["comparison"]["tonal"])
+    render_tonal_bars(c, material["view"].comparison.tonal)
     _check("compare", _text(c))
 
 
 def test_translation_and_findings_snapshot(material: dict) -> None:
     c = _console()
     render_translation(c, material["tr"])
-    render_findings(c, material["view"]["findings"])
+    render_findings(c, material["view"].findings)
     _check("translate", _text(c))
 
 
@@ -98,7 +98,7 @@ def test_80_columns_and_no_escape_codes(material: dict) -> None:
     c = _console()
     render_track(c, material["mix"])
     render_comparison(c, material["comp"])
-    render_tonal_bars(c, material["view"]["comparison"]["tonal"])
+    render_tonal_bars(c, material["view"].comparison.tonal)
     render_translation(c, material["tr"])
     text = _text(c)
     assert "\x1b[" not in text

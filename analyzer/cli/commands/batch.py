@@ -96,7 +96,8 @@ def batch(
     references or a profile, and check an album's consistency."""
     from analyzer.app import BatchSettings
     from analyzer.app import batch as run_batch
-    from analyzer.report.batch import batch_csv, batch_document, file_documents
+    from analyzer.report.csv import batch_csv
+    from analyzer.report.json import batch_document, file_documents
 
     settings = BatchSettings(
         references=tuple(ref or ()), profile=profile, album=album, album_spread_lu=album_spread,
@@ -133,9 +134,8 @@ def batch(
     if csv_path:
         emit(csv_path, batch_csv(result, docs, album=run.album), force=force)
     if html_path:
-        from analyzer.report.batch import batch_view_for
         from analyzer.report.html import write_html
-        from analyzer.report.view import build_view
+        from analyzer.report.view import batch_view_for, build_view
 
         view = build_view(
             "batch", [], batch=batch_view_for(result, run.album, comparisons),
@@ -143,7 +143,7 @@ def batch(
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and "-" not in (json_path, csv_path):
-        from analyzer.report.batch import render_album, render_batch
+        from analyzer.report.terminal import render_album, render_batch
 
         console = stdout_console()
         render_batch(console, result, comparisons=comparisons)
@@ -168,7 +168,7 @@ def _measured(result: Any) -> None:
 def _interrupted(result: Any, quiet: bool) -> None:
     """Ctrl-C: what finished (kept in the cache), and exit 130 without writing any output."""
     from analyzer.io import display_path
-    from analyzer.report.batch import render_batch
+    from analyzer.report.terminal import render_batch
 
     if not quiet and result.files:
         render_batch(stdout_console(), result)

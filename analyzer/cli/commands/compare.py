@@ -35,9 +35,13 @@ def compare(
     """Compare a mix with reference tracks or a genre profile, level-matched."""
     from analyzer.app import CompareSettings
     from analyzer.app import compare as run_compare
-    from analyzer.report.json import compare_document
-    from analyzer.report.mastering import proposal_to_dict, render_proposal
-    from analyzer.report.terminal import render_comparison, render_platforms, render_tonal_bars
+    from analyzer.report.json import compare_document, proposal_to_dict
+    from analyzer.report.terminal import (
+        render_comparison,
+        render_platforms,
+        render_proposal,
+        render_tonal_bars,
+    )
 
     settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
                                targets=targets, series=bool(html_path))  # fmt: skip
@@ -67,7 +71,7 @@ def compare(
 
         console = stdout_console()
         render_comparison(console, comp)
-        render_tonal_bars(console, comparison_view(comp)["tonal"])
+        render_tonal_bars(console, comparison_view(comp).tonal)
         render_platforms(console, platforms)
         render_proposal(console, run.proposal, title=PROPOSAL_TITLE)
     print_warnings(mix_result.warnings)

@@ -23,15 +23,16 @@ def demo(
     translate, master) and write an HTML report; no files or network needed."""
     from analyzer.app import run_demo
     from analyzer.io import display_path
-    from analyzer.report.mastering import render_proposal, render_verification
     from analyzer.report.terminal import (
         render_character,
         render_comparison,
         render_findings,
         render_platforms,
+        render_proposal,
         render_tonal_bars,
         render_track,
         render_translation,
+        render_verification,
     )
 
     run = run_demo(out, force=force)
@@ -40,10 +41,10 @@ def demo(
         render_track(console, run.mix)
         render_character(console, run.mix)
         render_comparison(console, run.comparison)
-        render_tonal_bars(console, run.view["comparison"]["tonal"])
+        render_tonal_bars(console, run.view.comparison.tonal)
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
-        render_findings(console, run.view["findings"])
+        render_findings(console, run.view.findings)
         render_proposal(console, run.proposal, title="master (applied)")
         render_verification(console, run.verification, run.mastered)
         print_warnings(run.mix.warnings)

@@ -110,7 +110,8 @@ def master(
     and prove the result by measuring the written master."""
     from analyzer.app import MasterSettings, propose
     from analyzer.app import master as run_master
-    from analyzer.report.mastering import master_document, render_proposal, render_verification
+    from analyzer.report.json import master_document
+    from analyzer.report.terminal import render_proposal, render_verification
 
     settings = MasterSettings(
         references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
@@ -162,8 +163,7 @@ def master(
 def _write_html(path: str, mix: str, run: Any, *, engine: str, profiled: bool, force: bool) -> None:
     from analyzer.io import read_tags
     from analyzer.report.html import write_html
-    from analyzer.report.mastering import master_view_for
-    from analyzer.report.view import build_view
+    from analyzer.report.view import build_view, master_view_for
 
     result = getattr(run, "result", None)
     tracks = [run.mix] + ([result.analysis] if result is not None else [])

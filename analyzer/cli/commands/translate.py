@@ -101,7 +101,7 @@ def translate(
     if not quiet and json_path != "-":
         render_translation(stdout_console(), tr)
         if proposal is not None:
-            from analyzer.report.mastering import render_proposal
+            from analyzer.report.terminal import render_proposal
 
             render_proposal(stdout_console(), proposal, title=PROPOSAL_TITLE)
     print_notes(run.notes)
