@@ -1,4 +1,5 @@
-"""A short stereo "mix" synthesised in code (drums, bass, chords), for ``mixanalyzer demo``.
+"""A short stereo "mix" synthesised in code (drums, bass, chords), for ``mixanalyzer demo``
+(the demo run itself is :func:`analyzer.app.run_demo`).
 
 Deterministic (fixed seed), 48 kHz, 16 bars at 120 BPM (32 s). Nothing is downloaded or shipped.
 :func:`synthesize_demo_mix` can add the faults a mix engineer meets: a dull top end, a weak low
@@ -7,10 +8,6 @@ end, too little level, and side signal in the lows (:data:`DEMO_FAULTS`);
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -57,6 +54,35 @@ def synthesize_demo_reference(sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ) -> np.n
     return driven * (10 ** (-1.0 / 20) / np.abs(driven).max())
 
 
+def _add_drums(
+    mix: np.ndarray, rng: np.random.Generator, fs: int, beat: int, hat_gain: float
+) -> None:
+    """Kick on every beat, snare on 2 and 4, hi-hats on the eighths (panned), added to ``mix``."""
+    # Kick: pitch-swept sine with a fast decay.
+    t = np.arange(int(0.35 * fs)) / fs
+    kick = np.sin(2 * np.pi * (45 * t + 60 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 9)
+    # Snare: tone plus filtered noise.
+    t = np.arange(int(0.25 * fs)) / fs
+    snare = 0.5 * np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25)
+    snare += 0.6 * _one_pole_lowpass(rng.standard_normal(t.size), 5000, fs) * np.exp(-t * 18)
+    # Hi-hat: high-passed noise (noise minus its low-passed self).
+    t = np.arange(int(0.06 * fs)) / fs
+    noise = rng.standard_normal(t.size)
+    hat = 0.25 * (noise - _one_pole_lowpass(noise, 7000, fs)) * np.exp(-t * 60)
+
+    for b in range(BARS * 4):
+        _place(mix, np.vstack([kick, kick]) * 0.9, b * beat)
+        if b % 2 == 1:
+            _place(mix, np.vstack([snare * 0.9, snare]) * 0.7, b * beat)
+        for eighth in range(2):
+            pan = 0.6 if eighth else 0.4
+            _place(
+                mix,
+                np.vstack([hat * (1 - pan), hat * pan]) * 1.6 * hat_gain,
+                b * beat + eighth * beat // 2,
+            )
+
+
 def synthesize_demo_mix(
     sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ,
     seed: int = 7,
@@ -81,29 +107,7 @@ def synthesize_demo_mix(
     n = BARS * 4 * beat
     mix = np.zeros((2, n))
 
-    # Kick: pitch-swept sine with a fast decay.
-    t = np.arange(int(0.35 * fs)) / fs
-    kick = np.sin(2 * np.pi * (45 * t + 60 * (1 - np.exp(-t * 30)) / 30)) * np.exp(-t * 9)
-    # Snare: tone plus filtered noise.
-    t = np.arange(int(0.25 * fs)) / fs
-    snare = 0.5 * np.sin(2 * np.pi * 190 * t) * np.exp(-t * 25)
-    snare += 0.6 * _one_pole_lowpass(rng.standard_normal(t.size), 5000, fs) * np.exp(-t * 18)
-    # Hi-hat: high-passed noise (noise minus its low-passed self).
-    t = np.arange(int(0.06 * fs)) / fs
-    noise = rng.standard_normal(t.size)
-    hat = 0.25 * (noise - _one_pole_lowpass(noise, 7000, fs)) * np.exp(-t * 60)
-
-    for b in range(BARS * 4):
-        _place(mix, np.vstack([kick, kick]) * 0.9, b * beat)
-        if b % 2 == 1:
-            _place(mix, np.vstack([snare * 0.9, snare]) * 0.7, b * beat)
-        for eighth in range(2):
-            pan = 0.6 if eighth else 0.4
-            _place(
-                mix,
-                np.vstack([hat * (1 - pan), hat * pan]) * 1.6 * hat_gain,
-                b * beat + eighth * beat // 2,
-            )
+    _add_drums(mix, rng, fs, beat, hat_gain)
 
     # Bass: two-harmonic-rich notes following the chord roots, one note per beat.
     roots_hz = [55.0, 43.65, 49.0, 41.2]  # A1, F1, G1, E1
@@ -141,104 +145,3 @@ def synthesize_demo_mix(
     if top_cutoff_hz is not None:
         mix = _one_pole_lowpass(_one_pole_lowpass(mix, top_cutoff_hz, fs), top_cutoff_hz, fs)
     return mix * (10 ** (peak_dbfs / 20) / np.abs(mix).max())
-
-
-@dataclass(frozen=True)
-class DemoRun:
-    """What :func:`run_demo` wrote and measured."""
-
-    mix_wav: Path
-    reference_wav: Path
-    analysis_json: Path
-    master_wav: Path
-    report_html: Path
-    mix: Any  # TrackAnalysis
-    reference: Any  # TrackAnalysis
-    comparison: Any  # Comparison
-    translation: Any  # Translation
-    platforms: list[Any]
-    proposal: Any  # analyzer.mastering.propose.Proposal
-    mastered: Any  # analyzer.mastering.chain.MasterResult
-    verification: Any  # analyzer.mastering.verify.Verification
-    view: dict[str, Any]  # the report's view model
-    seconds: float
-
-
-def demo_paths(folder: str | Path) -> dict[str, Path]:
-    """The files the demo writes into ``folder``."""
-    folder = Path(folder)
-    return {
-        "mix_wav": folder / "demo_mix.wav",
-        "reference_wav": folder / "demo_reference.wav",
-        "analysis_json": folder / "demo_mix.analysis.json",
-        "master_wav": folder / "demo_mix.master.wav",
-        "report_html": folder / "report.html",
-    }
-
-
-def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
-    """The whole pipeline on synthesised audio, no files or network needed: write the faulty mix
-    and the reference, analyse both, compare, translate on every device, propose and apply a
-    master (verified while written), and write the JSON analysis and the HTML report. Refuses to
-    overwrite any output unless ``force``."""
-    import time
-
-    from analyzer.comparison.metrics import compare
-    from analyzer.errors import OutputError
-    from analyzer.io import display_path, write_audio_atomic, write_text_atomic
-    from analyzer.measure.engine import analyze_file
-    from analyzer.playback.platforms import preview
-    from analyzer.playback.translate import translate
-    from analyzer.playback.user_targets import load_targets
-    from analyzer.report.html import write_html
-    from analyzer.report.json import analyses_to_json
-    from analyzer.report.view import build_view
-
-    start = time.perf_counter()
-    paths = demo_paths(folder)
-    for p in paths.values():  # all refusals before anything is written
-        if p.exists() and not force:
-            raise OutputError(f"{display_path(p)}: exists (use --force to overwrite)")
-    write_audio_atomic(paths["mix_wav"], synthesize_demo_mix(**DEMO_FAULTS), DEMO_SAMPLE_RATE_HZ,
-                       force=force)  # fmt: skip
-    write_audio_atomic(paths["reference_wav"], synthesize_demo_reference(), DEMO_SAMPLE_RATE_HZ,
-                       force=force)  # fmt: skip
-    mix = analyze_file(paths["mix_wav"], keep_series=True)
-    ref = analyze_file(paths["reference_wav"], keep_series=True)
-    comparison = compare(mix, [ref], reference_names=[ref.file.path])
-    translation = translate(mix, references=[ref])
-    platforms = preview(mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp, load_targets(None))
-    # The master step: propose from the comparison, apply with the native engine (EQ moves,
-    # width, true-peak limiter to the reference's loudness) and verify while writing.
-    from analyzer.io.write import output_format
-    from analyzer.mastering.apply import run_master
-    from analyzer.mastering.proposal import default_proposal
-    from analyzer.report.view import master_view_for
-
-    proposal = default_proposal(mix, comparison)
-    out = str(paths["master_wav"])
-    proposal, mastered, verification = run_master(
-        str(paths["mix_wav"]), out, mix, comparison, proposal,
-        lambda shift: default_proposal(mix, comparison, limiter_shift_db=shift),
-        references=[ref], fmt=output_format(out), force=force,
-    )  # fmt: skip
-    master = master_view_for(proposal, mix.file.sample_rate_hz, result=mastered,
-                             verification=verification)  # fmt: skip
-    write_text_atomic(
-        paths["analysis_json"],
-        analyses_to_json([mix], series=True, extras=[{"platforms": platforms}]),
-        force=force,
-    )
-    view = build_view(
-        "demo", [mix], platforms=[platforms], comparison=comparison, references=[ref],
-        translation=translation, reference_translations=[translate(ref)],
-        master=master, title="mixanalyzer demo: a faulty mix against a reference",
-        notes=["The demo mix is synthesised with a dull top end, a weak low end, too little "
-               "level and side signal in the lows; the reference is the same arrangement "
-               "balanced and mastered louder."],
-    )  # fmt: skip
-    write_html(str(paths["report_html"]), view, force=force)
-    return DemoRun(**paths, mix=mix, reference=ref, comparison=comparison, proposal=proposal,
-                   mastered=mastered, verification=verification,
-                   translation=translation, platforms=platforms, view=view,
-                   seconds=time.perf_counter() - start)  # fmt: skip

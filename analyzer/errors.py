@@ -98,3 +98,12 @@ class CacheError(AnalyzerError):
 
     exit_code = EXIT_OUTPUT
     slug = "cache"
+
+
+class ReferencesFailedError(AudioLoadError):
+    """References of a ``batch`` that could not be measured (exit 3): the message names the last
+    one, ``earlier`` holds the messages of the others (the CLI shows them first)."""
+
+    def __init__(self, message: str, *, earlier: tuple[str, ...] = (), slug: str | None = None):
+        super().__init__(message, slug=slug)
+        self.earlier = earlier

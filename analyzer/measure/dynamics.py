@@ -58,6 +58,7 @@ Shepherd's Dynameter) = the true peak of each 3 s window minus its short-term lo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,22 @@ _CLIP_RATIO = 10.0 ** (-CLIP_TOLERANCE_DB / 20.0)
 _CLIP_MIN_PEAK = 10.0 ** (CLIP_MIN_PEAK_DBFS / 20.0)
 #: No sample below this can be part of a clipped run, whatever the file's final peak.
 _CLIP_FLOOR = _CLIP_MIN_PEAK * _CLIP_RATIO
+
+
+#: A file whose DC offset is at least this share of its sample peak is mostly offset, not music.
+DC_SHARE_OF_PEAK = 0.5
+
+
+def mostly_dc(dc_offset: Sequence[float], sample_peak_dbfs: float | None) -> bool:
+    """True when the largest per-channel DC offset (mean sample value) is at least
+    :data:`DC_SHARE_OF_PEAK` of the sample peak over all channels: the signal is mostly a
+    constant offset (a stuck offset, a DC-only test file), so its loudness is only the click of
+    its onset and a limiter would spend the ceiling on the offset. The one definition of "mostly
+    DC": the analysis warns with it and ``master`` refuses with it. Silence is not mostly DC."""
+    if sample_peak_dbfs is None or not math.isfinite(sample_peak_dbfs) or not len(dc_offset):
+        return False
+    peak = 10.0 ** (sample_peak_dbfs / 20.0)
+    return max(abs(v) for v in dc_offset) >= DC_SHARE_OF_PEAK * peak
 
 
 def dr_block_frames(sample_rate_hz: int) -> int:

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from analyzer.io import DEFAULT_BLOCK_FRAMES, open_audio
-from analyzer.measure.dynamics import DynamicsMeter, build_dynamics_stats
+from analyzer.measure.dynamics import DynamicsMeter, build_dynamics_stats, mostly_dc
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.stereo import StereoMeter
@@ -97,11 +97,6 @@ def run_meters(
         raise failures[0]
 
 
-#: The share of the signal's power in its DC offset above which a warning is given: music has
-#: almost none; a file with a stuck offset or a DC-only test file has nearly all.
-DC_WARNING_SHARE = 0.5
-
-
 def _warnings(
     info: AudioInfo,
     loudness: LoudnessStats,
@@ -124,12 +119,13 @@ def _warnings(
             f"{info.path}: shorter than 3 s ({info.duration_s:.2f} s): "
             "short-term loudness and loudness range are undefined"
         )
-    dc_power = float(np.mean(np.square(dc_offset))) if len(dc_offset) else 0.0
-    if mean_square > 0.0 and dc_power >= DC_WARNING_SHARE * mean_square:
+    if mostly_dc(dc_offset, peaks.sample_peak_dbfs):
+        dc_power = float(np.mean(np.square(dc_offset)))
+        share = min(dc_power / mean_square, 1.0) if mean_square > 0.0 else 1.0
         worst = max(range(len(dc_offset)), key=lambda i: abs(dc_offset[i]))
         out.append(
             f"{info.path}: DC offset {dc_offset[worst]:+.3f} on channel {worst + 1} carries "
-            f"{100 * min(dc_power / mean_square, 1.0):.0f} % of the power: the loudness is only "
+            f"{100 * share:.0f} % of the power: the loudness is only "
             "the click of its onset; remove it with a high-pass filter"
         )
     return tuple(out)

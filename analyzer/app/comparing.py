@@ -1,0 +1,60 @@
+"""The ``compare`` use case: a mix against reference tracks or a genre profile, level-matched,
+with the platform preview and the mastering proposal that ``master`` would apply."""
+
+from __future__ import annotations
+
+import os
+
+from analyzer.app.measuring import (
+    load_profile,
+    measure_references,
+    measure_track,
+    platform_preview,
+    profile_label,
+)
+from analyzer.app.results import CompareRun, Progress
+from analyzer.app.settings import CompareSettings
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Reference names, a repeated one numbered by its position (``a.wav #2``)."""
+    return [n if names.count(n) == 1 else f"{n} #{i + 1}" for i, n in enumerate(names)]
+
+
+def compare(
+    mix: str | os.PathLike[str],
+    settings: CompareSettings,
+    *,
+    progress: Progress | None = None,
+) -> CompareRun:
+    """Measure ``mix`` and the references (at the mix's rate, whole or by their loudest 30 s)
+    or load the profile, and compare: per-metric verdicts, ranked differences, the platform
+    preview and the default proposal (full amounts, the references' median loudness, -1 dBTP).
+    A bad profile is refused before any analysis."""
+    from analyzer.comparison.metrics import compare as compare_analyses
+    from analyzer.mastering.proposal import default_proposal
+
+    mix = os.fspath(mix)
+    profile = load_profile(settings.profile)
+    notes: list[str] = []
+    mix_result = measure_track(mix, section=settings.section, notes=notes,
+                               series=settings.series, progress=progress)  # fmt: skip
+    refs = []
+    if profile is not None:
+        if settings.section == "loudest":
+            notes.append("the profile's ranges describe whole tracks")
+        names = [profile_label(profile)]
+        comparison = compare_analyses(mix_result, profile_stats=profile.metrics,
+                                      reference_names=names, notes=notes)  # fmt: skip
+    else:
+        rate = mix_result.file.sample_rate_hz
+        refs = measure_references(settings.references, rate, notes=notes,
+                                  section=settings.section, progress=progress)  # fmt: skip
+        names = unique_names([r.file.path for r in refs])
+        comparison = compare_analyses(mix_result, refs, reference_names=names, notes=notes)
+    return CompareRun(
+        mix=mix_result, references=tuple(refs), reference_names=tuple(names),
+        comparison=comparison, platforms=platform_preview(mix_result, settings.targets),
+        proposal=default_proposal(mix_result, comparison), section=settings.section,
+        notes=tuple(notes),
+    )  # fmt: skip

@@ -1,0 +1,82 @@
+"""The ``demo`` use case: the whole pipeline on synthesised audio (no files or network needed),
+through the same use cases as the commands: compare, translate, propose and master."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from analyzer.app.comparing import compare
+from analyzer.app.mastering_run import apply_proposal, proposal_from
+from analyzer.app.measuring import refuse_existing_output
+from analyzer.app.results import DemoRun
+from analyzer.app.settings import CompareSettings, MasterSettings, TranslateSettings
+from analyzer.app.translating import translation_of
+
+DEMO_NOTE = (
+    "The demo mix is synthesised with a dull top end, a weak low end, too little level and side "
+    "signal in the lows; the reference is the same arrangement balanced and mastered louder."
+)
+
+
+def demo_paths(folder: str | Path) -> dict[str, Path]:
+    """The files the demo writes into ``folder``."""
+    folder = Path(folder)
+    return {
+        "mix_wav": folder / "demo_mix.wav",
+        "reference_wav": folder / "demo_reference.wav",
+        "analysis_json": folder / "demo_mix.analysis.json",
+        "master_wav": folder / "demo_mix.master.wav",
+        "report_html": folder / "report.html",
+    }
+
+
+def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
+    """Write the faulty demo mix and its reference (:mod:`analyzer.demo`), compare them,
+    translate the mix on every device, propose and apply a master (native engine, to the
+    reference's loudness, verified while written), and write the JSON analysis and the HTML
+    report. Refuses to overwrite any output unless ``force``, before writing anything."""
+    from analyzer.demo import (
+        DEMO_FAULTS,
+        DEMO_SAMPLE_RATE_HZ,
+        synthesize_demo_mix,
+        synthesize_demo_reference,
+    )
+    from analyzer.io import write_audio_atomic, write_text_atomic
+    from analyzer.report.html import write_html
+    from analyzer.report.json import analyses_to_json
+    from analyzer.report.view import build_view, master_view_for
+
+    start = time.perf_counter()
+    paths = demo_paths(folder)
+    for p in paths.values():  # all refusals before anything is written
+        refuse_existing_output(p, force)
+    mix_wav, ref_wav = str(paths["mix_wav"]), str(paths["reference_wav"])
+    write_audio_atomic(mix_wav, synthesize_demo_mix(**DEMO_FAULTS), DEMO_SAMPLE_RATE_HZ,
+                       force=force)  # fmt: skip
+    write_audio_atomic(ref_wav, synthesize_demo_reference(), DEMO_SAMPLE_RATE_HZ, force=force)
+    compared = compare(mix_wav, CompareSettings(references=(ref_wav,), series=True))
+    mix, refs = compared.mix, compared.references
+    translated = translation_of(mix, refs, TranslateSettings())
+    mastering = MasterSettings(references=(ref_wav,))
+    proposed = proposal_from(mix_wav, mix, refs, mastering)
+    mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
+    platforms = list(compared.platforms)
+    write_text_atomic(
+        paths["analysis_json"],
+        analyses_to_json([mix], series=True, extras=[{"platforms": platforms}]),
+        force=force,
+    )
+    master = master_view_for(mastered.proposal, mix.file.sample_rate_hz, result=mastered.result,
+                             verification=mastered.verification)  # fmt: skip
+    view = build_view(
+        "demo", [mix], platforms=[platforms], comparison=compared.comparison,
+        references=list(refs), translation=translated.translation,
+        reference_translations=list(translated.reference_translations), master=master,
+        title="mixanalyzer demo: a faulty mix against a reference", notes=[DEMO_NOTE],
+    )  # fmt: skip
+    write_html(str(paths["report_html"]), view, force=force)
+    return DemoRun(**paths, mix=mix, reference=refs[0], comparison=compared.comparison,
+                   proposal=mastered.proposal, mastered=mastered.result,
+                   verification=mastered.verification, translation=translated.translation,
+                   platforms=platforms, view=view, seconds=time.perf_counter() - start)  # fmt: skip

@@ -1,0 +1,247 @@
+"""The ``propose`` and ``master`` use cases: what the mix needs to match its references, a
+profile or a loudness target (``propose``), applied with the native or the Matchering engine and
+proved by measuring the written master (``master``)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from analyzer.app.measuring import (
+    analyze_in_parallel,
+    load_profile,
+    rate_for_reference,
+    refuse_existing_output,
+)
+from analyzer.app.results import MasterRun, Progress, ProposeRun
+from analyzer.app.settings import MasterSettings
+from analyzer.errors import InvalidAudioError
+
+if TYPE_CHECKING:
+    from analyzer.comparison.metrics import Comparison
+    from analyzer.comparison.profiles import ReferenceProfile
+    from analyzer.mastering.propose import Proposal
+    from analyzer.types import TrackAnalysis
+
+
+def refuse_unmasterable(
+    mix_path: str, mix: TrackAnalysis, ref_paths: Sequence[str], refs: Sequence[TrackAnalysis]
+) -> None:
+    """Refuse (exit 3) a silent or too-short reference or mix (nothing to match, nothing to
+    master), and a mix or reference that is mostly DC offset (see
+    :func:`analyzer.measure.dynamics.mostly_dc`: the limiter would spend the ceiling on it)."""
+    from analyzer.io import display_path
+    from analyzer.measure.dynamics import mostly_dc
+
+    for path, analysed in zip(ref_paths, refs, strict=True):
+        lufs = analysed.loudness.integrated_lufs
+        if lufs is None or not math.isfinite(lufs):
+            raise InvalidAudioError(
+                f"{display_path(path)}: the reference is silent or too short to measure: "
+                "nothing to match",
+                slug="silent-reference",
+            )
+    lufs = mix.loudness.integrated_lufs
+    if lufs is None or not math.isfinite(lufs):
+        raise InvalidAudioError(
+            f"{display_path(mix_path)}: the mix is silent or shorter than 400 ms: nothing to "
+            "master",
+            slug="silent",
+        )
+    for path, analysed in zip([mix_path, *ref_paths], [mix, *refs], strict=True):
+        if mostly_dc(analysed.dynamics.dc_offset, analysed.peaks.sample_peak_dbfs):
+            dc = max(analysed.dynamics.dc_offset, key=abs, default=0.0)
+            peak = 10.0 ** (analysed.peaks.sample_peak_dbfs / 20.0)
+            raise InvalidAudioError(
+                f"{display_path(path)}: mostly DC offset ({dc:+.3f} of a {peak:.3f} peak): "
+                "nothing to master; remove the offset (high-pass) first",
+                slug="dc",
+            )
+
+
+def _refuse_channels(mix: str) -> int:
+    """The mix's sample rate; refuses more than two channels (exit 3)."""
+    from analyzer.io import display_path, open_audio
+
+    with open_audio(mix) as src:
+        info = src.info
+    if info.channels > 2:
+        raise InvalidAudioError(
+            f"{display_path(mix)}: {info.channels} channels: master handles mono and stereo "
+            "mixes (fold a surround mix down first)",
+            slug="channels",
+        )
+    return info.sample_rate_hz
+
+
+def _loudness_goal(
+    settings: MasterSettings, comparison: Comparison | None
+) -> tuple[float | None, str, float]:
+    """``(target LUFS, where it comes from, ceiling dBTP)``: the explicit target, a platform's
+    (whose true-peak limit lowers the default ceiling), or the references' median."""
+    from analyzer.mastering.proposal import reference_loudness
+
+    ceiling = settings.effective_ceiling_dbtp
+    if settings.target_lufs is not None:
+        return float(settings.target_lufs), "--target-lufs", ceiling
+    if settings.target is not None:
+        from analyzer.playback.platforms import find_target
+        from analyzer.playback.user_targets import load_targets
+
+        t = find_target(settings.target, load_targets(None))
+        if settings.ceiling_dbtp is None and t.true_peak_limit_dbtp is not None:
+            ceiling = min(ceiling, t.true_peak_limit_dbtp)
+        return t.target_lufs, t.display_label, ceiling
+    goal = reference_loudness(comparison) if comparison is not None else None
+    source = "the references' median loudness" if settings.references else (
+        "the profile's median loudness")  # fmt: skip
+    return goal, source, ceiling
+
+
+def _builder(
+    mix: TrackAnalysis,
+    comparison: Comparison | None,
+    goal: tuple[float | None, str, float],
+    settings: MasterSettings,
+) -> Callable[[Any], Proposal]:
+    """``build(limiter_shift_db)``: the proposal for ``mix`` against ``comparison`` with the
+    loudness ``goal`` (target LUFS, its source, ceiling) and the settings' amounts and limits;
+    ``build(None)`` is the first proposal, a shift refits it after a first master."""
+    from analyzer.mastering.proposal import build_proposal
+
+    target_lufs, source, ceiling_dbtp = goal
+
+    def build(shift: Any = None) -> Proposal:
+        return build_proposal(
+            mix, comparison, target_lufs=target_lufs, target_source=source,
+            ceiling_dbtp=ceiling_dbtp, amounts=settings.amounts, fine=settings.fine,
+            smoothing_octaves=settings.smoothing_octaves, max_moves=settings.max_moves,
+            max_gain_db=settings.max_gain_db, limiter_shift_db=shift,
+        )  # fmt: skip
+
+    return build
+
+
+def proposal_from(
+    mix_path: str,
+    mix: TrackAnalysis,
+    references: Sequence[TrackAnalysis],
+    settings: MasterSettings,
+    *,
+    profile: ReferenceProfile | None = None,
+    notes: Sequence[str] = (),
+) -> ProposeRun:
+    """The proposal for analyses already made: compare with the references or the profile,
+    set the loudness goal and the ceiling, and fit the moves."""
+    from analyzer.comparison.metrics import compare as compare_analyses
+    from analyzer.io import display_path
+
+    notes = list(notes)
+    if references and mix.file.channels == 1 and any(r.file.channels == 2 for r in references):
+        notes.append("the mix is mono: the references' stereo width is not matched")
+    comparison = None
+    if profile is not None:
+        label = f"profile {profile.name}"
+        comparison = compare_analyses(mix, profile_stats=profile.metrics,
+                                      reference_names=[label], notes=notes)  # fmt: skip
+    elif references:
+        comparison = compare_analyses(mix, references, notes=notes)
+    names = [display_path(r) for r in settings.references] or (
+        [f"profile {profile.name}"] if profile else [])  # fmt: skip
+    goal = _loudness_goal(settings, comparison)
+    return ProposeRun(
+        mix_path=mix_path, mix=mix, references=tuple(references), reference_names=tuple(names),
+        comparison=comparison, proposal=_builder(mix, comparison, goal, settings)(),
+        target_lufs=goal[0], target_source=goal[1], ceiling_dbtp=goal[2],
+        profile_stats=profile.metrics if profile else None, notes=tuple(notes),
+    )  # fmt: skip
+
+
+def propose(
+    mix: str | os.PathLike[str],
+    settings: MasterSettings,
+    *,
+    progress: Progress | None = None,
+) -> ProposeRun:
+    """Measure ``mix`` and the references (both cores; references at the mix's rate), refuse
+    what cannot be mastered, and propose: EQ moves, width, and the limiter to the goal. Writes
+    nothing (``master --dry-run``)."""
+    mix = os.fspath(mix)
+    profile = load_profile(settings.profile)
+    rate = _refuse_channels(mix)
+    notes: list[str] = []
+    jobs: list[tuple[str, int | None]] = [(mix, None)]
+    jobs += [(r, rate_for_reference(r, rate, notes)) for r in settings.references]
+    analyses = analyze_in_parallel(jobs, progress=progress)
+    mix_result, refs = analyses[0], analyses[1:]
+    refuse_unmasterable(mix, mix_result, settings.references, refs)
+    return proposal_from(mix, mix_result, refs, settings, profile=profile, notes=notes)
+
+
+def master(
+    mix: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    settings: MasterSettings,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    on_proposal: Callable[[ProposeRun], None] | None = None,
+) -> MasterRun:
+    """:func:`propose`, then apply the proposal to ``output`` (.wav or .flac, never the input;
+    refused when it exists unless ``force``, before any analysis) and verify the written file.
+    ``on_proposal`` sees the proposal before the (longer) mastering starts."""
+    from analyzer.io.write import check_paths, output_format
+
+    mix, output = os.fspath(mix), os.fspath(output)
+    output_format(output, settings.bit_depth, dither=settings.dither)
+    check_paths(mix, output)
+    refuse_existing_output(output, force)
+    run = propose(mix, settings, progress=progress)
+    if on_proposal is not None:
+        on_proposal(run)
+    return apply_proposal(run, output, settings, force=force, progress=progress)
+
+
+def apply_proposal(
+    run: ProposeRun,
+    output: str,
+    settings: MasterSettings,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> MasterRun:
+    """Write the master of ``run`` with the settings' engine and verify it. The native engine
+    refits the EQ once when heavy limiting bent the tonal balance (the better master is kept)."""
+    from analyzer.io.write import output_format
+    from analyzer.mastering.apply import run_master
+    from analyzer.mastering.verify import verify
+
+    fmt = output_format(output, settings.bit_depth, dither=settings.dither)
+    goal = (run.target_lufs, run.target_source, run.ceiling_dbtp)
+    notes = list(run.notes)
+    if settings.engine == "native":
+        proposal, result, verification = run_master(
+            run.mix_path, output, run.mix, run.comparison, run.proposal,
+            _builder(run.mix, run.comparison, goal, settings), references=run.references,
+            profile_stats=run.profile_stats, fmt=fmt, linear_phase=settings.linear_phase,
+            force=force, progress=progress,
+        )  # fmt: skip
+    else:
+        from analyzer.mastering.matchering import master_matchering
+
+        if progress:
+            progress("Matchering", 0, 1)
+        if len(settings.references) > 1:
+            notes.append("Matchering matches one reference: the first one was used")
+        proposal = run.proposal
+        result = master_matchering(run.mix_path, settings.references[0], output, run.mix,
+                                   fmt=fmt, ceiling_dbtp=run.ceiling_dbtp, force=force)  # fmt: skip
+        verification = verify(run.mix, result.analysis, comparison=run.comparison,
+                              references=run.references, plan=proposal.loudness)  # fmt: skip
+    return MasterRun(
+        mix=run.mix, references=run.references, reference_names=run.reference_names,
+        comparison=run.comparison, proposal=proposal, engine=settings.engine, output=output,
+        result=result, verification=verification, notes=tuple(notes),
+    )  # fmt: skip

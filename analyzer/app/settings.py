@@ -1,0 +1,218 @@
+"""What a user asks of each use case, checked once: frozen settings objects whose constructors
+raise :class:`~analyzer.errors.UsageError` naming the command-line option and its valid range.
+
+The command line builds these from its options; a Python caller builds them directly. Paths of
+references and profiles are part of the settings; the file a use case works on (the mix, the
+output) is an argument of the use-case function.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from analyzer.errors import UsageError
+from analyzer.types import DEFAULT_CEILING_DBTP
+
+#: The mastering engines ``master`` can apply a proposal with.
+ENGINES = ("native", "matchering")
+#: ``compare --section``: whole tracks, or the loudest 30 s of each.
+SECTIONS = ("whole", "loudest")
+
+
+def _paths(paths: Iterable[str | os.PathLike[str]] | str | None) -> tuple[str, ...]:
+    """A tuple of ``str`` paths (one path given as a string counts as one path)."""
+    if paths is None:
+        return ()
+    if isinstance(paths, str | os.PathLike):
+        return (os.fspath(paths),)
+    return tuple(os.fspath(p) for p in paths)
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)  # normalising a frozen dataclass in __post_init__
+
+
+def _refs_or_profile(references: tuple[str, ...], profile: str | None) -> None:
+    if references and profile:
+        raise UsageError("give references with --ref or one --profile, not both")
+
+
+def _check_jobs(jobs: int | None) -> None:
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs {jobs}: expected 1 or more")
+
+
+@dataclass(frozen=True)
+class AnalyzeSettings:
+    """``analyze``: keep the 10 Hz series, give the spectrum re the integrated loudness, the
+    loudness-target table (``targets``: a JSON/TOML file; None: the user's file if present), and
+    the lossy-codec round trip."""
+
+    series: bool = False
+    level_spectrum: bool = False
+    targets: str | None = None
+    codec_check: bool = False
+
+    def __post_init__(self) -> None:
+        if self.targets is not None:
+            _set(self, "targets", os.fspath(self.targets))
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """``compare``: reference tracks or one genre profile (name or path), whole tracks or the
+    loudest 30 s of each, the loudness-target table, and whether to keep the mix's series (the
+    HTML report plots them)."""
+
+    references: tuple[str, ...] = ()
+    profile: str | None = None
+    section: str = "whole"
+    targets: str | None = None
+    series: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "references", _paths(self.references))
+        if self.section not in SECTIONS:
+            raise UsageError(f"--section {self.section!r}: expected 'whole' or 'loudest'")
+        if bool(self.references) == bool(self.profile):
+            raise UsageError("give references with --ref FILE (one or more) or one --profile")
+
+
+@dataclass(frozen=True)
+class TranslateSettings:
+    """``translate``: optional references or profile to score beside the mix, the devices
+    (names; None: every device of the table), an extra device file, the playback level
+    (dB SPL; None: each device's own), the car's speed (km/h) and whether to keep the mix's
+    series."""
+
+    references: tuple[str, ...] = ()
+    profile: str | None = None
+    devices: tuple[str, ...] | None = None
+    device_file: str | None = None
+    level_db_spl: float | None = None
+    speed_kmh: float = 100.0
+    series: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "references", _paths(self.references))
+        if self.devices is not None:
+            _set(self, "devices", tuple(self.devices))
+        _refs_or_profile(self.references, self.profile)
+        if self.level_db_spl is not None and not math.isfinite(self.level_db_spl):
+            raise UsageError(f"--level-db-spl {self.level_db_spl:g}: expected a finite level")
+        if not (math.isfinite(self.speed_kmh) and self.speed_kmh > 0):
+            raise UsageError(f"--speed-kmh {self.speed_kmh:g}: expected more than 0 km/h")
+
+
+@dataclass(frozen=True)
+class MasterSettings:
+    """``master`` (and ``propose``): what to match and how far.
+
+    References or a profile set the tone and width targets; the loudness goal is
+    ``target_lufs``, a platform's ``target`` (e.g. ``"spotify"``), or the references' median.
+    ``ceiling_dbtp`` None means -1 dBTP (or a platform's lower limit). ``amount`` (0-100 %)
+    sets every dimension, ``amount_tone/width/loudness`` override it, ``only`` keeps one.
+    ``engine``, ``linear_phase``, ``bit_depth`` and ``dither`` only matter when applying.
+    ``amounts`` (0-1 per dimension) is derived once here.
+    """
+
+    references: tuple[str, ...] = ()
+    profile: str | None = None
+    target_lufs: float | None = None
+    target: str | None = None
+    ceiling_dbtp: float | None = None
+    engine: str = "native"
+    fine: bool = False
+    smoothing_octaves: float = 1.0 / 3.0
+    linear_phase: bool = False
+    max_moves: int = 6
+    max_gain_db: float = 6.0
+    amount: float | None = None
+    amount_tone: float | None = None
+    amount_width: float | None = None
+    amount_loudness: float | None = None
+    only: str | None = None
+    bit_depth: str = "24"
+    dither: bool = True
+    amounts: Mapping[str, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from analyzer.mastering.settings import amounts_from
+
+        _set(self, "references", _paths(self.references))
+        refs = self.references
+        if self.engine not in ENGINES:
+            raise UsageError(f"--engine {self.engine!r}: expected one of {', '.join(ENGINES)}")
+        _refs_or_profile(refs, self.profile)
+        if self.target_lufs is not None and self.target is not None:
+            raise UsageError("give --target-lufs or --target, not both")
+        if not (refs or self.profile or self.target_lufs is not None or self.target):
+            raise UsageError("give --ref FILE, --profile NAME or a loudness target (--target-lufs)")
+        if self.engine == "matchering" and not refs:
+            raise UsageError("--engine matchering needs a reference track (--ref FILE)")
+        if not 0 < self.max_moves <= 6 and self.max_moves != 0:
+            raise UsageError(f"--max-moves {self.max_moves}: expected 0 to 6")
+        if not (0 < self.max_gain_db <= 24 and math.isfinite(self.max_gain_db)):
+            raise UsageError(
+                f"--max-gain {self.max_gain_db:g}: expected more than 0 and at most 24 dB"
+            )
+        if not (1.0 / 12.0 <= self.smoothing_octaves <= 3.0):
+            raise UsageError(f"--smoothing {self.smoothing_octaves:g}: expected 1/12 to 3 octaves")
+        if self.ceiling_dbtp is not None and not (-20.0 <= self.ceiling_dbtp <= 0.0):
+            raise UsageError(f"--ceiling {self.ceiling_dbtp:g}: expected -20 to 0 dBTP")
+        amounts = amounts_from(amount=self.amount, tone=self.amount_tone, width=self.amount_width,
+                               loudness=self.amount_loudness, only=self.only)  # fmt: skip
+        _set(self, "amounts", amounts)
+
+    @property
+    def effective_ceiling_dbtp(self) -> float:
+        return DEFAULT_CEILING_DBTP if self.ceiling_dbtp is None else self.ceiling_dbtp
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """``batch``: references or a profile to compare each file with, the album check (its
+    loudness window ``album_spread_lu`` and the true-peak ceiling a suggested gain respects),
+    local processes (``jobs``) or a Dask ``scheduler``, the series, and the result cache."""
+
+    references: tuple[str, ...] = ()
+    profile: str | None = None
+    album: bool = False
+    album_spread_lu: float = 2.0
+    ceiling_dbtp: float = DEFAULT_CEILING_DBTP
+    jobs: int | None = None
+    scheduler: str | None = None
+    series: bool = False
+    use_cache: bool = True
+
+    def __post_init__(self) -> None:
+        _set(self, "references", _paths(self.references))
+        _check_jobs(self.jobs)
+        if self.jobs is not None and self.scheduler:
+            raise UsageError(
+                "--jobs and --scheduler: give one (the cluster decides its parallelism)"
+            )
+        _refs_or_profile(self.references, self.profile)
+        if self.album_spread_lu < 0:
+            raise UsageError(f"--album-spread {self.album_spread_lu}: expected 0 or more")
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """``reference build``: the profile's name (1-64 letters, digits, ``.``, ``_``, ``-``), a
+    one-line description (made printable here) and the number of parallel jobs."""
+
+    name: str
+    description: str = ""
+    jobs: int | None = None
+
+    def __post_init__(self) -> None:
+        from analyzer.comparison.profiles import check_profile_name
+        from analyzer.io import display_path
+
+        _check_jobs(self.jobs)
+        check_profile_name(self.name)
+        _set(self, "description", display_path(self.description))  # printable UTF-8 only

@@ -1,0 +1,131 @@
+"""The ``translate`` use case: how a mix plays on earbuds, phone, laptop, Bluetooth speaker, TV,
+car and club, beside references or a genre profile, and what each device would play."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analyzer.app.measuring import (
+    analyze_path,
+    load_profile,
+    measure_references,
+    platform_preview,
+    profile_label,
+    step_progress,
+)
+from analyzer.app.results import Progress, TranslateRun
+from analyzer.app.settings import TranslateSettings
+from analyzer.errors import UsageError
+
+if TYPE_CHECKING:
+    from analyzer.comparison.profiles import ReferenceProfile
+    from analyzer.playback.devices import Device
+    from analyzer.playback.translate import Translation
+    from analyzer.types import TrackAnalysis
+
+
+def choose_devices(settings: TranslateSettings) -> list[Device]:
+    """The devices asked for, by name, from the built-in table plus ``device_file``."""
+    from analyzer.playback.devices import load_devices
+
+    chosen = list(load_devices(settings.device_file).values())
+    if settings.devices is None:
+        return chosen
+    by_name = {d.name: d for d in chosen}
+    unknown = [n for n in settings.devices if n not in by_name]
+    if unknown:
+        raise UsageError(f"--devices: unknown {', '.join(unknown)} (known: {', '.join(by_name)})")
+    return [by_name[n] for n in settings.devices]
+
+
+def with_profile_scores(translation: Translation, profile: ReferenceProfile) -> Translation:
+    """Each device's reference score from the profile's median score there."""
+    scored = []
+    for d in translation.devices:
+        stats = profile.metrics.get(f"translation.{d.name}.score")
+        scored.append(replace(d, reference_score=stats.median if stats else None))
+    return replace(translation, devices=tuple(scored))
+
+
+def translate(
+    mix: str | os.PathLike[str],
+    settings: TranslateSettings | None = None,
+    *,
+    progress: Progress | None = None,
+) -> TranslateRun:
+    """Measure ``mix`` and the references (at the mix's rate), and score the mix on each device
+    beside them (or beside a profile's medians). A bad profile, device file or device name is
+    refused before any analysis."""
+    settings = settings or TranslateSettings()
+    mix = os.fspath(mix)
+    profile = load_profile(settings.profile)
+    devices = choose_devices(settings)
+    mix_result = analyze_path(mix, series=settings.series, progress=progress)
+    notes: list[str] = []
+    refs = measure_references(settings.references, mix_result.file.sample_rate_hz, notes=notes,
+                              progress=progress)  # fmt: skip
+    return translation_of(mix_result, refs, settings, devices=devices, profile=profile,
+                          notes=notes)  # fmt: skip
+
+
+def translation_of(
+    mix: TrackAnalysis,
+    references: Sequence[TrackAnalysis],
+    settings: TranslateSettings,
+    *,
+    devices: Sequence[Device] | None = None,
+    profile: ReferenceProfile | None = None,
+    notes: Sequence[str] = (),
+) -> TranslateRun:
+    """The translation of analyses already made (``devices`` None: every built-in device but
+    the studio baseline), with the default proposal when there are references or a profile."""
+    from analyzer.comparison.metrics import compare as compare_analyses
+    from analyzer.mastering.proposal import default_proposal
+    from analyzer.playback.translate import translate as translate_analysis
+
+    if devices is None:
+        from analyzer.playback.devices import BUILTIN_DEVICES
+
+        devices = [d for d in BUILTIN_DEVICES.values() if d.kind != "reference"]
+    kw = dict(level_db_spl=settings.level_db_spl, speed_kmh=settings.speed_kmh)
+    tr = translate_analysis(mix, devices, references=references, **kw)  # type: ignore[arg-type]
+    if profile is not None:
+        tr = with_profile_scores(tr, profile)
+    names = [r.file.path for r in references] + ([profile_label(profile)] if profile else [])
+    comparison = proposal = None
+    if references or profile is not None:
+        comparison = (
+            compare_analyses(mix, references) if references
+            else compare_analyses(mix, profile_stats=profile.metrics)  # type: ignore[union-attr]
+        )  # fmt: skip
+        proposal = default_proposal(mix, comparison)
+    return TranslateRun(
+        mix=mix, references=tuple(references), reference_names=tuple(names), devices=tuple(devices),
+        translation=tr, reference_translations=tuple(
+            translate_analysis(r, devices) for r in references),
+        platforms=platform_preview(mix), comparison=comparison, proposal=proposal,
+        notes=tuple(notes),
+    )  # fmt: skip
+
+
+def render_devices(
+    mix: str | os.PathLike[str],
+    run: TranslateRun,
+    settings: TranslateSettings,
+    out_dir: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write what each device of ``run`` would play (at the settings' level and speed):
+    ``out_dir/<mix>.<device>.wav``."""
+    from analyzer.playback.render import render_file
+
+    label = f"rendering {Path(mix).name}"
+    return render_file(mix, run.devices, out_dir, level_db_spl=settings.level_db_spl,
+                       speed_kmh=settings.speed_kmh, force=force,
+                       progress=step_progress(progress, label))  # fmt: skip

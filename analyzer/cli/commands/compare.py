@@ -1,0 +1,77 @@
+"""``mixanalyzer compare``: the mix against references or a genre profile, level-matched, with
+the platform preview and the proposed master."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from analyzer.cli.console import PROPOSAL_TITLE, print_warnings, stdout_console
+from analyzer.cli.options import Force, Html, Json, Profile, Quiet, Ref, Targets
+from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.progress import progress_bar
+
+
+def compare(
+    mix: Annotated[str, typer.Argument(help="The mix to compare.", metavar="MIX")],
+    ref: Ref = None,
+    profile: Profile = None,
+    section: Annotated[
+        str,
+        typer.Option(
+            "--section",
+            metavar="whole|loudest",
+            help="Compare whole tracks, or the loudest 30 s of each (chorus against chorus).",
+        ),
+    ] = "whole",
+    json_path: Json = None,
+    targets: Targets = None,
+    html_path: Html = None,
+    force: Force = False,
+    quiet: Quiet = False,
+) -> None:
+    """Compare a mix with reference tracks or a genre profile, level-matched."""
+    from analyzer.app import CompareSettings
+    from analyzer.app import compare as run_compare
+    from analyzer.report.json import compare_document, proposal_to_dict
+    from analyzer.report.terminal import (
+        render_comparison,
+        render_platforms,
+        render_proposal,
+        render_tonal_bars,
+    )
+
+    settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
+                               targets=targets, series=bool(html_path))  # fmt: skip
+    check_outputs(json_path, force=force, html=html_path)
+    with progress_bar(sys.stderr.isatty()) as bar:
+        run = run_compare(mix, settings, progress=bar.step if bar else None)
+    for r_result in run.references:
+        print_warnings(r_result.warnings)
+    mix_result, comp, platforms = run.mix, run.comparison, list(run.platforms)
+    doc = compare_document(
+        mix_result, comp, section=section, platforms=platforms,
+        proposal=proposal_to_dict(run.proposal),
+    )  # fmt: skip
+    emit(json_path, doc, force=force)
+    if html_path:
+        from analyzer.io import read_tags
+        from analyzer.report.html import write_html
+        from analyzer.report.view import build_view
+
+        view = build_view(
+            "compare", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
+            comparison=comp, references=list(run.references), section=section,
+        )  # fmt: skip
+        write_html(html_path, view, force=force)
+    if not quiet and json_path != "-":
+        from analyzer.report.view import comparison_view
+
+        console = stdout_console()
+        render_comparison(console, comp)
+        render_tonal_bars(console, comparison_view(comp).tonal)
+        render_platforms(console, platforms)
+        render_proposal(console, run.proposal, title=PROPOSAL_TITLE)
+    print_warnings(mix_result.warnings)

@@ -1,0 +1,178 @@
+"""``mixanalyzer master``: propose corrective mastering, apply it with the native or the
+Matchering engine, and prove the result by measuring the written master."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from analyzer.cli.console import print_notes, print_warnings, stdout_console
+from analyzer.cli.options import Force, Json, Profile, Ref, html_option, quiet_option
+from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.progress import progress_bar
+from analyzer.errors import UsageError
+
+MasterHtml = html_option("Write a self-contained HTML report.")
+MasterQuiet = quiet_option("No tables on stdout.")
+
+
+MixOption = Annotated[str, typer.Argument(help="The mix to master.", metavar="MIX")]
+OutputOption = Annotated[
+    str | None,
+    typer.Option("--output", "-o", metavar="OUT", help="The master to write (.wav/.flac)."),
+]
+TargetLufsOption = Annotated[
+    float | None,
+    typer.Option("--target-lufs", metavar="LUFS", help="Integrated loudness to reach."),
+]
+TargetOption = Annotated[
+    str | None,
+    typer.Option("--target", metavar="PLATFORM", help="A platform's target, e.g. spotify."),
+]
+CeilingOption = Annotated[
+    float | None,
+    typer.Option("--ceiling", metavar="DBTP", help="True-peak ceiling (default -1.0)."),
+]
+EngineOption = Annotated[
+    str, typer.Option("--engine", metavar="native|matchering", help="Mastering engine.")
+]
+FineOption = Annotated[
+    bool, typer.Option("--fine", help="Add a smoothed linear-phase match-EQ curve.")
+]
+SmoothingOption = Annotated[
+    float,
+    typer.Option("--smoothing", metavar="OCTAVES", help="Smoothing of the --fine curve."),
+]
+LinearPhaseOption = Annotated[
+    bool, typer.Option("--linear-phase", help="Apply the EQ moves as a linear-phase FIR.")
+]
+MaxMovesOption = Annotated[
+    int, typer.Option("--max-moves", metavar="N", help="At most N parametric moves.")
+]
+MaxGainOption = Annotated[
+    float, typer.Option("--max-gain", metavar="DB", help="Largest gain of a move.")
+]
+AmountOption = Annotated[
+    float | None,
+    typer.Option("--amount", metavar="PCT", help="How much of the match, 0-100 (all)."),
+]
+AmountToneOption = Annotated[
+    float | None, typer.Option("--amount-tone", metavar="PCT", help="Tone amount, 0-100.")
+]
+AmountWidthOption = Annotated[
+    float | None, typer.Option("--amount-width", metavar="PCT", help="Width amount, 0-100.")
+]
+AmountLoudnessOption = Annotated[
+    float | None,
+    typer.Option("--amount-loudness", metavar="PCT", help="Loudness amount, 0-100."),
+]
+OnlyOption = Annotated[
+    str | None,
+    typer.Option("--only", metavar="tone|width|loudness", help="Match one dimension only."),
+]
+BitDepthOption = Annotated[
+    str, typer.Option("--bit-depth", metavar="16|24|32f", help="Output bit depth.")
+]
+NoDitherOption = Annotated[bool, typer.Option("--no-dither", help="No TPDF dither at 16 bits.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
+
+
+def master(
+    mix: MixOption,
+    output: OutputOption = None,
+    ref: Ref = None,
+    profile: Profile = None,
+    target_lufs: TargetLufsOption = None,
+    target: TargetOption = None,
+    ceiling: CeilingOption = None,
+    engine: EngineOption = "native",
+    fine: FineOption = False,
+    smoothing: SmoothingOption = 1.0 / 3.0,
+    linear_phase: LinearPhaseOption = False,
+    max_moves: MaxMovesOption = 6,
+    max_gain: MaxGainOption = 6.0,
+    amount: AmountOption = None,
+    amount_tone: AmountToneOption = None,
+    amount_width: AmountWidthOption = None,
+    amount_loudness: AmountLoudnessOption = None,
+    only: OnlyOption = None,
+    bit_depth: BitDepthOption = "24",
+    no_dither: NoDitherOption = False,
+    dry_run: DryRunOption = False,
+    json_path: Json = None,
+    html_path: MasterHtml = None,
+    force: Force = False,
+    quiet: MasterQuiet = False,
+) -> None:
+    """Propose corrective mastering (EQ moves, width, limiter to a target), apply it on request
+    and prove the result by measuring the written master."""
+    from analyzer.app import MasterSettings, propose
+    from analyzer.app import master as run_master
+    from analyzer.report.json import master_document
+    from analyzer.report.terminal import render_proposal, render_verification
+
+    settings = MasterSettings(
+        references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
+        ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
+        linear_phase=linear_phase, max_moves=max_moves, max_gain_db=max_gain, amount=amount,
+        amount_tone=amount_tone, amount_width=amount_width, amount_loudness=amount_loudness,
+        only=only, bit_depth=bit_depth, dither=not no_dither,
+    )  # fmt: skip
+    if output is None and not dry_run:
+        raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
+    check_outputs(json_path, force=force, html=html_path)
+    console = stdout_console()
+    to_stdout = json_path == "-"
+    show_tables = not quiet and not to_stdout
+
+    def shown(proposed: Any) -> None:
+        if show_tables:
+            render_proposal(console, proposed.proposal)
+
+    with progress_bar(not quiet and sys.stderr.isatty()) as bar:
+        step = bar.step if bar else None
+        if dry_run:
+            run: Any = propose(mix, settings, progress=step)
+            shown(run)
+        else:
+            assert output is not None
+            run = run_master(mix, output, settings, force=force, progress=step,
+                             on_proposal=shown)  # fmt: skip
+    result = getattr(run, "result", None)
+    verification = getattr(run, "verification", None)
+    if result is not None and show_tables:
+        from analyzer.io import display_path
+
+        render_verification(console, verification, result)
+        console.print(f"wrote {display_path(run.output)}", markup=False)
+    doc = master_document(
+        mix=run.mix, proposal=run.proposal, engine=engine, result=result,
+        verification=verification, references=list(run.reference_names), notes=list(run.notes),
+    )  # fmt: skip
+    emit(json_path, doc, force=force)
+    if html_path:
+        _write_html(html_path, mix, run, engine=engine, profiled=bool(profile), force=force)
+    print_notes(run.notes)
+    print_warnings(run.mix.warnings)
+    if result is not None:
+        print_warnings(result.warnings)
+
+
+def _write_html(path: str, mix: str, run: Any, *, engine: str, profiled: bool, force: bool) -> None:
+    from analyzer.io import read_tags
+    from analyzer.report.html import write_html
+    from analyzer.report.view import build_view, master_view_for
+
+    result = getattr(run, "result", None)
+    tracks = [run.mix] + ([result.analysis] if result is not None else [])
+    view = build_view(
+        "master", tracks, tags=[read_tags(mix)] + [None] * (len(tracks) - 1),
+        comparison=run.comparison, references=list(run.references),
+        reference_names=list(run.reference_names) if not profiled else [],
+        master=master_view_for(run.proposal, run.mix.file.sample_rate_hz, engine=engine,
+                               result=result, verification=getattr(run, "verification", None),
+                               notes=list(run.notes)),
+    )  # fmt: skip
+    write_html(path, view, force=force)

@@ -1,0 +1,31 @@
+"""The outputs of every command: ``-`` (standard output) or a path written atomically, refused
+up front when it exists without ``--force`` (exit 4), before any analysis."""
+
+from __future__ import annotations
+
+import sys
+
+from analyzer.app.measuring import refuse_existing_output
+from analyzer.errors import UsageError
+
+
+def check_outputs(*paths: str | None, force: bool, html: str | None = None) -> None:
+    """Refuse, before any work: an existing output without ``force`` (exit 4), and ``--html -``
+    (a 5 MB page on a terminal helps nobody; exit 2)."""
+    for path in paths:
+        refuse_existing_output(path, force)
+    if html == "-":
+        raise UsageError("--html needs a file path ('-' is only for --json)")
+    refuse_existing_output(html, force)
+
+
+def emit(path: str | None, text: str, *, force: bool) -> None:
+    """Write ``text`` to standard output (``-``), atomically to ``path``, or nowhere (None)."""
+    if not path:
+        return
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from analyzer.io import write_text_atomic
+
+    write_text_atomic(path, text, force=force)
