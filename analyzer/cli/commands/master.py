@@ -13,6 +13,7 @@ from analyzer.cli.options import Force, Json, Profile, Ref, html_option, quiet_o
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import UsageError
+from analyzer.types import DEFAULT_CEILING_DBTP
 
 MasterHtml = html_option("Write a self-contained HTML report.")
 MasterQuiet = quiet_option("No tables on stdout.")
@@ -33,7 +34,11 @@ TargetOption = Annotated[
 ]
 CeilingOption = Annotated[
     float | None,
-    typer.Option("--ceiling", metavar="DBTP", help="True-peak ceiling (default -1.0)."),
+    typer.Option(
+        "--ceiling",
+        metavar="DBTP",
+        help=f"True-peak ceiling (default {DEFAULT_CEILING_DBTP:g} dBTP).",
+    ),
 ]
 EngineOption = Annotated[
     str, typer.Option("--engine", metavar="native|matchering", help="Mastering engine.")
