@@ -34,7 +34,7 @@ from analyzer.io.files import find_audio_files
 from analyzer.measure import ANALYSIS_SETTINGS_VERSION
 from analyzer.measure.engine import analyze_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: Three short corpus tracks (5 s, 25 s, 46 s): enough for medians and percentiles, and fast.
 SHORT_TRACKS = {
     "a/librosa--sorohanro_-_solo-trumpet-06.hq.ogg",
