@@ -35,6 +35,7 @@ bench: $(STAMP)
 	bash benchmarks/setup.sh
 	$(BIN)/python benchmarks/bench_loudness.py
 	$(BIN)/python benchmarks/bench_master.py
+	$(BIN)/python benchmarks/bench_commands.py
 
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py --repeat 2

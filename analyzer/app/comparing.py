@@ -26,10 +26,12 @@ def compare(
     settings: CompareSettings,
     *,
     progress: Progress | None = None,
+    with_proposal: bool = True,
 ) -> CompareRun:
     """Measure ``mix`` and the references (at the mix's rate, whole or by their loudest 30 s)
     or load the profile, and compare: per-metric verdicts, ranked differences, the platform
-    preview and the default proposal (full amounts, the references' median loudness, -1 dBTP).
+    preview and the default proposal (full amounts, the references' median loudness, -1 dBTP;
+    ``with_proposal=False`` skips its fit, for a caller that proposes with its own settings).
     A bad profile is refused before any analysis."""
     from analyzer.comparison.metrics import compare as compare_analyses
     from analyzer.mastering.proposal import default_proposal
@@ -55,6 +57,7 @@ def compare(
     return CompareRun(
         mix=mix_result, references=tuple(refs), reference_names=tuple(names),
         comparison=comparison, platforms=platform_preview(mix_result, settings.targets),
-        proposal=default_proposal(mix_result, comparison), section=settings.section,
+        proposal=default_proposal(mix_result, comparison) if with_proposal else None,
+        section=settings.section,
         notes=tuple(notes),
     )  # fmt: skip

@@ -62,7 +62,8 @@ class AnalyzeRun:
 @dataclass(frozen=True)
 class CompareRun:
     """The mix against its references (or a profile), level-matched, with the platform preview
-    and the default mastering proposal. ``notes`` (resampling, sections) are in the comparison
+    and the default mastering proposal (None when ``with_proposal=False``). ``notes``
+    (resampling, sections) are in the comparison
     too."""
 
     mix: TrackAnalysis
@@ -70,7 +71,7 @@ class CompareRun:
     reference_names: tuple[str, ...]
     comparison: Comparison
     platforms: tuple[PlatformPreview, ...]
-    proposal: Proposal
+    proposal: Proposal | None
     section: str
     notes: tuple[str, ...]
 

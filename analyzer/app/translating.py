@@ -80,9 +80,11 @@ def translation_of(
     devices: Sequence[Device] | None = None,
     profile: ReferenceProfile | None = None,
     notes: Sequence[str] = (),
+    with_proposal: bool = True,
 ) -> TranslateRun:
     """The translation of analyses already made (``devices`` None: every built-in device but
-    the studio baseline), with the default proposal when there are references or a profile."""
+    the studio baseline), with the default proposal when there are references or a profile
+    (unless ``with_proposal`` is False: the fit is the costly part, and the demo proposes once)."""
     from analyzer.comparison.metrics import compare as compare_analyses
     from analyzer.mastering.proposal import default_proposal
     from analyzer.playback.translate import translate as translate_analysis
@@ -102,7 +104,7 @@ def translation_of(
             compare_analyses(mix, references) if references
             else compare_analyses(mix, profile_stats=profile.metrics)  # type: ignore[union-attr]
         )  # fmt: skip
-        proposal = default_proposal(mix, comparison)
+        proposal = default_proposal(mix, comparison) if with_proposal else None
     return TranslateRun(
         mix=mix, references=tuple(references), reference_names=tuple(names), devices=tuple(devices),
         translation=tr, reference_translations=tuple(
