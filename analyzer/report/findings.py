@@ -116,7 +116,7 @@ def _dc_share(result: TrackAnalysis) -> float | None:
     dy, sp = result.dynamics, result.peaks.sample_peak_dbfs
     if dy is None or not dy.dc_offset or dy.crest_factor_db is None or not _finite(sp):
         return None
-    mean_square = 10.0 ** ((2.0 * sp - dy.crest_factor_db) / 10.0)
+    mean_square = 10.0 ** ((sp - dy.crest_factor_db) / 10.0)
     dc_power = sum(v * v for v in dy.dc_offset) / len(dy.dc_offset)
     return min(dc_power / mean_square, 1.0) if mean_square > 0.0 else None
 
