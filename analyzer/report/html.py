@@ -205,7 +205,7 @@ def _track_figures(
         figs[f"spectrum-{i}"] = _spectrum_figure(t, ref_band)
     if t.tonal_balance:
         figs[f"tonal-{i}"] = _bands_figure(
-            t.tonal_balance, "Tonal balance (dB re the track's total)"
+            t.tonal_balance, "Tonal balance (dB relative to the track's own total)"
         )
     if t.loudness_series:
         figs[f"loudness-{i}"] = _marked(_loudness_figure(t.loudness_series), t.findings,

@@ -117,7 +117,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
         t = Table(title="Tonal balance", title_justify="left", header_style="bold")
         t.add_column("Band (Hz)")
         t.add_column("dB", justify="right")
-        t.add_column("re total", min_width=20)
+        t.add_column("re own total", min_width=20)
         t.add_column("Width S/M", justify="right")
         widths = st.width_per_band_db if st is not None else {}
         for key, label in BAND_LABELS.items():
@@ -125,7 +125,10 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
             t.add_row(label, fmt_plain(v, ".1f"), f"[cyan]{_bar(v)}[/]",
                       fmt_plain(widths.get(key), ".1f"))  # fmt: skip
         tilt = fmt_plain(sp.tilt_db_per_octave, "+.2f")
-        t.caption = f"tilt {tilt} dB/oct, 100 Hz-10 kHz (pink noise = 0)"
+        t.caption = (
+            f"dB relative to the track's own total power; tilt {tilt} dB/oct, "
+            "100 Hz-10 kHz (pink noise = 0)"
+        )
         console.print(t)
 
 
