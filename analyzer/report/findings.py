@@ -174,10 +174,11 @@ def platform_finding(previews: Sequence[Any] | None) -> TrackFinding | None:
     if cuts[-1] - cuts[0] >= 0.05:
         span = f"{cuts[0]:.1f} to {cuts[-1]:.1f} dB"
     loudest = max(p.target_lufs for p in down)
+    verb = "turns" if len(down) == 1 else "turn"
     text = (
-        f"louder than needed: {len(down)} of {len(previews or ())} platforms turn it down, by "
-        f"{span} ({names}); the extra loudness is thrown away, so if it cost limiting, master "
-        f"no louder than {loudest:g} LUFS"
+        f"louder than needed: {len(down)} of {len(previews or ())} platforms {verb} it down, by "
+        f"{span} ({names}); the extra loudness is thrown away there, so if it cost limiting, a "
+        f"master at {loudest:g} LUFS plays the same on them"
     )
     return TrackFinding("platforms_turn_down", INFO, text, None)
 

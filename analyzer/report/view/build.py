@@ -43,7 +43,7 @@ def _translation_findings(trans: TranslationView) -> list[Finding]:
 def _track_findings(tv: TrackView) -> list[Finding]:
     """The track's findings (out of spec, errors first), its platforms' other warnings, and
     the analysis warnings (degenerate input)."""
-    findings = [Finding("analysis", f.text, f.severity) for f in tv.findings]
+    findings = [Finding("findings", f.text, f.severity) for f in tv.findings]
     shown = set()
     for p in tv.platforms:
         for w in p.warnings:
@@ -61,7 +61,8 @@ def findings_of(
     master: MasterView | None,
 ) -> tuple[Finding, ...]:
     """What matters most, ranked by source: the comparison's differences, the translation's,
-    the platforms' warnings and the analysis warnings (of the mix; of every track for
+    the track's findings (out of spec, errors first), the platforms' other warnings and the
+    analysis warnings (of the mix; of every track for
     ``analyze``), then the master's notes."""
     findings: list[Finding] = []
     if comp is not None:
