@@ -56,6 +56,8 @@ class LoudnessStats:
     momentary_hold: Series | None = None
     short_term_hold: Series | None = None
     null_reasons: Mapping[str, str] = field(default_factory=dict)
+    #: Start (s) of the loudest 3 s short-term window (None when there is none).
+    short_term_max_at_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class PeakStats:
     sample_peak_dbfs: float
     sample_peak_per_channel_dbfs: tuple[float, ...]
     oversampling_factor: int
+    #: Start (s) of the 100 ms that holds the largest true peak (None when not tracked).
+    true_peak_at_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class StereoStats:
     flags: tuple[str, ...]  # mono, dual_mono, polarity_inverted, silent_channel
     #: Pearson r of each 400 ms block (hop 100 ms, first ending at 0.4 s); silent blocks NaN.
     correlation_series: Series | None = None
+    #: Start (s) of the 400 ms block of lowest correlation (None when there is none).
+    correlation_min_at_s: float | None = None
 
 
 @dataclass(frozen=True)

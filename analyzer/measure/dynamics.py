@@ -28,13 +28,16 @@ Definitions (all levels re full scale, a full-scale sample is 1.0):
   over the samples it has (as both do; dr14_t.meter also drops that block's final sample and, when
   the length is an exact multiple of the block, counts an empty block - artefacts not copied here).
   A file of one block uses that block's peak as ``Pk_2nd`` (what dr14_t.meter's indexing gives).
-  The document's histogram spans -100 dB to 0 dB, so a block peak above full scale (decoded lossy
-  files overshoot) counts as full scale, as in deadbeef-dr-meter; the histogram's 0.01 dB
-  quantisation is not applied (it moves DR_j by at most 0.005 dB). ``DR`` rounds half up. A silent
-  channel, or one whose second-largest block peak is 0, has no DR_j (``None``) and is left out of
-  the mean (dr14_t.meter counts it as 0). With only a few blocks DR can read negative (a loud
-  block and a quiet one: ``Pk_2nd`` is the quiet block's peak), as the official meter does on
-  very short tracks (dr14_t.meter issue #13).
+  **Block peaks are not capped at full scale**: a decoded lossy master overshoots 0 dBFS, and
+  its block peaks count as they are, as dr14_t.meter (``compute_dr14``) and deadbeef-dr-meter
+  read decoded float samples. The document's histogram spans -100 dB to 0 dB, but that top is a
+  binning detail of the official meter's integer input; capping it made DR read up to 2 below
+  those meters on decoded Ogg Vorbis masters (a deliberate departure from a capped reading). The
+  histogram's 0.01 dB quantisation is not applied either (it moves DR_j by at most 0.005 dB).
+  ``DR`` rounds half up. A silent channel, or one whose second-largest block peak is 0, has no
+  DR_j (``None``) and is left out of the mean (dr14_t.meter counts it as 0). With only a few
+  blocks DR can read negative (a loud block and a quiet one: ``Pk_2nd`` is the quiet block's
+  peak), as the official meter does on very short tracks (dr14_t.meter issue #13).
 * **DC offset**: the mean sample value of each channel.
 * **Clipped runs**: runs of at least 3 consecutive samples of one channel whose ``|x|`` lies
   within 0.01 dB of the file's sample peak (over all channels), counted only when that peak is at
@@ -379,7 +382,9 @@ def _dr_per_channel(
     if blocks == 0:
         return (None,) * channels
     rms = np.sqrt(2.0 * sq / n[:, None])  # eq. 1
-    peaks = np.sort(np.minimum(block_peak, 1.0), axis=0)  # eq. 2; the histogram tops at 0 dB
+    # eq. 2, uncapped: a decoded lossy master's block peak above full scale counts as it is, as
+    # the meters people compare with (dr14_t.meter, deadbeef-dr-meter on float input) read it.
+    peaks = np.sort(block_peak, axis=0)
     second = peaks[-2] if blocks >= 2 else peaks[-1]
     loud = max(1, math.floor(DR_LOUD_FRACTION * blocks))
     top = np.sort(rms, axis=0)[-loud:]

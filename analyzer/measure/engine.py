@@ -22,7 +22,7 @@ from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.stereo import StereoMeter
 from analyzer.measure.truepeak import TruePeakMeter
-from analyzer.types import AudioInfo, LoudnessStats, PeakStats, TrackAnalysis
+from analyzer.types import AudioInfo, LoudnessStats, PeakStats, Series, StereoStats, TrackAnalysis
 
 QUEUE_BLOCKS = 4
 
@@ -158,6 +158,7 @@ class TrackMeters:
         # Only the gated BS.1770 figure is reported (null when undefined: shorter than 400 ms,
         # silent, or not a stereo file), never the meter's ungated fallback.
         stereo = replace(stereo, mono_loss_lu=mono_loss)
+        loudness, peaks, stereo = _with_locations(loudness, peaks, stereo, self.peaks)
         raw = self.dynamics.result()
         dynamics = build_dynamics_stats(
             raw,
@@ -183,6 +184,30 @@ class TrackMeters:
             dynamics=dynamics,
             warnings=_warnings(info, loudness, peaks, dynamics.dc_offset, raw.mean_square),
         )
+
+
+def _series_at_s(series: Series | None, width_s: float, *, lowest: bool = False) -> float | None:
+    """Start (s) of the window of the largest (``lowest``: smallest) defined value of a series
+    whose value ``i`` belongs to the ``width_s`` window ending at ``start_s + i / rate_hz``."""
+    if series is None or not series.values:
+        return None
+    v = np.array(series.values, dtype=float)
+    v[~np.isfinite(v)] = np.nan
+    if np.all(np.isnan(v)):
+        return None
+    i = int(np.nanargmin(v) if lowest else np.nanargmax(v))
+    return max(0.0, series.start_s + i / series.rate_hz - width_s)
+
+
+def _with_locations(
+    loudness: LoudnessStats, peaks: PeakStats, stereo: StereoStats, meter: TruePeakMeter
+) -> tuple[LoudnessStats, PeakStats, StereoStats]:
+    """Where the findings happen: the loudest short-term window, the largest true peak, the
+    lowest block correlation (from the series the meters keep anyway: 10 values a second)."""
+    loudness = replace(loudness, short_term_max_at_s=_series_at_s(loudness.short_term, 3.0))
+    peaks = replace(peaks, true_peak_at_s=meter.peak_time_s())
+    at = _series_at_s(stereo.correlation_series, 0.4, lowest=True)
+    return loudness, peaks, replace(stereo, correlation_min_at_s=at)
 
 
 def _mono_loss(loudness: LoudnessStats) -> float | None:

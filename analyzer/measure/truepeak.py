@@ -240,6 +240,14 @@ class TruePeakMeter:
             db = 20.0 * np.log10(windows)
         return Series(rate_hz=10.0, start_s=width_subblocks / 10.0, values=tuple(db.tolist()))
 
+    def peak_time_s(self) -> float | None:
+        """Start (s) of the 100 ms holding the largest grid value (``track_windows``; None
+        otherwise or when every value is zero): where the worst true-peak overs are."""
+        if not self.track_windows or not self._sub_peaks:
+            return None
+        k = int(np.argmax(self._sub_peaks))
+        return None if self._sub_peaks[k] <= 0.0 else k * self.subblock / self.sample_rate_hz
+
     @property
     def intersample_overs(self) -> int:
         """Inter-sample intervals whose interpolated value exceeds 0 dBFS (``track_windows``)."""

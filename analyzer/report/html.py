@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from analyzer.dsp.bands import BROAD_BANDS
+from analyzer.report.findings import TrackFinding
 from analyzer.report.view.model import (
     DeviceCurve,
     DeviceView,
@@ -158,6 +159,43 @@ def _correlation_figure(s: SeriesView) -> dict[str, Any]:
     }  # fmt: skip
 
 
+#: Short labels of the located findings on the time plots, and the plots each one marks.
+_MARK_LABEL = {
+    "true_peak_over_0": "true peak",
+    "true_peak_over_minus_1": "true peak",
+    "intersample_overs": "overs",
+    "clipped_runs": "first clip",
+    "plr_low": "loudest 3 s",
+    "correlation_negative": "lowest r",
+}
+_MARK_PLOTS = {
+    "loudness": set(_MARK_LABEL) - {"correlation_negative"},
+    "peaks": set(_MARK_LABEL) - {"correlation_negative"},
+    "correlation": {"correlation_negative"},
+}
+
+
+def _marked(fig: dict[str, Any], findings: Sequence[TrackFinding], plot: str) -> dict[str, Any]:
+    """``fig`` with a dotted vertical line and a label at each located finding that belongs on
+    this plot (findings at the same time share one line)."""
+    at: dict[float, list[str]] = {}
+    for f in findings:
+        if f.at_s is not None and f.code in _MARK_PLOTS[plot]:
+            labels = at.setdefault(round(f.at_s, 2), [])
+            if _MARK_LABEL[f.code] not in labels:
+                labels.append(_MARK_LABEL[f.code])
+    if not at:
+        return fig
+    colour = "#d62728"
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
+               "line": {"color": colour, "dash": "dot", "width": 1}} for t in at]  # fmt: skip
+    notes = [{"x": t, "y": 1, "xref": "x", "yref": "paper", "yanchor": "bottom",
+              "showarrow": False, "text": ", ".join(labels),
+              "font": {"size": 10, "color": colour}} for t, labels in at.items()]  # fmt: skip
+    fig["layout"] = {**fig["layout"], "shapes": shapes, "annotations": notes}
+    return fig
+
+
 def _track_figures(
     i: int, t: TrackView, ref_band: ReferenceSpectrum | None
 ) -> dict[str, dict[str, Any]]:
@@ -167,15 +205,18 @@ def _track_figures(
         figs[f"spectrum-{i}"] = _spectrum_figure(t, ref_band)
     if t.tonal_balance:
         figs[f"tonal-{i}"] = _bands_figure(
-            t.tonal_balance, "Tonal balance (dB re the track's total)"
+            t.tonal_balance, "Tonal balance (dB relative to the track's own total)"
         )
     if t.loudness_series:
-        figs[f"loudness-{i}"] = _loudness_figure(t.loudness_series)
+        figs[f"loudness-{i}"] = _marked(_loudness_figure(t.loudness_series), t.findings,
+                                        "loudness")  # fmt: skip
     if t.peak_series:
-        figs[f"peaks-{i}"] = _peaks_figure(t.peak_series)
+        figs[f"peaks-{i}"] = _marked(_peaks_figure(t.peak_series), t.findings, "peaks")
     if t.stereo:
         if t.stereo.correlation_series:
-            figs[f"correlation-{i}"] = _correlation_figure(t.stereo.correlation_series)
+            figs[f"correlation-{i}"] = _marked(
+                _correlation_figure(t.stereo.correlation_series), t.findings, "correlation"
+            )
         figs[f"width-{i}"] = _bands_figure(t.stereo.width, "Width per band (side / mid)")
     return figs
 

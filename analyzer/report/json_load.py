@@ -100,6 +100,7 @@ def track_from_dict(doc: Mapping[str, Any]) -> TrackAnalysis:
         momentary_hold=_series(lo.get("momentary_hold_series_lufs"), _INF),
         short_term_hold=_series(lo.get("short_term_hold_series_lufs"), _INF),
         null_reasons=loud_reasons,
+        short_term_max_at_s=_f(lo.get("short_term_max_at_s")),
     )
     peaks = PeakStats(
         true_peak_dbtp=_f(lo["true_peak_dbtp"], _INF),  # type: ignore[arg-type]
@@ -111,6 +112,7 @@ def track_from_dict(doc: Mapping[str, Any]) -> TrackAnalysis:
             _INF if v is None else v for v in lo["sample_peak_per_channel_dbfs"]
         ),
         oversampling_factor=int(lo["true_peak_oversampling"]),
+        true_peak_at_s=_f(lo.get("true_peak_at_s")),
     )
     return TrackAnalysis(
         file=AudioInfo(
@@ -177,6 +179,7 @@ def _stereo(st: Mapping[str, Any]) -> StereoStats:
         balance_db=_f(st["balance_db"]),
         flags=tuple(st["flags"]),
         correlation_series=_series(st.get("correlation_series"), math.nan),
+        correlation_min_at_s=_f(st.get("correlation_min_at_s")),
     )
 
 

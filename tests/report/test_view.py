@@ -50,7 +50,7 @@ def test_rows_carry_the_comparison(view: ReportView) -> None:
 def test_findings_order_and_json(view: ReportView) -> None:
     sources = [f.source for f in view.findings]
     # comparison first, then translation, then platforms: never interleaved
-    order = {"compare": 0, "translate": 1, "platforms": 2, "analysis": 3}
+    order = {"compare": 0, "translate": 1, "findings": 2, "platforms": 3, "analysis": 4}
     assert [order[s] for s in sources] == sorted(order[s] for s in sources)
     json.dumps(dataclasses.asdict(view), allow_nan=False)
     assert view.master is None and view.batch is None

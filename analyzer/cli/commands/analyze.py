@@ -129,8 +129,14 @@ def analyze(
     streaming-platform normalisation."""
     from analyzer.app import AnalyzeSettings, FileFailure
     from analyzer.app import analyze as run_analyze
+    from analyzer.report.findings import track_findings
     from analyzer.report.json import analyses_to_json, track_to_dict
-    from analyzer.report.terminal import render_character, render_platforms, render_track
+    from analyzer.report.terminal import (
+        render_character,
+        render_platforms,
+        render_track,
+        render_track_findings,
+    )
 
     checks = parse_fail_on(fail_on or [])
     check_outputs(json_path, force=force, html=html_path)
@@ -148,7 +154,8 @@ def analyze(
         if out is not None:
             render_track(out, track.analysis)
             render_character(out, track.analysis)
-            render_platforms(out, list(track.platforms), _codec(track))
+            render_platforms(out, list(track.platforms), _codec(track), louder_line=False)
+            render_track_findings(out, track_findings(track.analysis, track.platforms))
         print_warnings(track.analysis.warnings)
 
     with progress_bar(show, only=lambda label: label.startswith("codec check ")

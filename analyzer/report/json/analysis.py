@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from analyzer.report.findings import findings_to_list, track_findings
 from analyzer.report.json.envelope import ANALYSES, ANALYSIS, document_text, envelope, tool_header
 from analyzer.report.numbers import rounded, rounded_mapping
 from analyzer.types import DynamicsStats, Series, SpectrumStats, StereoStats, TrackAnalysis
@@ -34,7 +35,8 @@ def track_body(
     platforms: list[Any] | None = None,
     codec_check: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """The per-file object without its header: ``file``, ``loudness``, ..., ``warnings``."""
+    """The per-file object without its header: ``file``, ``loudness``, ..., ``warnings``; with
+    ``platforms`` (a file's own report: analyze, batch) also ``findings``."""
     lo, pk, fi = result.loudness, result.peaks, result.file
     reasons = dict(lo.null_reasons)
     if pk.true_peak_dbtp == -math.inf:
@@ -56,6 +58,8 @@ def track_body(
         "sample_peak_dbfs": rounded(pk.sample_peak_dbfs),
         "sample_peak_per_channel_dbfs": [rounded(v) for v in pk.sample_peak_per_channel_dbfs],
         "true_peak_oversampling": pk.oversampling_factor,
+        "true_peak_at_s": rounded(pk.true_peak_at_s, 2),
+        "short_term_max_at_s": rounded(lo.short_term_max_at_s, 2),
         "null_reasons": reasons,
     }
     if series:
@@ -86,6 +90,9 @@ def track_body(
         doc["platforms"] = platforms_to_list(platforms)
     if codec_check is not None:
         doc["codec_check"] = codec_results_to_list(codec_check)
+    if platforms is not None:
+        # The analysis of a file as its own report (analyze, batch): what is out of spec.
+        doc["findings"] = findings_to_list(track_findings(result, platforms))
     doc["warnings"] = list(result.warnings)
     return doc
 
@@ -146,6 +153,7 @@ def _stereo(st: StereoStats, *, series: bool = False) -> dict[str, Any]:
         "mono_loss_per_band_lu": rounded_mapping(st.mono_loss_per_band_lu, 3),
         "balance_db": rounded(st.balance_db, 3),
         "flags": list(st.flags),
+        "correlation_min_at_s": rounded(st.correlation_min_at_s, 2),
         "null_reasons": reasons,
     }
     if series:

@@ -6,6 +6,7 @@ from analyzer.report.terminal.analysis import (
     render_character,
     render_platforms,
     render_track,
+    render_track_findings,
 )
 from analyzer.report.terminal.batch import render_album, render_batch
 from analyzer.report.terminal.cells import VERDICT_STYLE
@@ -32,6 +33,7 @@ __all__ = [
     "render_proposal",
     "render_tonal_bars",
     "render_track",
+    "render_track_findings",
     "render_translation",
     "render_verification",
     "tonal_bar",

@@ -4,9 +4,11 @@ the platforms' normalisation preview."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from analyzer.dsp.bands import BROAD_BANDS
+from analyzer.report.findings import TrackFinding, platform_finding
 from analyzer.report.terminal.cells import PEAK_STYLE, fmt_plain, fmt_value
 from analyzer.report.verdicts import true_peak_verdict
 from analyzer.types import TrackAnalysis
@@ -115,7 +117,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
         t = Table(title="Tonal balance", title_justify="left", header_style="bold")
         t.add_column("Band (Hz)")
         t.add_column("dB", justify="right")
-        t.add_column("re total", min_width=20)
+        t.add_column("re own total", min_width=20)
         t.add_column("Width S/M", justify="right")
         widths = st.width_per_band_db if st is not None else {}
         for key, label in BAND_LABELS.items():
@@ -123,12 +125,39 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
             t.add_row(label, fmt_plain(v, ".1f"), f"[cyan]{_bar(v)}[/]",
                       fmt_plain(widths.get(key), ".1f"))  # fmt: skip
         tilt = fmt_plain(sp.tilt_db_per_octave, "+.2f")
-        t.caption = f"tilt {tilt} dB/oct, 100 Hz-10 kHz (pink noise = 0)"
+        t.caption = (
+            f"dB relative to the track's own total power; tilt {tilt} dB/oct, "
+            "100 Hz-10 kHz (pink noise = 0)"
+        )
         console.print(t)
 
 
-def render_platforms(console: Console, previews: list, codec: list | None = None) -> None:
-    """Per platform: the gain it applies, the resulting loudness and true peak; warnings."""
+def render_track_findings(console: Console, findings: Sequence[TrackFinding]) -> None:
+    """The findings table (what is out of spec, what to do, where), or one line saying there
+    are none."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not findings:
+        console.print("[green]Findings: none[/] [dim](peaks, DC, stereo flags, PLR, platforms)[/]")
+        return
+    t = Table(title="Findings", title_justify="left", header_style="bold")
+    t.add_column("")
+    t.add_column("What is out of spec, where, and what to do")
+    for f in findings:  # the text says where ("at 2:31")
+        t.add_row(f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", escape(f.text))
+    console.print(t)
+
+
+_SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def render_platforms(
+    console: Console, previews: list, codec: list | None = None, *, louder_line: bool = True
+) -> None:
+    """Per platform: the gain it applies, the resulting loudness and true peak; warnings.
+    "Louder than needed" is one line naming every platform that turns the track down
+    (``louder_line=False`` when a findings table below says it)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -144,13 +173,13 @@ def render_platforms(console: Console, previews: list, codec: list | None = None
                       f"{p.result_lufs:.1f}", f"[{tp_style}]{tp}[/]" if tp_style else tp,
                       p.limited_by or "")  # fmt: skip
         console.print(t)
-        shown: set[str] = set()
         for p in previews:
             for w in p.warnings:
-                if "louder than needed" in w and "louder" in shown:
-                    continue
-                shown.add("louder" if "louder than needed" in w else w)
-                console.print(f"[yellow]{escape(p.label or p.name)}:[/] {escape(w)}")
+                if "louder than needed" not in w:
+                    console.print(f"[yellow]{escape(p.label or p.name)}:[/] {escape(w)}")
+        louder = platform_finding(previews) if louder_line else None
+        if louder is not None:
+            console.print(f"[yellow]Platforms:[/] {escape(louder.text)}")
     if codec:
         t = Table(title="Lossy round trip (true peak after decoding)", title_justify="left",
                   header_style="bold")  # fmt: skip

@@ -50,6 +50,7 @@ def render_comparison(console: Console, comp: Comparison) -> None:
     for name, m in comp.metrics.items():
         if name.startswith("third_octave.") and m.verdict not in (None, "within"):
             row(name, f"1/3 oct {name.split('.', 1)[1]} Hz")
+    t.caption = TONAL_RELATIVE
     console.print(t)
     if comp.reference_gains_db:
         console.print("[bold]Playback gain for each reference to match the mix[/bold]")
@@ -102,6 +103,11 @@ def render_translation(console: Console, tr: Any) -> None:
         console.print(f"[cyan]vs references:[/] {escape(line)}", highlight=False)
 
 
+#: How to read the tonal-balance numbers, said wherever they are shown.
+TONAL_RELATIVE = (
+    "Tonal bands: dB relative to each track's own total, so a dull top raises the share of "
+    "every band below it; the references' range is the guide"
+)
 #: The dB span the tonal-balance bars cover (re the track's total power).
 TONAL_BAR_DB = (-45.0, 0.0)
 
@@ -148,7 +154,7 @@ def render_tonal_bars(console: Console, rows: Sequence[MetricRow]) -> None:
         bar = tonal_bar(r.mix, r.p10, r.p90)
         t.add_row(r.label, f"[{style}]{bar}[/]", fmt_plain(r.mix, ".1f"),
                   fmt_plain(r.delta, "+.1f"), f"[{style}]{verdict}[/]")  # fmt: skip
-    t.caption = "█ mix  ░ references 10-90 %  ▓ both"
+    t.caption = f"█ mix  ░ references 10-90 %  ▓ both. {TONAL_RELATIVE}"
     console.print(t)
 
 

@@ -22,7 +22,8 @@ from analyzer.types import TrackAnalysis
 from analyzer.version import __version__
 
 VIEW_VERSION = 1
-#: A platform's "louder than needed" warning is shown once, for the first platform giving it.
+#: "Louder than needed" is one finding naming every platform (the track's findings), not a
+#: warning per platform.
 _LOUDER = "louder than needed"
 #: Without ranked differences, the first finding of this many worst devices is shown.
 WORST_DEVICES_SHOWN = 3
@@ -40,13 +41,14 @@ def _translation_findings(trans: TranslationView) -> list[Finding]:
 
 
 def _track_findings(tv: TrackView) -> list[Finding]:
-    findings = []
+    """The track's findings (out of spec, errors first), its platforms' other warnings, and
+    the analysis warnings (degenerate input)."""
+    findings = [Finding("findings", f.text, f.severity) for f in tv.findings]
     shown = set()
     for p in tv.platforms:
         for w in p.warnings:
-            key = "louder" if _LOUDER in w else w
-            if key not in shown:
-                shown.add(key)
+            if _LOUDER not in w and w not in shown:
+                shown.add(w)
                 findings.append(Finding("platforms", f"{p.label}: {w}"))
     return findings + [Finding("analysis", w) for w in tv.warnings]
 
@@ -59,7 +61,8 @@ def findings_of(
     master: MasterView | None,
 ) -> tuple[Finding, ...]:
     """What matters most, ranked by source: the comparison's differences, the translation's,
-    the platforms' warnings and the analysis warnings (of the mix; of every track for
+    the track's findings (out of spec, errors first), the platforms' other warnings and the
+    analysis warnings (of the mix; of every track for
     ``analyze``), then the master's notes."""
     findings: list[Finding] = []
     if comp is not None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analyzer.report.findings import TrackFinding
+
 Floats = tuple[float | None, ...]
 
 
@@ -151,6 +153,8 @@ class TrackView:
     peak_series: PeakSeries | None
     stereo: StereoView | None
     warnings: tuple[str, ...]
+    #: What is out of spec, with what to do and where (:mod:`analyzer.report.findings`).
+    findings: tuple[TrackFinding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,6 +319,7 @@ class BatchView:
 class Finding:
     source: str
     text: str
+    severity: str | None = None
 
 
 @dataclass(frozen=True)

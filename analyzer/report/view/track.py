@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BANDS
+from analyzer.report.findings import track_findings
 from analyzer.report.numbers import rounded
 from analyzer.report.verdicts import above_ceiling, true_peak_verdict
 from analyzer.report.view.model import (
@@ -236,4 +237,5 @@ def track_view(
         peak_series=_peak_series(track),
         stereo=_stereo(st, comparison) if st is not None and "mono" not in st.flags else None,
         warnings=tuple(track.warnings),
+        findings=track_findings(track, platforms),
     )
