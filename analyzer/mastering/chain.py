@@ -110,24 +110,30 @@ def master_native(
     if pre_tp is not None and math.isfinite(pre_tp):
         # the gain at which the limiter reaches the plan's bound on its detection's peak
         max_gain = plan.max_limiting_db + plan.ceiling_dbtp - detection_margin_db(fs) - pre_tp
-    reached = None
+    aim = target
     if (
         target is not None and pre_tp is not None
         and pre_tp + gain > plan.ceiling_dbtp + LIMITING_SEARCH_DB
     ):  # fmt: skip
         gain, reached = _limited_gain(job, record, gain, target, max_gain)
-        target = reached if reached is not None else target
-    applied = plan
-    if target is not None and pre_tp is not None:
-        reduction = gain_reduction_db(pre_tp + gain, plan.ceiling_dbtp, fs)
-        applied = measured(plan, gain_db=gain, reduction_db=reduction, reached_lufs=reached)
+        aim = reached if reached is not None else target
     analysis, stats, gain, passes = _write_on_target(
-        job, out_path, fmt, force, limit, gain, target, max_gain,
+        job, out_path, fmt, force, limit, gain, aim, max_gain,
         record.peaks if record is not None else None,
     )  # fmt: skip
-    if applied is not plan:
-        applied = replace(applied, gain_db=gain)  # after a loudness correction
     out_lufs = analysis.loudness.integrated_lufs
+    applied = plan
+    if target is not None and pre_tp is not None:
+        # at the bound and short of the target: the loudest reachable is what was written
+        capped = (
+            out_lufs is not None and gain >= max_gain - 1e-9
+            and out_lufs < target - LOUDNESS_TOLERANCE_LU
+        )  # fmt: skip
+        reduction = gain_reduction_db(pre_tp + gain, plan.ceiling_dbtp, fs)
+        applied = measured(plan, gain_db=gain, reduction_db=reduction,
+                           reached_lufs=out_lufs if capped else None)  # fmt: skip
+        if applied.asked_lufs is not None:
+            target = applied.target_lufs
     if target is not None and out_lufs is not None and abs(out_lufs - target) > 0.3:
         warnings.append(
             f"the master reads {out_lufs:.1f} LUFS, not {target:.1f}: the limiter could not "
@@ -239,7 +245,10 @@ def _write_on_target(
             or stats is None or stats.max_gain_reduction_db <= 0.0
         ):  # fmt: skip
             return analysis, stats, gain, passes
-        gain = min(gain + target - out_lufs, max_gain)
+        corrected = min(gain + target - out_lufs, max_gain)
+        if corrected == gain:  # already at the limiting bound: another pass changes nothing
+            return analysis, stats, gain, passes
+        gain = corrected
 
 
 def _measure_processed(

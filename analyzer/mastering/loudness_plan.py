@@ -51,13 +51,13 @@ def limiting_warnings(target_lufs: float, reduction_db: float, bound_db: float) 
     out = []
     if reduction_db > bound_db:
         out.append(
-            f"reaching {target_lufs:g} LUFS needs about {reduction_db:.1f} dB of peak limiting, "
+            f"reaching {target_lufs:.1f} LUFS needs about {reduction_db:.1f} dB of peak limiting, "
             f"over the {bound_db:g} dB bound: the master is planned to the loudest target "
             f"reachable within it{_HEAVY_HINT if bound_db < SAFETY_LIMITING_DB else ''}"
         )
     elif reduction_db > HEAVY_LIMITING_DB:
         out.append(
-            f"reaching {target_lufs:g} LUFS needs about {reduction_db:.1f} dB of peak limiting "
+            f"reaching {target_lufs:.1f} LUFS needs about {reduction_db:.1f} dB of peak limiting "
             f"(more than {HEAVY_LIMITING_DB:g} dB): expect audible pumping and flattened "
             "transients; consider a lower target or compression in the mix"
         )
