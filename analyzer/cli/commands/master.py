@@ -97,6 +97,12 @@ RawMatcheringOption = Annotated[
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
 
 
+_MATCHERING_DRY_RUN = (
+    "Matchering decides its EQ, gain and limiting when it runs: they are measured on the "
+    "master (drop --dry-run)"
+)
+
+
 def master(
     mix: MixOption,
     output: OutputOption = None,
@@ -131,7 +137,7 @@ def master(
     from analyzer.app import MasterSettings, propose
     from analyzer.app import master as run_master
     from analyzer.report.json import master_document
-    from analyzer.report.terminal import render_matchering, render_proposal, render_verification
+    from analyzer.report.terminal import render_proposal
 
     settings = MasterSettings(
         references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
@@ -158,8 +164,7 @@ def master(
             run: Any = propose(mix, settings, progress=step)
             shown(run)
             if engine == "matchering":
-                print_notes(["Matchering decides its EQ, gain and limiting when it runs: they "
-                             "are measured on the master (drop --dry-run)"])  # fmt: skip
+                print_notes([_MATCHERING_DRY_RUN])
         else:
             assert output is not None
             run = run_master(mix, output, settings, force=force, progress=step,
@@ -167,11 +172,7 @@ def master(
     result = getattr(run, "result", None)
     verification = getattr(run, "verification", None)
     if result is not None and show_tables:
-        from analyzer.io import display_path
-
-        render_matchering(console, result)
-        render_verification(console, verification, result)
-        console.print(f"wrote {display_path(run.output)}", markup=False)
+        _written_tables(console, run)
     doc = master_document(
         mix=run.mix, proposal=run.proposal, engine=engine, result=result,
         verification=verification, references=list(run.reference_names), notes=list(run.notes),
@@ -179,12 +180,29 @@ def master(
     emit(json_path, doc, force=force)
     if html_path:
         _write_html(html_path, mix, run, engine=engine, profiled=bool(profile), force=force)
+    _finish(run)
+
+
+def _written_tables(console: Any, run: Any) -> None:
+    """What Matchering did (its engine only), the verification and the file written."""
+    from analyzer.io import display_path
+    from analyzer.report.terminal import render_matchering, render_verification
+
+    render_matchering(console, run.result)
+    render_verification(console, run.verification, run.result)
+    console.print(f"wrote {display_path(run.output)}", markup=False)
+
+
+def _finish(run: Any) -> None:
+    """Notes and warnings on stderr; a failed check: one line each, then exit 5 (the master
+    is written and verified: the user decides what to do with it)."""
+    result = getattr(run, "result", None)
     print_notes(run.notes)
     print_warnings(run.mix.warnings)
     if result is not None:
         print_warnings(result.warnings)
     failed = getattr(run, "failures", ())
-    if failed:  # the master is written and verified: the user decides what to do with it
+    if failed:
         for line in failed:
             print_error(f"check failed: {line}")
         raise typer.Exit(EXIT_CHECK_FAILED)
