@@ -35,6 +35,14 @@ def test_target_lufs_outside_minus_40_to_minus_4_is_refused(value):
     assert MasterSettings(target_lufs=-4.0).target_lufs == -4.0
 
 
+def test_engine_options_that_would_be_ignored_are_refused():
+    with pytest.raises(UsageError, match="--engine matchering"):
+        MasterSettings(references=("r.wav",), raw_matchering=True)
+    with pytest.raises(UsageError, match="reference's RMS"):
+        MasterSettings(references=("r.wav",), engine="matchering", target_lufs=-14.0)
+    assert MasterSettings(references=("r.wav",), engine="matchering", raw_matchering=True)
+
+
 @pytest.mark.parametrize("value", ["14", "nan", "-inf", "inf", "-200"])
 def test_cli_target_lufs_out_of_range_exits_2_and_writes_nothing(tmp_path, value):
     mix = tmp_path / "mix.wav"
@@ -82,6 +90,7 @@ def test_heavy_limiting_is_planned_within_9_db_unless_allowed(spiky, tmp_path):
     assert reduction == pytest.approx(LIMITING_BOUND_DB, abs=0.1)  # as far as the bound, no more
     assert doc["output"]["limiter"]["max_gain_reduction_db"] == pytest.approx(reduction, abs=0.1)
     assert plan["asked_lufs"] == -12.0 and plan["target_lufs"] < -14.0
+    assert plan["predicted_peak_reduction_db"] == pytest.approx(LIMITING_BOUND_DB, abs=0.02)
     lufs = doc["output"]["analysis"]["loudness"]["integrated_lufs"]
     assert lufs == pytest.approx(plan["target_lufs"], abs=0.3)  # checked against the plan
     assert doc["verification"]["target_lufs"] == plan["target_lufs"]
@@ -100,13 +109,17 @@ def test_heavy_limiting_is_planned_within_9_db_unless_allowed(spiky, tmp_path):
 
 def test_a_moderate_target_keeps_todays_plan(spiky, tmp_path):
     js = tmp_path / "m.json"
-    proc = run("master", str(spiky), "--target-lufs", "-20", "-o", str(tmp_path / "m.wav"),
+    proc = run("master", str(spiky), "--target-lufs", "-19", "-o", str(tmp_path / "m.wav"),
                "--json", str(js), "-q")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     doc = _doc(js)
-    assert doc["proposal"]["loudness"]["asked_lufs"] is None
-    assert doc["proposal"]["loudness"]["target_lufs"] == -20.0
-    assert doc["output"]["limiter"]["max_gain_reduction_db"] < LIMITING_BOUND_DB
+    plan, limiter = doc["proposal"]["loudness"], doc["output"]["limiter"]
+    assert plan["asked_lufs"] is None and plan["target_lufs"] == -19.0
+    assert 0 < limiter["max_gain_reduction_db"] < LIMITING_BOUND_DB
+    # the plan knew the limiter's maximum reduction before writing (its own detection)
+    assert plan["predicted_peak_reduction_db"] == pytest.approx(
+        limiter["max_gain_reduction_db"], abs=0.02
+    )
     assert "planned" not in proc.stderr
 
 
