@@ -10,8 +10,8 @@ Exit codes (documented in the README):
 1     internal bug (an unexpected exception; please report it)
 2     usage error (bad option or argument)
 3     bad audio input (missing, unreadable, unsupported, truncated, empty, NaN/Inf)
-4     output problem (exists without ``--force``, cannot be written)
-5     a ``--fail-on`` check failed
+4     output problem (exists without ``--force``, cannot be written, a non-finite or silent master)
+5     a ``--fail-on`` check failed; a ``master`` verification check failed (after writing)
 ====  ==========================================================
 """
 

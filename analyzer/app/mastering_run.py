@@ -109,17 +109,24 @@ def _builder(
     """``build(limiter_shift_db)``: the proposal for ``mix`` against ``comparison`` with the
     loudness ``goal`` (target LUFS, its source, ceiling) and the settings' amounts and limits;
     ``build(None)`` is the first proposal, a shift refits it after a first master."""
+    from dataclasses import replace
+
+    from analyzer.mastering.loudness_plan import SAFETY_LIMITING_DB, with_bound
     from analyzer.mastering.proposal import build_proposal
 
     target_lufs, source, ceiling_dbtp = goal
 
     def build(shift: Any = None) -> Proposal:
-        return build_proposal(
+        proposal = build_proposal(
             mix, comparison, target_lufs=target_lufs, target_source=source,
             ceiling_dbtp=ceiling_dbtp, amounts=settings.amounts, fine=settings.fine,
             smoothing_octaves=settings.smoothing_octaves, max_moves=settings.max_moves,
             max_gain_db=settings.max_gain_db, limiter_shift_db=shift,
         )  # fmt: skip
+        if settings.allow_heavy_limiting:  # the hard safety bound instead of 9 dB
+            proposal = replace(proposal, loudness=with_bound(proposal.loudness,
+                                                             SAFETY_LIMITING_DB))  # fmt: skip
+        return proposal
 
     return build
 
@@ -166,8 +173,9 @@ def propose(
     progress: Progress | None = None,
 ) -> ProposeRun:
     """Measure ``mix`` and the references (both cores; references at the mix's rate), refuse
-    what cannot be mastered, and propose: EQ moves, width, and the limiter to the goal. Writes
-    nothing (``master --dry-run``)."""
+    what cannot be mastered, and propose: EQ moves, width, and the limiter to the goal (with
+    the Matchering engine: none of these, see :func:`matchering_proposal`). Writes nothing
+    (``master --dry-run``)."""
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     rate = _refuse_channels(mix)
@@ -177,7 +185,12 @@ def propose(
     analyses = analyze_in_parallel(jobs, progress=progress)
     mix_result, refs = analyses[0], analyses[1:]
     refuse_unmasterable(mix, mix_result, settings.references, refs)
-    return proposal_from(mix, mix_result, refs, settings, profile=profile, notes=notes)
+    run = proposal_from(mix, mix_result, refs, settings, profile=profile, notes=notes)
+    if settings.engine == "matchering":  # not the native moves: Matchering decides its own
+        from dataclasses import replace
+
+        run = replace(run, proposal=matchering_proposal(run.proposal, run.ceiling_dbtp))
+    return run
 
 
 def master(
@@ -216,7 +229,7 @@ def apply_proposal(
     refits the EQ once when heavy limiting bent the tonal balance (the better master is kept)."""
     from analyzer.io.write import output_format
     from analyzer.mastering.apply import run_master
-    from analyzer.mastering.verify import verify
+    from analyzer.mastering.verify import failures, verify
 
     fmt = output_format(output, settings.bit_depth, dither=settings.dither)
     goal = (run.target_lufs, run.target_source, run.ceiling_dbtp)
@@ -228,6 +241,8 @@ def apply_proposal(
             profile_stats=run.profile_stats, fmt=fmt, linear_phase=settings.linear_phase,
             force=force, progress=progress,
         )  # fmt: skip
+        if proposal.loudness.asked_lufs is not None:
+            notes.append(proposal.loudness.warnings[0])
     else:
         from analyzer.mastering.matchering import master_matchering
 
@@ -235,13 +250,36 @@ def apply_proposal(
             progress("Matchering", 0, 1)
         if len(settings.references) > 1:
             notes.append("Matchering matches one reference: the first one was used")
-        proposal = run.proposal
         result = master_matchering(run.mix_path, settings.references[0], output, run.mix,
-                                   fmt=fmt, ceiling_dbtp=run.ceiling_dbtp, force=force)  # fmt: skip
+                                   fmt=fmt, ceiling_dbtp=run.ceiling_dbtp,
+                                   true_peak_limit=not settings.raw_matchering,
+                                   force=force)  # fmt: skip
+        proposal = matchering_proposal(run.proposal, run.ceiling_dbtp)
         verification = verify(run.mix, result.analysis, comparison=run.comparison,
-                              references=run.references, plan=proposal.loudness)  # fmt: skip
+                              references=run.references, profile_stats=run.profile_stats,
+                              plan=proposal.loudness)  # fmt: skip
     return MasterRun(
         mix=run.mix, references=run.references, reference_names=run.reference_names,
         comparison=run.comparison, proposal=proposal, engine=settings.engine, output=output,
         result=result, verification=verification, notes=tuple(notes),
+        failures=tuple(failures(verification, run.mix, result.analysis)),
+    )  # fmt: skip
+
+
+def matchering_proposal(native: Proposal, ceiling_dbtp: float) -> Proposal:
+    """What the Matchering engine was asked to do, without the native proposal it never
+    applied (no EQ moves, no width move, no loudness target or limiter gain: Matchering sets the
+    level from the reference's RMS). The tonal difference before is the measured one; what
+    Matchering did is measured on the master (``MasterResult.matchering``)."""
+    from analyzer.mastering.loudness_plan import LoudnessPlan
+    from analyzer.mastering.propose import Proposal, ToneProposal, WidthProposal
+
+    tone = native.tone
+    return Proposal(
+        tone=ToneProposal((), None, tone.band_hz, tone.before_db, (), tone.error_before_db,
+                          None, 1.0),
+        width=WidthProposal(None, None, ()),
+        loudness=LoudnessPlan(None, "Matchering (the reference's RMS)", ceiling_dbtp, 0.0, 0.0,
+                              1.0),
+        amounts={"tone": 1.0, "width": 1.0, "loudness": 1.0},
     )  # fmt: skip

@@ -129,6 +129,8 @@ class MasterRun:
     result: MasterResult
     verification: Verification
     notes: tuple[str, ...]
+    #: One line per failed verification check (the master is written: ``master`` exits 5).
+    failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

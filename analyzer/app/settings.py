@@ -20,6 +20,9 @@ from analyzer.types import DEFAULT_CEILING_DBTP
 ENGINES = ("native", "matchering")
 #: ``compare --section``: whole tracks, or the loudest 30 s of each.
 SECTIONS = ("whole", "loudest")
+#: ``--target-lufs`` range (LUFS): quieter than -40 is no master, louder than -4 is no music
+#: (and +14, a forgotten minus, must not crush a master).
+TARGET_LUFS_RANGE = (-40.0, -4.0)
 
 
 def _paths(paths: Iterable[str | os.PathLike[str]] | str | None) -> tuple[str, ...]:
@@ -116,6 +119,9 @@ class MasterSettings:
     ``ceiling_dbtp`` None means -1 dBTP (or a platform's lower limit). ``amount`` (0-100 %)
     sets every dimension, ``amount_tone/width/loudness`` override it, ``only`` keeps one.
     ``engine``, ``linear_phase``, ``bit_depth`` and ``dither`` only matter when applying.
+    ``target_lufs`` lies in ``TARGET_LUFS_RANGE``. The limiter may reach 9 dB of gain reduction
+    (``HEAVY_LIMIT_DB``) unless ``allow_heavy_limiting``; ``raw_matchering`` keeps Matchering's
+    output as it is (no true-peak limiter after it).
     ``amounts`` (0-1 per dimension) is derived once here.
     """
 
@@ -137,6 +143,8 @@ class MasterSettings:
     only: str | None = None
     bit_depth: str = "24"
     dither: bool = True
+    allow_heavy_limiting: bool = False
+    raw_matchering: bool = False
     amounts: Mapping[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -149,10 +157,22 @@ class MasterSettings:
         _refs_or_profile(refs, self.profile)
         if self.target_lufs is not None and self.target is not None:
             raise UsageError("give --target-lufs or --target, not both")
+        low, high = TARGET_LUFS_RANGE
+        if self.target_lufs is not None and not low <= self.target_lufs <= high:
+            raise UsageError(
+                f"--target-lufs {self.target_lufs:g}: expected {low:g} to {high:g} LUFS"
+            )
+        if self.raw_matchering and self.engine != "matchering":
+            raise UsageError("--raw-matchering goes with --engine matchering")
         if not (refs or self.profile or self.target_lufs is not None or self.target):
             raise UsageError("give --ref FILE, --profile NAME or a loudness target (--target-lufs)")
         if self.engine == "matchering" and not refs:
             raise UsageError("--engine matchering needs a reference track (--ref FILE)")
+        if self.engine == "matchering" and (self.target_lufs is not None or self.target):
+            raise UsageError(
+                "--engine matchering sets the level from the reference's RMS: --target-lufs "
+                "and --target go with --engine native"
+            )
         if not 0 < self.max_moves <= 6 and self.max_moves != 0:
             raise UsageError(f"--max-moves {self.max_moves}: expected 0 to 6")
         if not (0 < self.max_gain_db <= 24 and math.isfinite(self.max_gain_db)):

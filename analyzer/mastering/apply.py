@@ -42,9 +42,12 @@ def run_master(
     the better of the two (by the measured tonal error)."""
     res = master_native(mix_path, out_path, proposal, mix, fmt=fmt, linear_phase=linear_phase,
                         force=force, progress=progress)  # fmt: skip
+    applied = proposal.amounts.get("tone", 1.0) > 0
     ver = verify(mix, res.analysis, comparison=comparison, references=references,
-                 profile_stats=profile_stats, plan=proposal.loudness)  # fmt: skip
+                 profile_stats=profile_stats, plan=res.plan or proposal.loudness,
+                 tone_applied=applied)  # fmt: skip
     tone = proposal.tone
+    proposal = _as_applied(proposal, res)
     if (
         comparison is None or not (tone.moves or tone.fine) or res.limiter is None
         or ver.tonal_error_after_db is None or tone.error_after_db is None
@@ -64,13 +67,20 @@ def run_master(
         res2 = master_native(mix_path, retry, second, mix, fmt=fmt, linear_phase=linear_phase,
                              force=True, progress=progress)  # fmt: skip
         ver2 = verify(mix, res2.analysis, comparison=comparison, references=references,
-                      profile_stats=profile_stats, plan=second.loudness)  # fmt: skip
+                      profile_stats=profile_stats, plan=res2.plan or second.loudness,
+                      tone_applied=applied)  # fmt: skip
         if (ver2.tonal_error_after_db or math.inf) < ver.tonal_error_after_db:
             os.replace(retry, out_path)
             res2 = replace(res2, path=out_path, analysis=replace(
                 res2.analysis, file=replace(res2.analysis.file, path=out_path)))  # fmt: skip
-            return second, res2, ver2
+            return _as_applied(second, res2), res2, ver2
         return proposal, res, ver
     finally:
         with contextlib.suppress(OSError):
             os.unlink(retry)
+
+
+def _as_applied(proposal: Proposal, result: MasterResult) -> Proposal:
+    """The proposal with the loudness plan as the engine wrote it (measured gain and limiting,
+    the target reachable within the limiting bound)."""
+    return proposal if result.plan is None else replace(proposal, loudness=result.plan)

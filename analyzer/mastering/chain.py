@@ -24,19 +24,30 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from analyzer.dsp.units import amplitude_to_db
 from analyzer.io import AtomicWavWriter
 from analyzer.io.write import OutputFormat, Quantizer
-from analyzer.mastering.limiter import LimiterStats, TruePeakLimiter
+from analyzer.mastering.guard import MasterGuard
+from analyzer.mastering.limiter import (
+    LimiterStats,
+    TruePeakLimiter,
+    detection_margin_db,
+    gain_reduction_db,
+)
+from analyzer.mastering.loudness_plan import LoudnessPlan, measured
 from analyzer.mastering.propose import Proposal
 from analyzer.mastering.signal_chain import Chain, processed_blocks
 from analyzer.measure.engine import TrackMeters, run_meters
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.truepeak import TruePeakMeter
 from analyzer.types import AudioInfo, TrackAnalysis
+
+if TYPE_CHECKING:
+    from analyzer.mastering.matchering import MatcheringEffect
 
 LOUDNESS_TOLERANCE_LU = 0.1
 MAX_WRITE_PASSES = 2
@@ -46,10 +57,6 @@ LIMITING_SEARCH_DB = 0.5
 #: K-weighted power in memory (8 bytes per frame) for the loudness trials and the final pass.
 PEAK_CACHE_FRAMES = 64_000_000
 MAX_TRIALS = 8
-#: The most gain reduction the loudness search may ask of the limiter (dB). Past it the output
-#: hardly gets louder; without a bound the secant steps toward an unreachable target ran away
-#: (a full-scale square as the reference drove the gain to overflow and wrote NaN).
-MAX_LIMITING_DB = 30.0
 TRIAL_TOLERANCE_LU = 0.04
 
 StageProgress = Callable[[str, int, int], None]
@@ -68,6 +75,11 @@ class MasterResult:
     limiter: LimiterStats | None
     write_passes: int
     warnings: tuple[str, ...]
+    #: The loudness plan as written (None: as proposed): the gain and the limiter's maximum
+    #: gain reduction measured before writing, the target reachable within the bound.
+    plan: LoudnessPlan | None = None
+    #: What the Matchering engine did, measured (None for the native engine).
+    matchering: MatcheringEffect | None = None
 
 
 def master_native(
@@ -93,16 +105,35 @@ def master_native(
     elif limit:
         warnings.append("the mix has no measurable loudness: no gain applied")
     target = None if not limit or pre_lufs is None else pre_lufs + gain
+    fs = job.info.sample_rate_hz
+    max_gain = math.inf
+    if pre_tp is not None and math.isfinite(pre_tp):
+        # the gain at which the limiter reaches the plan's bound on its detection's peak
+        max_gain = plan.max_limiting_db + plan.ceiling_dbtp - detection_margin_db(fs) - pre_tp
+    aim = target
     if (
         target is not None and pre_tp is not None
         and pre_tp + gain > plan.ceiling_dbtp + LIMITING_SEARCH_DB
     ):  # fmt: skip
-        gain = _limited_gain(job, record, gain, target, pre_tp)
+        gain, reached = _limited_gain(job, record, gain, target, max_gain)
+        aim = reached if reached is not None else target
     analysis, stats, gain, passes = _write_on_target(
-        job, out_path, fmt, force, limit, gain, target, pre_tp,
+        job, out_path, fmt, force, limit, gain, aim, max_gain,
         record.peaks if record is not None else None,
     )  # fmt: skip
     out_lufs = analysis.loudness.integrated_lufs
+    applied = plan
+    if target is not None and pre_tp is not None:
+        # at the bound and short of the target: the loudest reachable is what was written
+        capped = (
+            out_lufs is not None and gain >= max_gain - 1e-9
+            and out_lufs < target - LOUDNESS_TOLERANCE_LU
+        )  # fmt: skip
+        reduction = gain_reduction_db(pre_tp + gain, plan.ceiling_dbtp, fs)
+        applied = measured(plan, gain_db=gain, reduction_db=reduction,
+                           reached_lufs=out_lufs if capped else None)  # fmt: skip
+        if applied.asked_lufs is not None:
+            target = applied.target_lufs
     if target is not None and out_lufs is not None and abs(out_lufs - target) > 0.3:
         warnings.append(
             f"the master reads {out_lufs:.1f} LUFS, not {target:.1f}: the limiter could not "
@@ -116,7 +147,7 @@ def master_native(
     return MasterResult(
         path=out_path, analysis=analysis, gain_db=gain if limit else 0.0,
         pre_limiter_lufs=pre_lufs, pre_limiter_true_peak_dbtp=pre_tp, limiter=stats,
-        write_passes=passes, warnings=tuple(warnings),
+        write_passes=passes, warnings=tuple(warnings), plan=applied,
     )  # fmt: skip
 
 
@@ -161,14 +192,15 @@ def _pre_limiter(
 
 
 def _limited_gain(
-    job: _Job, record: _Recording | None, gain: float, target: float, pre_tp: float
-) -> float:
+    job: _Job, record: _Recording | None, gain: float, target: float, max_gain: float
+) -> tuple[float, float | None]:
     """The limiter takes loudness away where it works: find the gain that lands on the target
     with loudness-only trials before writing (replayed from the recorded detection when it fits
-    in memory, else full passes)."""
+    in memory, else full passes), never past ``max_gain`` (the plan's limiting bound).
+    Returns the gain and, when the target is out of reach within the bound, the loudness
+    reached there (else None)."""
     info, ceiling = job.info, job.proposal.loudness.ceiling_dbtp
     fs, total = info.sample_rate_hz, info.frames
-    max_gain = ceiling - pre_tp + MAX_LIMITING_DB
     gain = min(gain, max_gain)
     if record is not None:
         rec = record
@@ -188,11 +220,12 @@ def _limited_gain(
 
 def _write_on_target(
     job: _Job, out_path: str, fmt: OutputFormat, force: bool, limit: bool, gain: float,
-    target: float | None, pre_tp: float | None, replay: list[np.ndarray] | None,
+    target: float | None, max_gain: float, replay: list[np.ndarray] | None,
 ) -> tuple[TrackAnalysis, LimiterStats | None, float, int]:  # fmt: skip
     """Write the master; when the limiter pulled the loudness off ``target`` by more than
-    ``LOUDNESS_TOLERANCE_LU``, correct the gain and write again (at most ``MAX_WRITE_PASSES``).
-    Returns the analysis, the limiter's statistics, the gain and the passes made."""
+    ``LOUDNESS_TOLERANCE_LU``, correct the gain (never past ``max_gain``) and write again (at
+    most ``MAX_WRITE_PASSES``). Returns the analysis, the limiter's statistics, the gain and
+    the passes made."""
     ceiling = job.proposal.loudness.ceiling_dbtp
     passes = 0
     while True:
@@ -212,10 +245,10 @@ def _write_on_target(
             or stats is None or stats.max_gain_reduction_db <= 0.0
         ):  # fmt: skip
             return analysis, stats, gain, passes
-        if pre_tp is not None and math.isfinite(pre_tp):
-            gain = min(gain + target - out_lufs, ceiling - pre_tp + MAX_LIMITING_DB)
-        else:
-            gain += target - out_lufs
+        corrected = min(gain + target - out_lufs, max_gain)
+        if corrected == gain:  # already at the limiting bound: another pass changes nothing
+            return analysis, stats, gain, passes
+        gain = corrected
 
 
 def _measure_processed(
@@ -379,21 +412,24 @@ def _trial_lufs(
 def _search_gain(
     measure: Callable[[int, float], float | None], gain: float, target: float,
     max_gain: float = math.inf,
-) -> float:  # fmt: skip
+) -> tuple[float, float | None]:  # fmt: skip
     """The limiter input gain whose output reads ``target`` LUFS; ``measure(trial, gain)``
     gives the loudness of one trial. Secant steps (loudness rises monotonically with the gain,
     more slowly the more it is limited), kept inside the bracket found so far, and never past
-    ``max_gain`` (then the caller warns that the target is out of reach)."""
+    ``max_gain``. Returns the gain and, when even ``max_gain`` reads below the target, the
+    loudness it reads (the loudest reachable within the bound; else None)."""
     lo: float | None = None  # a gain that read below the target
     hi: float | None = None
     last: list[tuple[float, float]] = []
     for trial in range(1, MAX_TRIALS + 1):
         lufs = measure(trial, gain)
         if lufs is None or not math.isfinite(lufs):
-            return gain
+            return gain, None
         err = target - lufs
         if abs(err) <= TRIAL_TOLERANCE_LU:
-            return gain
+            return gain, None
+        if err > 0 and gain >= max_gain:
+            return gain, lufs  # as loud as the limiter may make it
         if err > 0:
             lo = gain
         else:
@@ -406,10 +442,12 @@ def _search_gain(
         step = gain + err / slope
         if lo is not None and hi is not None and not lo < step < hi:
             step = 0.5 * (lo + hi)
-        if err > 0 and gain >= max_gain:
-            return gain  # as loud as the limiter may make it
         gain = min(step, max_gain)
-    return gain
+    if gain >= max_gain:  # the last step went to the bound: how loud is it there?
+        lufs = measure(MAX_TRIALS + 1, gain)
+        if lufs is not None and math.isfinite(lufs) and lufs < target - TRIAL_TOLERANCE_LU:
+            return gain, lufs
+    return gain, None
 
 
 def _write_pass(
@@ -422,6 +460,7 @@ def _write_pass(
                   ceiling_dbtp=ceiling_dbtp, limit=limit, replay_peaks=replay_peaks)  # fmt: skip
     quantize = Quantizer(fmt)
     meters = TrackMeters(fs, channels)
+    guard = MasterGuard(out_path)
     done = 0
     frames = 0
 
@@ -437,11 +476,13 @@ def _write_pass(
             nonlocal frames
             for y in processed_blocks(path, chain, count):
                 values, raw = quantize(y)
+                guard.block(y, values)
                 writer.write(raw)
                 frames += values.shape[1]
                 yield values
 
         run_meters(written(), meters.all)
+        guard.finish()
     out_info = replace(info, path=out_path, frames=frames, format=fmt.container,  # type: ignore
                        subtype=fmt.subtype)  # fmt: skip
     analysis = meters.result(out_info, keep_series=True)

@@ -397,6 +397,23 @@ class TruePeakLimiter:
         return y
 
 
+def detection_margin_db(sample_rate_hz: int) -> float:
+    """How far under the ceiling the detector holds its grid (dB): the grid's worst case
+    ``1 / cos(pi / (2 F))`` and ``SAFETY_DB`` (see the module's *Safety margin*)."""
+    factor = DETECT_REFINE * oversampling_factor(sample_rate_hz)
+    return -20.0 * math.log10(math.cos(math.pi / (2 * factor))) + SAFETY_DB
+
+
+def gain_reduction_db(peak_db: float, ceiling_dbtp: float, sample_rate_hz: int) -> float:
+    """The limiter's maximum gain reduction (dB) on a signal whose detected peak (this
+    limiter's detection, after the input gain) is ``peak_db``: the envelope is a hold, decays
+    and a box average of the required reduction ``ln(peak / c)``, none of which exceeds its
+    maximum, and the hold is wider than the attack ramp, so the ramp reaches it. Exact for the
+    detection's peak; for a true-peak meter's reading (the continuous peak, at or above the
+    detector's grid) it is an upper bound."""
+    return max(0.0, peak_db - ceiling_dbtp + detection_margin_db(sample_rate_hz))
+
+
 def limit(
     x: np.ndarray, sample_rate_hz: int, **settings: float | None
 ) -> tuple[np.ndarray, LimiterStats]:

@@ -15,6 +15,10 @@ from analyzer.mastering.loudness_plan import LoudnessPlan
 from analyzer.mastering.tone_target import distance_to_range, tonal_error_db, tone_target
 from analyzer.types import TrackAnalysis
 
+#: The loudness check's tolerance (LU) and how much worse the tonal error may get (dB RMS).
+LOUDNESS_CHECK_LU = 0.3
+TONAL_WORSE_DB = 0.1
+
 
 @dataclass(frozen=True)
 class VerificationRow:
@@ -47,8 +51,11 @@ def verify(
     references: Sequence[TrackAnalysis] = (),
     profile_stats: Mapping | None = None,
     plan: LoudnessPlan,
+    tone_applied: bool = True,
 ) -> Verification:
-    """The proof: the master measured against the mix and the references."""
+    """The proof: the master measured against the mix and the references. Only what was
+    applied is checked: the loudness when the plan has a target and its full amount, the
+    tonal error when ``tone_applied``; the ceiling and the sample rate always."""
     after_comp = None
     if comparison is not None:
         if profile_stats is not None:
@@ -86,12 +93,42 @@ def verify(
         "loudness_on_target": (
             None
             if plan.target_lufs is None or plan.amount < 1.0 or lufs is None
-            else bool(abs(lufs - plan.target_lufs) <= 0.3)
+            else bool(abs(lufs - plan.target_lufs) <= LOUDNESS_CHECK_LU)
         ),
         "sample_rate_kept": master.file.sample_rate_hz == mix.file.sample_rate_hz,
         "tonal_error_not_worse": (
-            None if err_before is None or err_after is None else bool(err_after <= err_before + 0.1)
+            None
+            if err_before is None or err_after is None or not tone_applied
+            else bool(err_after <= err_before + TONAL_WORSE_DB)
         ),
     }
     return Verification(tuple(rows), err_before, err_after, plan.target_lufs, plan.ceiling_dbtp,
                         checks, after_levels)  # fmt: skip
+
+
+def failures(v: Verification, mix: TrackAnalysis, master: TrackAnalysis) -> list[str]:
+    """One line per failed check, with the numbers: what ``master`` prints before exit 5."""
+    out = []
+    checks = v.checks
+    if checks.get("true_peak_within_ceiling") is False:
+        out.append(
+            f"true peak {master.peaks.true_peak_dbtp:+.1f} dBTP above the "
+            f"{v.ceiling_dbtp:.1f} dBTP ceiling"
+        )
+    lufs = master.loudness.integrated_lufs
+    if checks.get("loudness_on_target") is False and lufs is not None:
+        out.append(
+            f"integrated loudness {lufs:.1f} LUFS, not within {LOUDNESS_CHECK_LU:g} LU of the "
+            f"{v.target_lufs:.1f} LUFS target"
+        )
+    if checks.get("sample_rate_kept") is False:
+        out.append(
+            f"sample rate {master.file.sample_rate_hz} Hz, not the mix's "
+            f"{mix.file.sample_rate_hz} Hz"
+        )
+    if checks.get("tonal_error_not_worse") is False:
+        out.append(
+            f"tonal error {v.tonal_error_after_db:.2f} dB RMS, worse than the mix's "
+            f"{v.tonal_error_before_db:.2f} dB"
+        )
+    return out

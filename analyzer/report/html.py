@@ -249,10 +249,14 @@ def figures(view: ReportView) -> dict[str, dict[str, Any]]:
     master = view.master
     if master and master.response:
         r = master.response
+        measured = master.engine == "matchering"  # Matchering's EQ, measured on the master
+        name = "Matchering's EQ (measured)" if measured else "proposed EQ"
         figs["master-eq"] = {
-            "data": [_line(r.hz, r.db, "proposed EQ", line={"color": _MIX, "width": 2})],
-            "layout": _layout("Proposed EQ curve", "", "dB", xaxis=_freq_axis()),
-        }
+            "data": [_line(r.hz, r.db, name, line={"color": _MIX, "width": 2})],
+            "layout": _layout("Matchering's EQ, measured (master minus mix, level-matched)"
+                              if measured else "Proposed EQ curve", "", "dB",
+                              xaxis=_freq_axis()),
+        }  # fmt: skip
     batch = view.batch
     if batch and batch.tracks:
         rows = batch.tracks

@@ -299,6 +299,8 @@ def proposal_from_dict(d: Mapping[str, Any]) -> Proposal:
     loud = LoudnessPlan(
         ld["target_lufs"], ld["target_source"], ld["ceiling_dbtp"], ld["gain_db"],
         ld["predicted_peak_reduction_db"], d["amounts"]["loudness"], tuple(ld["warnings"]),
+        **({"max_limiting_db": ld["max_limiting_db"]} if "max_limiting_db" in ld else {}),
+        asked_lufs=ld.get("asked_lufs"),
     )  # fmt: skip
     return Proposal(tone=tone, width=width, loudness=loud, amounts=dict(d["amounts"]))
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from analyzer.cli.console import print_notes, print_warnings, stdout_console
+from analyzer.cli.console import print_error, print_notes, print_warnings, stdout_console
 from analyzer.cli.options import Force, Json, Profile, Ref, html_option, quiet_option
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
-from analyzer.errors import UsageError
+from analyzer.errors import EXIT_CHECK_FAILED, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
 
 MasterHtml = html_option("Write a self-contained HTML report.")
@@ -26,7 +26,7 @@ OutputOption = Annotated[
 ]
 TargetLufsOption = Annotated[
     float | None,
-    typer.Option("--target-lufs", metavar="LUFS", help="Integrated loudness to reach."),
+    typer.Option("--target-lufs", metavar="LUFS", help="Integrated loudness to reach, -40 to -4."),
 ]
 TargetOption = Annotated[
     str | None,
@@ -81,7 +81,26 @@ BitDepthOption = Annotated[
     str, typer.Option("--bit-depth", metavar="16|24|32f", help="Output bit depth.")
 ]
 NoDitherOption = Annotated[bool, typer.Option("--no-dither", help="No TPDF dither at 16 bits.")]
+HeavyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-heavy-limiting", help="Let the limiter take more than 9 dB of gain reduction."
+    ),
+]
+RawMatcheringOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-matchering",
+        help="Keep Matchering's output as it is (no true-peak limiter after it).",
+    ),
+]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
+
+
+_MATCHERING_DRY_RUN = (
+    "Matchering decides its EQ, gain and limiting when it runs: they are measured on the "
+    "master (drop --dry-run)"
+)
 
 
 def master(
@@ -105,6 +124,8 @@ def master(
     only: OnlyOption = None,
     bit_depth: BitDepthOption = "24",
     no_dither: NoDitherOption = False,
+    allow_heavy_limiting: HeavyOption = False,
+    raw_matchering: RawMatcheringOption = False,
     dry_run: DryRunOption = False,
     json_path: Json = None,
     html_path: MasterHtml = None,
@@ -116,7 +137,7 @@ def master(
     from analyzer.app import MasterSettings, propose
     from analyzer.app import master as run_master
     from analyzer.report.json import master_document
-    from analyzer.report.terminal import render_proposal, render_verification
+    from analyzer.report.terminal import render_proposal
 
     settings = MasterSettings(
         references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
@@ -124,6 +145,7 @@ def master(
         linear_phase=linear_phase, max_moves=max_moves, max_gain_db=max_gain, amount=amount,
         amount_tone=amount_tone, amount_width=amount_width, amount_loudness=amount_loudness,
         only=only, bit_depth=bit_depth, dither=not no_dither,
+        allow_heavy_limiting=allow_heavy_limiting, raw_matchering=raw_matchering,
     )  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
@@ -133,7 +155,7 @@ def master(
     show_tables = not quiet and not to_stdout
 
     def shown(proposed: Any) -> None:
-        if show_tables:
+        if show_tables and engine == "native":  # Matchering's moves are measured afterwards
             render_proposal(console, proposed.proposal)
 
     with progress_bar(not quiet and sys.stderr.isatty()) as bar:
@@ -141,6 +163,8 @@ def master(
         if dry_run:
             run: Any = propose(mix, settings, progress=step)
             shown(run)
+            if engine == "matchering":
+                print_notes([_MATCHERING_DRY_RUN])
         else:
             assert output is not None
             run = run_master(mix, output, settings, force=force, progress=step,
@@ -148,10 +172,7 @@ def master(
     result = getattr(run, "result", None)
     verification = getattr(run, "verification", None)
     if result is not None and show_tables:
-        from analyzer.io import display_path
-
-        render_verification(console, verification, result)
-        console.print(f"wrote {display_path(run.output)}", markup=False)
+        _written_tables(console, run)
     doc = master_document(
         mix=run.mix, proposal=run.proposal, engine=engine, result=result,
         verification=verification, references=list(run.reference_names), notes=list(run.notes),
@@ -159,10 +180,32 @@ def master(
     emit(json_path, doc, force=force)
     if html_path:
         _write_html(html_path, mix, run, engine=engine, profiled=bool(profile), force=force)
+    _finish(run)
+
+
+def _written_tables(console: Any, run: Any) -> None:
+    """What Matchering did (its engine only), the verification and the file written."""
+    from analyzer.io import display_path
+    from analyzer.report.terminal import render_matchering, render_verification
+
+    render_matchering(console, run.result)
+    render_verification(console, run.verification, run.result)
+    console.print(f"wrote {display_path(run.output)}", markup=False)
+
+
+def _finish(run: Any) -> None:
+    """Notes and warnings on stderr; a failed check: one line each, then exit 5 (the master
+    is written and verified: the user decides what to do with it)."""
+    result = getattr(run, "result", None)
     print_notes(run.notes)
     print_warnings(run.mix.warnings)
     if result is not None:
         print_warnings(result.warnings)
+    failed = getattr(run, "failures", ())
+    if failed:
+        for line in failed:
+            print_error(f"check failed: {line}")
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _write_html(path: str, mix: str, run: Any, *, engine: str, profiled: bool, force: bool) -> None:

@@ -56,6 +56,8 @@ def proposal_to_dict(p: Proposal) -> dict[str, Any]:
             "ceiling_dbtp": rounded(p.loudness.ceiling_dbtp, 2),
             "gain_db": rounded(p.loudness.gain_db, 2),
             "predicted_peak_reduction_db": rounded(p.loudness.predicted_peak_reduction_db, 2),
+            "max_limiting_db": rounded(p.loudness.max_limiting_db, 2),
+            "asked_lufs": rounded(p.loudness.asked_lufs, 2),
             "warnings": list(p.loudness.warnings),
         },
     }
@@ -112,6 +114,15 @@ def master_document(
             "write_passes": result.write_passes,
             "warnings": list(result.warnings),
         }
+        eff = result.matchering
+        if eff is not None:
+            doc["output"]["matchering"] = {
+                "band_hz": [rounded(f, 1) for f in eff.band_hz],
+                "eq_change_db": [rounded(v, 2) for v in eff.eq_change_db],
+                "gain_db": rounded(eff.gain_db, 2),
+                "peak_reduction_db": rounded(eff.peak_reduction_db, 2),
+                "true_peak_limited": eff.true_peak_limited,
+            }
     if verification is not None:
         doc["verification"] = verification_to_dict(verification)
     return document_text(doc)

@@ -18,7 +18,11 @@ from analyzer.report.terminal.comparison import (
     render_translation,
     tonal_bar,
 )
-from analyzer.report.terminal.mastering import render_proposal, render_verification
+from analyzer.report.terminal.mastering import (
+    render_matchering,
+    render_proposal,
+    render_verification,
+)
 
 __all__ = [
     "BAND_LABELS",
@@ -29,6 +33,7 @@ __all__ = [
     "render_character",
     "render_comparison",
     "render_findings",
+    "render_matchering",
     "render_platforms",
     "render_proposal",
     "render_tonal_bars",

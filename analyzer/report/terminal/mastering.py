@@ -56,6 +56,36 @@ def render_proposal(console: Console, p: Proposal, *, title: str = "proposed mas
         console.print(f"note: {note}", markup=False, soft_wrap=True)
 
 
+#: The bands the terminal shows of Matchering's measured EQ change (octave centres, Hz).
+OCTAVE_CENTRES_HZ = (31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
+
+
+def render_matchering(console: Console, result: MasterResult) -> None:
+    """What Matchering did, measured on the written master: its EQ (the level-matched
+    1/3-octave change, at octave centres), its gain, its limiter, and the true-peak limiter
+    after it."""
+    eff = result.matchering
+    if eff is None:
+        return
+    table = Table(title="what Matchering did (measured: master minus mix, level-matched)",
+                  title_justify="left")  # fmt: skip
+    shown = [(hz, db) for hz, db in zip(eff.band_hz, eff.eq_change_db, strict=True)
+             if any(abs(hz - c) / c < 0.02 for c in OCTAVE_CENTRES_HZ)]  # fmt: skip
+    table.add_column("Hz", no_wrap=True)
+    for hz, _ in shown:
+        table.add_column(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}", justify="right")
+    table.add_row("dB", *(fmt_dash(db, "+.1f") for _, db in shown))
+    console.print(table)
+    gain = "unknown" if eff.gain_db is None else f"{eff.gain_db:+.1f} dB"
+    console.print(
+        f"Matchering: level {gain} (integrated), its limiter took "
+        f"{eff.peak_reduction_db:.1f} dB off the sample peaks",
+        markup=False,
+    )
+    if not eff.true_peak_limited:
+        console.print("no true-peak limiter after it (--raw-matchering)", markup=False)
+
+
 def render_verification(console: Console, v: Verification, result: MasterResult) -> None:
     """Before / after / reference, and the checks."""
     table = Table(title="verification (measured on the written file)", title_justify="left")
@@ -69,7 +99,14 @@ def render_verification(console: Console, v: Verification, result: MasterResult)
         )  # fmt: skip
     console.print(table)
     lim = result.limiter
-    if lim is not None:
+    if lim is not None and result.matchering is not None:
+        console.print(
+            f"true-peak limiter after Matchering: peak reduction up to "
+            f"{lim.max_gain_reduction_db:.1f} dB to {lim.ceiling_dbtp:g} dBTP, limiting "
+            f"{100 * lim.limited_fraction:.1f} % of the time",
+            markup=False,
+        )
+    elif lim is not None:
         console.print(
             f"limiter: gain {result.gain_db:+.2f} dB in, peak reduction up to "
             f"{lim.max_gain_reduction_db:.1f} dB, limiting {100 * lim.limited_fraction:.1f} % "

@@ -80,8 +80,15 @@ def master_view_for(
     hz = RESPONSE_LOW_HZ * 2.0**steps
     hz = hz[hz < min(RESPONSE_HIGH_HZ, 0.49 * sample_rate_hz)]
     tone = proposal.tone
-    db = response_db(tone.moves, sample_rate_hz, hz) if tone.moves else np.zeros(hz.size)
-    if tone.fine is not None:
+    effect = None if result is None else result.matchering
+    if effect is not None:  # what Matchering did, measured (1/3-octave bands)
+        known = [(f, v) for f, v in zip(effect.band_hz, effect.eq_change_db, strict=True)
+                 if v is not None and f < 0.49 * sample_rate_hz]  # fmt: skip
+        hz = np.array([f for f, _ in known])
+        db = np.array([v for _, v in known])
+    else:
+        db = response_db(tone.moves, sample_rate_hz, hz) if tone.moves else np.zeros(hz.size)
+    if tone.fine is not None and effect is None:
         db = db + tone.fine.gain_at(hz)
     rows = []
     if verification is not None:
@@ -94,6 +101,21 @@ def master_view_for(
         response={"hz": [float(f) for f in hz], "db": [float(v) for v in db]},
         before_after=rows,
         output=None if result is None else result.path,
-        notes=[*proposal.notes, *proposal.width.why, *(result.warnings if result else ()),
-               *(notes or [])],
+        notes=list(dict.fromkeys([*proposal.notes, *proposal.width.why,
+                                  *(result.warnings if result else ()), *(notes or []),
+                                  *_matchering_notes(effect)])),
     )  # fmt: skip
+
+
+def _matchering_notes(effect: Any) -> list[str]:
+    """What Matchering did besides its EQ (drawn as the response): its gain and limiting."""
+    if effect is None:
+        return []
+    gain = "unknown" if effect.gain_db is None else f"{effect.gain_db:+.1f} dB"
+    tail = "" if effect.true_peak_limited else "; no true-peak limiter after it (--raw-matchering)"
+    return [
+        "the EQ curve is what Matchering did, measured: the master's 1/3-octave levels minus the "
+        "mix's, each re its own loudness",
+        f"Matchering: level {gain} (integrated), its limiter took "
+        f"{effect.peak_reduction_db:.1f} dB off the sample peaks{tail}",
+    ]
