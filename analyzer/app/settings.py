@@ -116,6 +116,8 @@ class MasterSettings:
     ``ceiling_dbtp`` None means -1 dBTP (or a platform's lower limit). ``amount`` (0-100 %)
     sets every dimension, ``amount_tone/width/loudness`` override it, ``only`` keeps one.
     ``engine``, ``linear_phase``, ``bit_depth`` and ``dither`` only matter when applying.
+    ``force_match`` applies the tone even when the references are too far to match
+    (:mod:`analyzer.mastering.tone_gate`); ``surgical`` allows bells narrower than Q 2.
     ``amounts`` (0-1 per dimension) is derived once here.
     """
 
@@ -137,6 +139,8 @@ class MasterSettings:
     only: str | None = None
     bit_depth: str = "24"
     dither: bool = True
+    force_match: bool = False
+    surgical: bool = False
     amounts: Mapping[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -16,12 +16,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from analyzer.dsp.units import ratio_db
 from analyzer.mastering.eq import EqMove, response
+from analyzer.mastering.tone_rules import (
+    BELL_MAX_HZ,
+    BELL_MIN_HZ,
+    PLAIN_MAX_Q,
+    SURGICAL_MAX_Q,
+    limit_summed_response,
+    resolve_conflicts,
+    spacing_violation,
+    response_grid,
+    out_of_band_room_db,
+    third_octave_tolerance_db,
+)
 from analyzer.mastering.tone_target import (
     ToneTarget,
     band_gain_db,
@@ -39,16 +51,16 @@ DEFAULT_MAX_MOVES = 6
 DEFAULT_MAX_GAIN_DB = 6.0
 DEFAULT_SMOOTHING_OCTAVES = 1.0 / 3.0
 SHELF_Q = 0.7071
-PEAK_Q_RANGE = (0.4, 4.0)
+#: The widest bell the fit may use (the narrowest Q comes from :mod:`tone_rules`).
+MIN_PEAK_Q = 0.4
 #: Gains the fit would set smaller than this are dropped: inaudible, and one sentence less.
 MIN_MOVE_DB = 0.3
 #: A new peaking band must cut the remaining cost by this fraction to be kept.
 MIN_IMPROVEMENT = 0.05
 #: Penalty per dB of move gain, so the fit prefers small moves when a large one buys nothing.
 GAIN_PENALTY = 0.04
-#: Above these the references are "too far away to match sensibly" (RMS dB over the bands).
-FAR_BEFORE_DB = 6.0
-FAR_AFTER_DB = 2.5
+#: Weight of each dB by which the summed response exceeds ``±max_gain`` (per grid point).
+RESPONSE_PENALTY = 4.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,10 @@ class ToneProposal:
     notes: tuple[str, ...] = ()
     #: Predicted band levels after the EQ (dB re integrated loudness), for the correction.
     predicted_db: tuple[float | None, ...] = ()
+    #: The gate's statistic (:func:`analyzer.mastering.tone_gate.far_statistic_db`) and whether
+    #: it trips: the references are too far from this mix to match.
+    far_db: float | None = None
+    too_far: bool = False
 
 
 def _region(hz: float) -> str:
@@ -120,19 +136,26 @@ class _Fit:
 
     def __init__(
         self, target: ToneTarget, sample_rate_hz: float, max_gain_db: float,
-        weights: np.ndarray,
+        weights: np.ndarray, surgical: bool = False,
     ) -> None:  # fmt: skip
         self.t = target
         self.fs = float(sample_rate_hz)
         self.max_gain = float(max_gain_db)
         self.w = weights
+        self.max_q = SURGICAL_MAX_Q if surgical else PLAIN_MAX_Q
         self.kp = k_power(target.band_hz, self.fs)
         self.grid = band_grid(target.band_hz, self.fs)
+        self.rgrid = response_grid(self.fs)
+        self.room = out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
+        self.out_sel = np.isfinite(self.room)
+        #: What the residual measures against: the plain range while the structure is found
+        #: (exact on real differences), the tolerance-widened one for the final moves.
+        self.goal = target
         nyq_cap = 0.45 * self.fs
         self.f_bounds = {
             "low_shelf": (30.0, min(400.0, nyq_cap)),
             "high_shelf": (min(1500.0, nyq_cap * 0.5), min(16000.0, nyq_cap)),
-            "peaking": (35.0, min(16000.0, nyq_cap)),
+            "peaking": (BELL_MIN_HZ, min(BELL_MAX_HZ, nyq_cap)),
         }
 
     def moves(self, kinds: Sequence[str], x: np.ndarray) -> list[EqMove]:
@@ -158,9 +181,23 @@ class _Fit:
 
     def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
         moves = self.moves(kinds, x)
-        d = np.nan_to_num(distance_to_range(self.levels(moves), self.t), nan=0.0)
+        levels = self.levels(moves)
+        d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
         gains = np.array([m.gain_db for m in moves])
-        return np.concatenate([d * self.w, GAIN_PENALTY * gains])
+        if moves:
+            summed = 20.0 * np.log10(np.abs(response(moves, self.fs, self.rgrid)) + 1e-12)
+            over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
+        else:
+            over = np.zeros(len(self.rgrid))
+        return np.concatenate([d * self.w, GAIN_PENALTY * gains, RESPONSE_PENALTY * over,
+                               RESPONSE_PENALTY * self.lift_over_room(levels),
+                               RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
+
+    def lift_over_room(self, levels: np.ndarray) -> np.ndarray:
+        """How far the moves lift the bands below 30 Hz / above 16 kHz (level-matched) beyond
+        the references' own level there (0 where they do not)."""
+        lift = levels[self.out_sel] - self.t.mix_db[self.out_sel]
+        return np.maximum(lift - self.room[self.out_sel], 0.0)
 
     def cost(self, kinds: Sequence[str], x: np.ndarray) -> float:
         return float(np.sum(self.residual(kinds, x) ** 2))
@@ -172,8 +209,8 @@ class _Fit:
             lo += [math.log2(f0), -self.max_gain]
             hi += [math.log2(f1), self.max_gain]
             if kind == "peaking":
-                lo.append(math.log2(PEAK_Q_RANGE[0]))
-                hi.append(math.log2(PEAK_Q_RANGE[1]))
+                lo.append(math.log2(MIN_PEAK_Q))
+                hi.append(math.log2(self.max_q))
         return lo, hi
 
     def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
@@ -182,6 +219,7 @@ class _Fit:
         if not kinds:
             return np.zeros(0)
         lo, hi = self.bounds(kinds)
+        lo = [a if a < b else b - 1e-6 for a, b in zip(lo, hi, strict=True)]
         x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
         res = least_squares(
             lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
@@ -199,9 +237,16 @@ def fit_tone(
     fine: bool = False,
     smoothing_octaves: float = DEFAULT_SMOOTHING_OCTAVES,
     amount: float = 1.0,
+    surgical: bool = False,
 ) -> ToneProposal:
-    """Fit at most ``max_moves`` moves (gains within ``±max_gain_db``) to ``target``; with
-    ``fine``, add the smoothed residual as a match curve. ``amount`` (0-1) scales every gain."""
+    """Fit at most ``max_moves`` moves to ``target`` under the rules of
+    :mod:`analyzer.mastering.tone_rules` (summed response within ``±max_gain_db``, spacing,
+    Q 2 at the narrowest unless ``surgical``, band limits, the tolerance left alone); with
+    ``fine``, add the smoothed residual as a match curve. ``amount`` (0-1) scales every gain.
+    The proposal says whether the references are too far to match
+    (:func:`analyzer.mastering.tone_gate.far_statistic_db`)."""
+    from analyzer.mastering.tone_gate import far_notes, far_statistic_db
+
     hz = target.band_hz
     usable = _usable_bands(target, sample_rate_hz)
     before = distance_to_range(target.mix_db, target)
@@ -209,20 +254,26 @@ def fit_tone(
     if not np.any(usable) or max_moves <= 0 or err_before is None:
         return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
                             err_before, amount, ("no tonal comparison possible",))  # fmt: skip
-    weights = usable.astype(float)
-    fit = _Fit(target, sample_rate_hz, max_gain_db, weights)
+    fit = _Fit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
     kinds, x = _fit_shelves(fit, max_moves)
     kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
+    x = fit.solve(kinds, x, max_nfev=300)
+    fit.goal = deadband_target(target)  # what is inside the tolerance is not corrected
+    kinds, x = _keep_what_pays(fit, kinds, fit.solve(kinds, x, max_nfev=300))
+    kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)  # polish the final set
-    moves = _final_moves(fit.moves(kinds, x), amount)
+    kinds, x = _obey_spacing(fit, kinds, x)
+    full = _final_moves(fit, fit.moves(kinds, x), 1.0)
+    far_db = far_statistic_db(fit.levels(full), target)
+    moves = _final_moves(fit, full, amount)
     levels = fit.levels(moves)
     curve = None
     if fine:
         curve, levels = _fine_curve(fit, target, moves, usable, smoothing_octaves, max_gain_db,
                                     amount)  # fmt: skip
     after = distance_to_range(levels, target)
-    err_after = tonal_error_db(after, hz)
+    notes, too_far = far_notes(far_db, err_before)
     return ToneProposal(
         moves=tuple(moves),
         fine=curve,
@@ -230,11 +281,26 @@ def fit_tone(
         before_db=_opt(before),
         after_db=_opt(after),
         error_before_db=err_before,
-        error_after_db=err_after,
+        error_after_db=tonal_error_db(after, hz),
         amount=amount,
-        notes=_far_notes(err_before, err_after, moves, max_gain_db, amount),
+        notes=notes,
         predicted_db=_opt(levels),
+        far_db=far_db,
+        too_far=too_far,
     )
+
+
+def deadband_target(target: ToneTarget) -> ToneTarget:
+    """The target the moves are fitted to: a band whose difference lies inside the references'
+    10-90 % range widened by the comparison's tolerance (one reference: the tolerance alone)
+    is not corrected, so there the moves may only keep it inside that widened range; the other
+    bands are fitted to the range itself (exact where the difference is real)."""
+    tol = third_octave_tolerance_db()
+    lo = np.fmin(target.p10_db, target.p90_db)
+    hi = np.fmax(target.p10_db, target.p90_db)
+    quiet = (target.mix_db >= lo - tol) & (target.mix_db <= hi + tol)
+    return replace(target, p10_db=np.where(quiet, lo - tol, lo),
+                   p90_db=np.where(quiet, hi + tol, hi))  # fmt: skip
 
 
 def _usable_bands(target: ToneTarget, sample_rate_hz: float) -> np.ndarray:
@@ -273,11 +339,16 @@ def _add_peaks(
         peak_zone = (hz >= 40.0) & (hz <= 12500.0)
         if not np.any(peak_zone & usable):
             break
-        i = int(np.argmax(np.where(peak_zone, np.abs(d), 0.0)))
-        if abs(d[i]) < 2.0 * MIN_MOVE_DB:
+        # the largest excess and the largest lack (level matching makes either the better
+        # first bell, depending on where the shelves settled)
+        zone = np.where(peak_zone, d, 0.0)
+        centres = [i for i in {int(np.argmax(zone)), int(np.argmin(zone))}
+                   if abs(d[i]) >= 2.0 * MIN_MOVE_DB]  # fmt: skip
+        if not centres:
             break
         cost = fit.cost(kinds, x)
-        best = _best_peak(fit, kinds, x, float(hz[i]), float(d[i]), max_gain_db)
+        best = min((_best_peak(fit, kinds, x, float(hz[i]), float(d[i]), max_gain_db)
+                    for i in centres), key=lambda b: b[0])  # fmt: skip
         if best[0] > cost * (1.0 - MIN_IMPROVEMENT):
             break
         kinds = [*kinds, "peaking"]
@@ -304,6 +375,21 @@ def _best_peak(
     return best
 
 
+def _keep_what_pays(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Drop each move (last first) that no longer pays for itself against the fit's goal:
+    without it (the rest refitted) the cost rises by less than ``MIN_IMPROVEMENT``. A bell
+    that only filled differences inside the tolerance goes."""
+    for drop in reversed(range(len(kinds))):
+        if drop >= len(kinds):
+            continue
+        keep = [i for i in range(len(kinds)) if i != drop]
+        rest = [kinds[i] for i in keep]
+        y = fit.solve(rest, _subvector(kinds, x, keep))
+        if fit.cost(kinds, x) > fit.cost(rest, y) * (1.0 - MIN_IMPROVEMENT):
+            kinds, x = rest, y
+    return kinds, x
+
+
 def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Drop moves below ``MIN_MOVE_DB``, one at a time, refitting the rest."""
     while kinds:
@@ -319,34 +405,59 @@ def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[s
     return kinds, x
 
 
-def _final_moves(fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
-    """The fitted moves rounded for display, scaled by ``amount``, each with its sentence."""
+def _obey_spacing(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Merge same-type moves within 1/3 octave and drop the smaller of opposing moves within
+    an octave (:func:`analyzer.mastering.tone_rules.resolve_conflicts`), refitting what is
+    left, until the refit keeps to the rules (the last resort drops without refitting)."""
+    for _ in range(4):
+        moves = fit.moves(kinds, x)
+        kept = resolve_conflicts(moves)
+        if len(kept) == len(moves):
+            return kinds, x
+        kinds = [m.kind for m in kept]
+        x = fit.solve(kinds, _vector(kept), max_nfev=200)
+    kept = resolve_conflicts(fit.moves(kinds, x))
+    return [m.kind for m in kept], _vector(kept)
+
+
+def _hold_shelves(fit: _Fit, moves: list[EqMove]) -> list[EqMove]:
+    """Lower boosting shelves by 0.1 dB steps while the moves lift the bands below 30 Hz /
+    above 16 kHz beyond the references' own level there (the rule the fit's penalty keeps to
+    up to rounding)."""
+    low = fit.t.band_hz[fit.out_sel] < 1000.0
+    for _ in range(200):
+        over = fit.lift_over_room(fit.levels(moves)) > 0.05
+        sides = {"low_shelf": bool(np.any(over & low)), "high_shelf": bool(np.any(over & ~low))}
+        shelves = [i for i, m in enumerate(moves) if sides.get(m.kind) and m.gain_db > 0]
+        if not shelves:
+            return moves
+        i = shelves[0]
+        moves[i] = replace(moves[i], gain_db=round(moves[i].gain_db - 0.1, 1))
+        moves = [m for m in moves if m.gain_db != 0.0]
+    return moves
+
+
+def _vector(moves: Sequence[EqMove]) -> np.ndarray:
+    parts: list[float] = []
+    for m in moves:
+        parts += [math.log2(m.frequency_hz), m.gain_db]
+        if m.kind == "peaking":
+            parts.append(math.log2(m.q))
+    return np.asarray(parts, dtype=float)
+
+
+def _final_moves(fit: _Fit, fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
+    """The fitted moves rounded for display, scaled by ``amount``, held to the rules once
+    more after rounding (summed response, shelf caps, spacing), each with its sentence."""
     moves = [
-        EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1), round(m.q, 2))
+        EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1),
+               min(round(m.q, 2), fit.max_q) if m.kind == "peaking" else round(m.q, 2))
         for m in fitted
-    ]
+    ]  # fmt: skip
     moves = [m for m in moves if m.gain_db != 0.0]
+    moves = resolve_conflicts(limit_summed_response(moves, fit.fs, fit.max_gain))
+    moves = _hold_shelves(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
     return [EqMove(m.kind, m.frequency_hz, m.gain_db, m.q, explain(m)) for m in moves]
-
-
-def _far_notes(
-    err_before: float, err_after: float | None, moves: Sequence[EqMove], max_gain_db: float,
-    amount: float,
-) -> tuple[str, ...]:  # fmt: skip
-    """A note when the references are too far away to match sensibly."""
-    limits = sum(1 for m in moves if abs(m.gain_db) >= max_gain_db * amount - 0.05)
-    if (
-        err_before > FAR_BEFORE_DB
-        or (err_after is not None and err_after > FAR_AFTER_DB)
-        or (limits >= 2)
-    ):
-        return (
-            f"the references are too far away to match sensibly (tonal difference "
-            f"{err_before:.1f} dB RMS, {err_after or 0:.1f} dB left after the moves"
-            f"{f', {limits} moves at the ±{max_gain_db:g} dB limit' if limits else ''}): "
-            "check that they suit this mix",
-        )
-    return ()
 
 
 def _fine_curve(
@@ -362,8 +473,9 @@ def _fine_curve(
     for _ in range(4):
         levels = predicted_levels(target.mix_db, base + extra, fit.kp)
         d = np.nan_to_num(distance_to_range(levels, target), nan=0.0) * usable
-        extra = np.clip(extra - _smooth(d, x, usable, smoothing_octaves), -max_gain_db,
-                        max_gain_db)  # fmt: skip
+        # the moves and the curve together stay within ±max_gain (the summed-response rule)
+        extra = np.clip(extra - _smooth(d, x, usable, smoothing_octaves), -max_gain_db - base,
+                        max_gain_db - base)  # fmt: skip
     sel = usable
     curve = FineCurve(
         tuple(float(h) for h in hz[sel]), tuple(float(g) * amount for g in extra[sel]),

@@ -81,6 +81,13 @@ BitDepthOption = Annotated[
     str, typer.Option("--bit-depth", metavar="16|24|32f", help="Output bit depth.")
 ]
 NoDitherOption = Annotated[bool, typer.Option("--no-dither", help="No TPDF dither at 16 bits.")]
+ForceMatchOption = Annotated[
+    bool,
+    typer.Option("--force-match", help="Match the tone even when the references are too far."),
+]
+SurgicalOption = Annotated[
+    bool, typer.Option("--surgical", help="Allow bells narrower than Q 2 (up to Q 4).")
+]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
 
 
@@ -105,6 +112,8 @@ def master(
     only: OnlyOption = None,
     bit_depth: BitDepthOption = "24",
     no_dither: NoDitherOption = False,
+    force_match: ForceMatchOption = False,
+    surgical: SurgicalOption = False,
     dry_run: DryRunOption = False,
     json_path: Json = None,
     html_path: MasterHtml = None,
@@ -123,7 +132,8 @@ def master(
         ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
         linear_phase=linear_phase, max_moves=max_moves, max_gain_db=max_gain, amount=amount,
         amount_tone=amount_tone, amount_width=amount_width, amount_loudness=amount_loudness,
-        only=only, bit_depth=bit_depth, dither=not no_dither,
+        only=only, bit_depth=bit_depth, dither=not no_dither, force_match=force_match,
+        surgical=surgical,
     )  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
