@@ -20,18 +20,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analyzer.dsp.biquad import rbj_coefficients
 from analyzer.dsp.units import ratio_db
-from analyzer.mastering.eq import EqMove, response
+from analyzer.mastering.eq import EqMove
 from analyzer.mastering.tone_rules import (
     BELL_MAX_HZ,
     BELL_MIN_HZ,
     PLAIN_MAX_Q,
     SURGICAL_MAX_Q,
     limit_summed_response,
-    resolve_conflicts,
-    spacing_violation,
-    response_grid,
     out_of_band_room_db,
+    resolve_conflicts,
+    response_grid,
+    spacing_violation,
     third_octave_tolerance_db,
 )
 from analyzer.mastering.tone_target import (
@@ -146,6 +147,8 @@ class _Fit:
         self.kp = k_power(target.band_hz, self.fs)
         self.grid = band_grid(target.band_hz, self.fs)
         self.rgrid = response_grid(self.fs)
+        self.z1 = np.exp(-2j * np.pi * np.concatenate([self.grid.ravel(), self.rgrid]) / self.fs)
+        self.z2 = self.z1 * self.z1
         self.room = out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
         self.out_sel = np.isfinite(self.room)
         #: What the residual measures against: the plain range while the structure is found
@@ -171,24 +174,27 @@ class _Fit:
             out.append(EqMove(kind, float(f), g, float(q)))
         return out
 
+    def gains(self, moves: Sequence[EqMove]) -> tuple[np.ndarray, np.ndarray]:
+        """``(band power gains, summed response over the response grid)`` in dB, from one
+        evaluation of the cascade on both grids (z precomputed: the fit calls this often)."""
+        h = np.ones(len(self.z1), dtype=complex)
+        for m in moves:
+            b, a = rbj_coefficients(m.kind, m.frequency_hz, m.gain_db, m.q, self.fs)
+            h *= (b[0] + b[1] * self.z1 + b[2] * self.z2) / (a[0] + a[1] * self.z1 + a[2] * self.z2)
+        p = np.maximum(np.abs(h) ** 2, 1e-24)
+        band = 10.0 * np.log10(p[: self.grid.size].reshape(self.grid.shape).mean(axis=1))
+        return band, 10.0 * np.log10(p[self.grid.size :])
+
     def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
-        if moves:
-            power = np.abs(response(moves, self.fs, self.grid.ravel())) ** 2
-            gain = 10.0 * np.log10(power.reshape(self.grid.shape).mean(axis=1))
-        else:
-            gain = np.zeros(len(self.t.band_hz))
-        return predicted_levels(self.t.mix_db, gain, self.kp)
+        return predicted_levels(self.t.mix_db, self.gains(moves)[0], self.kp)
 
     def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
         moves = self.moves(kinds, x)
-        levels = self.levels(moves)
+        band, summed = self.gains(moves)
+        levels = predicted_levels(self.t.mix_db, band, self.kp)
         d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
         gains = np.array([m.gain_db for m in moves])
-        if moves:
-            summed = 20.0 * np.log10(np.abs(response(moves, self.fs, self.rgrid)) + 1e-12)
-            over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
-        else:
-            over = np.zeros(len(self.rgrid))
+        over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
         return np.concatenate([d * self.w, GAIN_PENALTY * gains, RESPONSE_PENALTY * over,
                                RESPONSE_PENALTY * self.lift_over_room(levels),
                                RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
@@ -260,7 +266,7 @@ def fit_tone(
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)
     fit.goal = deadband_target(target)  # what is inside the tolerance is not corrected
-    kinds, x = _keep_what_pays(fit, kinds, fit.solve(kinds, x, max_nfev=300))
+    kinds, x = _keep_what_pays(fit, kinds, x)
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)  # polish the final set
     kinds, x = _obey_spacing(fit, kinds, x)
@@ -360,10 +366,11 @@ def _best_peak(
     fit: _Fit, kinds: list[str], x: np.ndarray, centre_hz: float, residual_db: float,
     max_gain_db: float,
 ) -> tuple[float, np.ndarray]:  # fmt: skip
-    """The cheaper of two refits with a new bell at ``centre_hz`` (Q 1 and Q 2.5)."""
+    """The cheapest refit with a new bell at ``centre_hz`` starting at Q 1 (and Q 2.5 when
+    surgical)."""
     best: tuple[float, np.ndarray] | None = None
     f_lo, f_hi = fit.f_bounds["peaking"]
-    for q in (1.0, 2.5):
+    for q in (1.0, 2.5) if fit.max_q > PLAIN_MAX_Q else (1.0,):
         trial = np.concatenate([x, [math.log2(min(max(centre_hz, f_lo), f_hi)),
                                     float(np.clip(-residual_db, -max_gain_db, max_gain_db)),
                                     math.log2(q)]])  # fmt: skip
@@ -376,11 +383,11 @@ def _best_peak(
 
 
 def _keep_what_pays(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """Drop each move (last first) that no longer pays for itself against the fit's goal:
+    """Drop each bell (last first) that no longer pays for itself against the fit's goal:
     without it (the rest refitted) the cost rises by less than ``MIN_IMPROVEMENT``. A bell
     that only filled differences inside the tolerance goes."""
     for drop in reversed(range(len(kinds))):
-        if drop >= len(kinds):
+        if drop >= len(kinds) or kinds[drop] != "peaking":  # the shelves are the frame
             continue
         keep = [i for i in range(len(kinds)) if i != drop]
         rest = [kinds[i] for i in keep]

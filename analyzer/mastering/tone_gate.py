@@ -19,7 +19,7 @@ from analyzer.mastering.tone_target import ToneTarget, distance_to_range, tonal_
 
 #: The gate (dB RMS beyond the widened range after the moves); calibrated on the corpus, see
 #: the module docstring of tests/mastering/test_tone_gate.py and README (mastering).
-FAR_GATE_DB = 1.0
+FAR_GATE_DB = 0.5
 
 
 def far_statistic_db(levels_after_db: np.ndarray, target: ToneTarget) -> float | None:
