@@ -20,20 +20,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analyzer.dsp.biquad import rbj_coefficients
 from analyzer.dsp.units import ratio_db
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.tone_rules import (
-    BELL_MAX_HZ,
-    BELL_MIN_HZ,
     PLAIN_MAX_Q,
-    SURGICAL_MAX_Q,
     limit_summed_response,
-    out_of_band_room_db,
     resolve_conflicts,
-    response_grid,
-    spacing_violation,
-    third_octave_tolerance_db,
+)
+from analyzer.mastering.tone_solver import (
+    MoveFit,
+    deadband_target,
+    subvector,
+    usable_bands,
+    vector,
 )
 from analyzer.mastering.tone_target import (
     ToneTarget,
@@ -45,23 +44,13 @@ from analyzer.mastering.tone_target import (
     tonal_error_db,
 )
 
-#: The bands the moves are fitted to.
-FIT_MIN_HZ = 31.5
-FIT_MAX_HZ = 16000.0
 DEFAULT_MAX_MOVES = 6
 DEFAULT_MAX_GAIN_DB = 6.0
 DEFAULT_SMOOTHING_OCTAVES = 1.0 / 3.0
-SHELF_Q = 0.7071
-#: The widest bell the fit may use (the narrowest Q comes from :mod:`tone_rules`).
-MIN_PEAK_Q = 0.4
 #: Gains the fit would set smaller than this are dropped: inaudible, and one sentence less.
 MIN_MOVE_DB = 0.3
 #: A new peaking band must cut the remaining cost by this fraction to be kept.
 MIN_IMPROVEMENT = 0.05
-#: Penalty per dB of move gain, so the fit prefers small moves when a large one buys nothing.
-GAIN_PENALTY = 0.04
-#: Weight of each dB by which the summed response exceeds ``±max_gain`` (per grid point).
-RESPONSE_PENALTY = 4.0
 
 
 @dataclass(frozen=True)
@@ -132,108 +121,6 @@ def explain(move: EqMove) -> str:
     return f"{move.gain_db:+.1f} dB {kind} at {where}, Q {move.q:.2g}: {reason}"
 
 
-class _Fit:
-    """Least-squares fit of a list of move kinds to the distance-to-range residual."""
-
-    def __init__(
-        self, target: ToneTarget, sample_rate_hz: float, max_gain_db: float,
-        weights: np.ndarray, surgical: bool = False,
-    ) -> None:  # fmt: skip
-        self.t = target
-        self.fs = float(sample_rate_hz)
-        self.max_gain = float(max_gain_db)
-        self.w = weights
-        self.max_q = SURGICAL_MAX_Q if surgical else PLAIN_MAX_Q
-        self.kp = k_power(target.band_hz, self.fs)
-        self.grid = band_grid(target.band_hz, self.fs)
-        self.rgrid = response_grid(self.fs)
-        self.z1 = np.exp(-2j * np.pi * np.concatenate([self.grid.ravel(), self.rgrid]) / self.fs)
-        self.z2 = self.z1 * self.z1
-        self.room = out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
-        self.out_sel = np.isfinite(self.room)
-        #: What the residual measures against: the plain range while the structure is found
-        #: (exact on real differences), the tolerance-widened one for the final moves.
-        self.goal = target
-        nyq_cap = 0.45 * self.fs
-        self.f_bounds = {
-            "low_shelf": (30.0, min(400.0, nyq_cap)),
-            "high_shelf": (min(1500.0, nyq_cap * 0.5), min(16000.0, nyq_cap)),
-            "peaking": (BELL_MIN_HZ, min(BELL_MAX_HZ, nyq_cap)),
-        }
-
-    def moves(self, kinds: Sequence[str], x: np.ndarray) -> list[EqMove]:
-        out, i = [], 0
-        for kind in kinds:
-            f, g = 2.0 ** x[i], float(x[i + 1])
-            if kind == "peaking":
-                q = 2.0 ** x[i + 2]
-                i += 3
-            else:
-                q = SHELF_Q
-                i += 2
-            out.append(EqMove(kind, float(f), g, float(q)))
-        return out
-
-    def gains(self, moves: Sequence[EqMove]) -> tuple[np.ndarray, np.ndarray]:
-        """``(band power gains, summed response over the response grid)`` in dB, from one
-        evaluation of the cascade on both grids (z precomputed: the fit calls this often)."""
-        h = np.ones(len(self.z1), dtype=complex)
-        for m in moves:
-            b, a = rbj_coefficients(m.kind, m.frequency_hz, m.gain_db, m.q, self.fs)
-            h *= (b[0] + b[1] * self.z1 + b[2] * self.z2) / (a[0] + a[1] * self.z1 + a[2] * self.z2)
-        p = np.maximum(np.abs(h) ** 2, 1e-24)
-        band = 10.0 * np.log10(p[: self.grid.size].reshape(self.grid.shape).mean(axis=1))
-        return band, 10.0 * np.log10(p[self.grid.size :])
-
-    def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
-        return predicted_levels(self.t.mix_db, self.gains(moves)[0], self.kp)
-
-    def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
-        moves = self.moves(kinds, x)
-        band, summed = self.gains(moves)
-        levels = predicted_levels(self.t.mix_db, band, self.kp)
-        d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
-        gains = np.array([m.gain_db for m in moves])
-        over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
-        return np.concatenate([d * self.w, GAIN_PENALTY * gains, RESPONSE_PENALTY * over,
-                               RESPONSE_PENALTY * self.lift_over_room(levels),
-                               RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
-
-    def lift_over_room(self, levels: np.ndarray) -> np.ndarray:
-        """How far the moves lift the bands below 30 Hz / above 16 kHz (level-matched) beyond
-        the references' own level there (0 where they do not)."""
-        lift = levels[self.out_sel] - self.t.mix_db[self.out_sel]
-        return np.maximum(lift - self.room[self.out_sel], 0.0)
-
-    def cost(self, kinds: Sequence[str], x: np.ndarray) -> float:
-        return float(np.sum(self.residual(kinds, x) ** 2))
-
-    def bounds(self, kinds: Sequence[str]) -> tuple[list[float], list[float]]:
-        lo, hi = [], []
-        for kind in kinds:
-            f0, f1 = self.f_bounds[kind]
-            lo += [math.log2(f0), -self.max_gain]
-            hi += [math.log2(f1), self.max_gain]
-            if kind == "peaking":
-                lo.append(math.log2(MIN_PEAK_Q))
-                hi.append(math.log2(self.max_q))
-        return lo, hi
-
-    def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
-        from scipy.optimize import least_squares
-
-        if not kinds:
-            return np.zeros(0)
-        lo, hi = self.bounds(kinds)
-        lo = [a if a < b else b - 1e-6 for a, b in zip(lo, hi, strict=True)]
-        x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-        res = least_squares(
-            lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
-            x_scale="jac", max_nfev=max_nfev, ftol=1e-6, xtol=1e-6,
-        )  # fmt: skip
-        return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
-
-
 def fit_tone(
     target: ToneTarget,
     sample_rate_hz: float,
@@ -254,13 +141,13 @@ def fit_tone(
     from analyzer.mastering.tone_gate import far_notes, far_statistic_db
 
     hz = target.band_hz
-    usable = _usable_bands(target, sample_rate_hz)
+    usable = usable_bands(target, sample_rate_hz)
     before = distance_to_range(target.mix_db, target)
     err_before = tonal_error_db(before, hz)
     if not np.any(usable) or max_moves <= 0 or err_before is None:
         return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
                             err_before, amount, ("no tonal comparison possible",))  # fmt: skip
-    fit = _Fit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
+    fit = MoveFit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
     kinds, x = _fit_shelves(fit, max_moves)
     kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
@@ -296,30 +183,7 @@ def fit_tone(
     )
 
 
-def deadband_target(target: ToneTarget) -> ToneTarget:
-    """The target the moves are fitted to: a band whose difference lies inside the references'
-    10-90 % range widened by the comparison's tolerance (one reference: the tolerance alone)
-    is not corrected, so there the moves may only keep it inside that widened range; the other
-    bands are fitted to the range itself (exact where the difference is real)."""
-    tol = third_octave_tolerance_db()
-    lo = np.fmin(target.p10_db, target.p90_db)
-    hi = np.fmax(target.p10_db, target.p90_db)
-    quiet = (target.mix_db >= lo - tol) & (target.mix_db <= hi + tol)
-    return replace(target, p10_db=np.where(quiet, lo - tol, lo),
-                   p90_db=np.where(quiet, hi + tol, hi))  # fmt: skip
-
-
-def _usable_bands(target: ToneTarget, sample_rate_hz: float) -> np.ndarray:
-    """The bands the moves are fitted to: defined on both sides, inside the fit range and well
-    below Nyquist."""
-    hz = target.band_hz
-    return (
-        np.isfinite(target.mix_db) & np.isfinite(target.median_db)
-        & (hz >= FIT_MIN_HZ * 0.99) & (hz <= FIT_MAX_HZ * 1.01) & (hz < 0.45 * sample_rate_hz)
-    )  # fmt: skip
-
-
-def _fit_shelves(fit: _Fit, max_moves: int) -> tuple[list[str], np.ndarray]:
+def _fit_shelves(fit: MoveFit, max_moves: int) -> tuple[list[str], np.ndarray]:
     """Start from a low and a high shelf (as many as ``max_moves`` allows), fitted together."""
     kinds: list[str] = []
     x = np.zeros(0)
@@ -333,7 +197,7 @@ def _fit_shelves(fit: _Fit, max_moves: int) -> tuple[list[str], np.ndarray]:
 
 
 def _add_peaks(
-    fit: _Fit, kinds: list[str], x: np.ndarray, usable: np.ndarray, max_moves: int,
+    fit: MoveFit, kinds: list[str], x: np.ndarray, usable: np.ndarray, max_moves: int,
     max_gain_db: float,
 ) -> tuple[list[str], np.ndarray]:  # fmt: skip
     """Add peaking bands where the residual is largest while each still pays for itself (cuts
@@ -363,7 +227,7 @@ def _add_peaks(
 
 
 def _best_peak(
-    fit: _Fit, kinds: list[str], x: np.ndarray, centre_hz: float, residual_db: float,
+    fit: MoveFit, kinds: list[str], x: np.ndarray, centre_hz: float, residual_db: float,
     max_gain_db: float,
 ) -> tuple[float, np.ndarray]:  # fmt: skip
     """The cheapest refit with a new bell at ``centre_hz`` starting at Q 1 (and Q 2.5 when
@@ -382,7 +246,7 @@ def _best_peak(
     return best
 
 
-def _keep_what_pays(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _keep_what_pays(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Drop each bell (last first) that no longer pays for itself against the fit's goal:
     without it (the rest refitted) the cost rises by less than ``MIN_IMPROVEMENT``. A bell
     that only filled differences inside the tolerance goes."""
@@ -391,13 +255,13 @@ def _keep_what_pays(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[st
             continue
         keep = [i for i in range(len(kinds)) if i != drop]
         rest = [kinds[i] for i in keep]
-        y = fit.solve(rest, _subvector(kinds, x, keep))
+        y = fit.solve(rest, subvector(kinds, x, keep))
         if fit.cost(kinds, x) > fit.cost(rest, y) * (1.0 - MIN_IMPROVEMENT):
             kinds, x = rest, y
     return kinds, x
 
 
-def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _drop_negligible(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Drop moves below ``MIN_MOVE_DB``, one at a time, refitting the rest."""
     while kinds:
         moves = fit.moves(kinds, x)
@@ -406,13 +270,13 @@ def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[s
             break
         drop = small[0]
         keep = [i for i in range(len(kinds)) if i != drop]
-        x = _subvector(kinds, x, keep)
+        x = subvector(kinds, x, keep)
         kinds = [kinds[i] for i in keep]
         x = fit.solve(kinds, x)
     return kinds, x
 
 
-def _obey_spacing(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _obey_spacing(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Merge same-type moves within 1/3 octave and drop the smaller of opposing moves within
     an octave (:func:`analyzer.mastering.tone_rules.resolve_conflicts`), refitting what is
     left, until the refit keeps to the rules (the last resort drops without refitting)."""
@@ -422,12 +286,12 @@ def _obey_spacing(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str]
         if len(kept) == len(moves):
             return kinds, x
         kinds = [m.kind for m in kept]
-        x = fit.solve(kinds, _vector(kept), max_nfev=200)
+        x = fit.solve(kinds, vector(kept), max_nfev=200)
     kept = resolve_conflicts(fit.moves(kinds, x))
-    return [m.kind for m in kept], _vector(kept)
+    return [m.kind for m in kept], vector(kept)
 
 
-def _hold_shelves(fit: _Fit, moves: list[EqMove]) -> list[EqMove]:
+def _hold_shelves(fit: MoveFit, moves: list[EqMove]) -> list[EqMove]:
     """Lower boosting shelves by 0.1 dB steps while the moves lift the bands below 30 Hz /
     above 16 kHz beyond the references' own level there (the rule the fit's penalty keeps to
     up to rounding)."""
@@ -444,16 +308,7 @@ def _hold_shelves(fit: _Fit, moves: list[EqMove]) -> list[EqMove]:
     return moves
 
 
-def _vector(moves: Sequence[EqMove]) -> np.ndarray:
-    parts: list[float] = []
-    for m in moves:
-        parts += [math.log2(m.frequency_hz), m.gain_db]
-        if m.kind == "peaking":
-            parts.append(math.log2(m.q))
-    return np.asarray(parts, dtype=float)
-
-
-def _final_moves(fit: _Fit, fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
+def _final_moves(fit: MoveFit, fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
     """The fitted moves rounded for display, scaled by ``amount``, held to the rules once
     more after rounding (summed response, shelf caps, spacing), each with its sentence."""
     moves = [
@@ -468,7 +323,7 @@ def _final_moves(fit: _Fit, fitted: Sequence[EqMove], amount: float) -> list[EqM
 
 
 def _fine_curve(
-    fit: _Fit, target: ToneTarget, moves: Sequence[EqMove], usable: np.ndarray,
+    fit: MoveFit, target: ToneTarget, moves: Sequence[EqMove], usable: np.ndarray,
     smoothing_octaves: float, max_gain_db: float, amount: float,
 ) -> tuple[FineCurve, np.ndarray]:  # fmt: skip
     """The smoothed residual after ``moves`` as a curve; fixed-point iterations absorb the
@@ -502,16 +357,6 @@ def _smooth(d: np.ndarray, x: np.ndarray, usable: np.ndarray, octaves: float) ->
         sel = usable & (np.abs(x - x[i]) <= octaves / 2.0 + 1e-9)
         out[i] = d[sel].mean() if np.any(sel) else 0.0
     return out
-
-
-def _subvector(kinds: Sequence[str], x: np.ndarray, keep: Sequence[int]) -> np.ndarray:
-    parts, i = [], 0
-    for j, kind in enumerate(kinds):
-        n = 3 if kind == "peaking" else 2
-        if j in keep:
-            parts.append(x[i : i + n])
-        i += n
-    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _round_sig(f: float) -> float:

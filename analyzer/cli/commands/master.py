@@ -127,14 +127,12 @@ def master(
     from analyzer.report.json import master_document
     from analyzer.report.terminal import render_proposal, render_verification
 
-    settings = MasterSettings(
-        references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
-        ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
+    settings = MasterSettings(references=tuple(ref or ()), profile=profile, target_lufs=target_lufs,
+        target=target, ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
         linear_phase=linear_phase, max_moves=max_moves, max_gain_db=max_gain, amount=amount,
         amount_tone=amount_tone, amount_width=amount_width, amount_loudness=amount_loudness,
         only=only, bit_depth=bit_depth, dither=not no_dither, force_match=force_match,
-        surgical=surgical,
-    )  # fmt: skip
+        surgical=surgical)  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
     check_outputs(json_path, force=force, html=html_path)
