@@ -147,13 +147,17 @@ def fit_tone(
     if not np.any(usable) or max_moves <= 0 or err_before is None:
         return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
                             err_before, amount, ("no tonal comparison possible",))  # fmt: skip
+    if not far_statistic_db(target.mix_db, target):  # every band within the tolerance
+        return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
+                            err_before, amount, far_db=0.0)  # fmt: skip
     fit = MoveFit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
     kinds, x = _fit_shelves(fit, max_moves)
     kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)
-    fit.goal = deadband_target(target)  # what is inside the tolerance is not corrected
+    fit.goal = deadband_target(target)  # a bell that only fills what the tolerance allows goes
     kinds, x = _keep_what_pays(fit, kinds, x)
+    fit.goal = target  # the moves kept are fitted exactly (no drift inside the tolerance)
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)  # polish the final set
     kinds, x = _obey_spacing(fit, kinds, x)

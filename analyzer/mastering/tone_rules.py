@@ -10,8 +10,9 @@ independently by tests/mastering/test_proposal_rules.py):
 - no two moves of opposite sign within an octave (a see-saw: one undoes the other);
 - bells no narrower than Q 2 unless the user asks for surgical moves;
 - no bell centred below 30 Hz or above 16 kHz, and no shelf whose boost lifts the bands below
-  30 Hz or above 16 kHz by more than the references' own level there exceeds the mix's (lossy
-  references are empty above ~16 kHz: their absence of energy is not a target);
+  30 Hz or above 16 kHz (level-matched) further than the references' own level there plus the
+  tolerance (lossy references are empty above ~16 kHz: their absence of energy is not a
+  target);
 - a band inside the references' 10-90 % range widened by the comparison's tolerance
   (:data:`analyzer.comparison.metrics.KINDS`, 1.5 dB for 1/3-octave bands) is not corrected.
 """
@@ -105,12 +106,14 @@ def spacing_violation(moves: Sequence[EqMove]) -> np.ndarray:
 
 
 def out_of_band_room_db(band_hz: np.ndarray, mix_db: np.ndarray, p90_db: np.ndarray) -> np.ndarray:
-    """Per band below 30 Hz / above 16 kHz: how far the references' top (90th percentile) is
-    above the mix there (at least 0; no room where the references have nothing); NaN for the
-    other bands and where the mix is undefined. After level matching, the moves may lift those
-    bands by this much at most."""
+    """Per band below 30 Hz / above 16 kHz: how far the references' top (90th percentile,
+    plus the comparison's tolerance, inside which a band counts as matched) is above the mix
+    there (at least 0; no room where the references have nothing: a lossy reference's empty
+    top stays far below any mix); NaN for the other bands and where the mix is undefined.
+    After level matching, the moves may lift those bands by this much at most."""
     out = (band_hz < OUT_LOW_HZ * 0.99) | (band_hz > OUT_HIGH_HZ * 1.01)
-    room = np.where(np.isfinite(p90_db), np.maximum(p90_db - mix_db, 0.0), 0.0)
+    top = p90_db + third_octave_tolerance_db()
+    room = np.where(np.isfinite(p90_db), np.maximum(top - mix_db, 0.0), 0.0)
     return np.where(out & np.isfinite(mix_db), room, np.nan)
 
 
