@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from analyzer.app.comparing import compare
-from analyzer.app.mastering_run import apply_proposal, proposal_from
+from analyzer.app.mastering_run import apply_proposal, gate_tone, proposal_from
 from analyzer.app.measuring import refuse_existing_output
 from analyzer.app.results import DemoRun
 from analyzer.app.settings import CompareSettings, MasterSettings, TranslateSettings
@@ -15,7 +15,9 @@ from analyzer.app.translating import translation_of
 
 DEMO_NOTE = (
     "The demo mix is synthesised with a dull top end, a weak low end, too little level and side "
-    "signal in the lows; the reference is the same arrangement balanced and mastered louder."
+    "signal in the lows; the reference is the same arrangement balanced and mastered louder. "
+    "Its faults go beyond what +-6 dB EQ moves can undo, so the proposal says the reference is "
+    "too far to match; the demo applies the moves anyway (as --force-match does) to show them."
 )
 
 
@@ -61,8 +63,11 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
                        with_proposal=False)  # fmt: skip
     mix, refs = compared.mix, compared.references
     translated = translation_of(mix, refs, TranslateSettings(), with_proposal=False)
-    mastering = MasterSettings(references=(ref_wav,))
-    proposed = proposal_from(mix_wav, mix, refs, mastering)
+    # The demo's faults (a -10 dB low shelf, a top rolled off from 4 kHz) go beyond what
+    # +-6 dB moves can undo, so the too-far gate trips on its pair; the demo forces the match
+    # (as --force-match would) to show the EQ at work, and its note says so.
+    mastering = MasterSettings(references=(ref_wav,), force_match=True)
+    proposed = gate_tone(proposal_from(mix_wav, mix, refs, mastering), mastering)
     mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
     platforms = list(compared.platforms)
     write_text_atomic(
@@ -76,7 +81,8 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
         "demo", [mix], platforms=[platforms], comparison=compared.comparison,
         references=list(refs), translation=translated.translation,
         reference_translations=list(translated.reference_translations), master=master,
-        title="mixanalyzer demo: a faulty mix against a reference", notes=[DEMO_NOTE],
+        title="mixanalyzer demo: a faulty mix against a reference",
+        notes=[DEMO_NOTE, *mastered.notes],
     )  # fmt: skip
     write_html(str(paths["report_html"]), view, force=force)
     return DemoRun(**paths, mix=mix, reference=refs[0], comparison=compared.comparison,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from analyzer.app.measuring import (
@@ -105,23 +106,27 @@ def _builder(
     comparison: Comparison | None,
     goal: tuple[float | None, str, float],
     settings: MasterSettings,
+    amounts: Mapping[str, float] | None = None,
 ) -> Callable[[Any], Proposal]:
     """``build(limiter_shift_db)``: the proposal for ``mix`` against ``comparison`` with the
-    loudness ``goal`` (target LUFS, its source, ceiling) and the settings' amounts and limits;
-    ``build(None)`` is the first proposal, a shift refits it after a first master."""
+    loudness ``goal`` (target LUFS, its source, ceiling) and the settings' amounts (or
+    ``amounts``) and limits; ``build(None)`` is the first proposal, a shift refits it after a
+    first master."""
     from dataclasses import replace
 
     from analyzer.mastering.loudness_plan import SAFETY_LIMITING_DB, with_bound
     from analyzer.mastering.proposal import build_proposal
 
     target_lufs, source, ceiling_dbtp = goal
+    amounts = settings.amounts if amounts is None else amounts
 
     def build(shift: Any = None) -> Proposal:
         proposal = build_proposal(
             mix, comparison, target_lufs=target_lufs, target_source=source,
-            ceiling_dbtp=ceiling_dbtp, amounts=settings.amounts, fine=settings.fine,
+            ceiling_dbtp=ceiling_dbtp, amounts=amounts, fine=settings.fine,
             smoothing_octaves=settings.smoothing_octaves, max_moves=settings.max_moves,
             max_gain_db=settings.max_gain_db, limiter_shift_db=shift,
+            surgical=settings.surgical,
         )  # fmt: skip
         if settings.allow_heavy_limiting:  # the hard safety bound instead of 9 dB
             proposal = replace(proposal, loudness=with_bound(proposal.loudness,
@@ -211,10 +216,29 @@ def master(
     output_format(output, settings.bit_depth, dither=settings.dither)
     check_paths(mix, output)
     refuse_existing_output(output, force)
-    run = propose(mix, settings, progress=progress)
+    run = gate_tone(propose(mix, settings, progress=progress), settings)
     if on_proposal is not None:
         on_proposal(run)
     return apply_proposal(run, output, settings, force=force, progress=progress)
+
+
+def gate_tone(run: ProposeRun, settings: MasterSettings) -> ProposeRun:
+    """The run as ``master`` applies it: when the references are too far to match
+    (:mod:`analyzer.mastering.tone_gate`) and the user did not say ``--force-match``, the
+    native engine leaves the tone alone (loudness and width still applied) and a note says
+    why in one line."""
+    tone = run.proposal.tone
+    if settings.force_match or settings.engine != "native" or not tone.too_far:
+        return run
+    goal = (run.target_lufs, run.target_source, run.ceiling_dbtp)
+    amounts = {**settings.amounts, "tone": 0.0}
+    proposal = _builder(run.mix, run.comparison, goal, settings, amounts)()
+    note = (
+        f"EQ not applied: the references are too far from this mix to match "
+        f"({tone.far_db or 0:.1f} dB RMS would remain beyond their range after the moves); "
+        "loudness and limiting are applied (--force-match applies the EQ too)"
+    )
+    return replace(run, proposal=proposal, notes=(*run.notes, note))
 
 
 def apply_proposal(
@@ -237,7 +261,8 @@ def apply_proposal(
     if settings.engine == "native":
         proposal, result, verification = run_master(
             run.mix_path, output, run.mix, run.comparison, run.proposal,
-            _builder(run.mix, run.comparison, goal, settings), references=run.references,
+            _builder(run.mix, run.comparison, goal, settings, run.proposal.amounts),
+            references=run.references,
             profile_stats=run.profile_stats, fmt=fmt, linear_phase=settings.linear_phase,
             force=force, progress=progress,
         )  # fmt: skip

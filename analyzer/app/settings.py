@@ -122,6 +122,8 @@ class MasterSettings:
     ``target_lufs`` lies in ``TARGET_LUFS_RANGE``. The limiter may reach 9 dB of gain reduction
     (``HEAVY_LIMIT_DB``) unless ``allow_heavy_limiting``; ``raw_matchering`` keeps Matchering's
     output as it is (no true-peak limiter after it).
+    ``force_match`` applies the tone even when the references are too far to match
+    (:mod:`analyzer.mastering.tone_gate`); ``surgical`` allows bells narrower than Q 2.
     ``amounts`` (0-1 per dimension) is derived once here.
     """
 
@@ -145,6 +147,8 @@ class MasterSettings:
     dither: bool = True
     allow_heavy_limiting: bool = False
     raw_matchering: bool = False
+    force_match: bool = False
+    surgical: bool = False
     amounts: Mapping[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

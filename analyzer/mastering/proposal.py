@@ -45,6 +45,7 @@ def build_proposal(
     max_moves: int = DEFAULT_MAX_MOVES,
     max_gain_db: float = DEFAULT_MAX_GAIN_DB,
     limiter_shift_db: np.ndarray | None = None,
+    surgical: bool = False,
 ) -> Proposal:
     """Tone, width and loudness for ``mix`` against ``comparison`` (None: loudness only).
 
@@ -75,7 +76,7 @@ def build_proposal(
             target = replace(target, mix_db=target.mix_db + np.nan_to_num(shift))
         tone = fit_tone(
             target, fs, max_moves=max_moves, max_gain_db=max_gain_db, fine=fine,
-            smoothing_octaves=smoothing_octaves, amount=amounts["tone"],
+            smoothing_octaves=smoothing_octaves, amount=amounts["tone"], surgical=surgical,
         )  # fmt: skip
         eq_change = eq_loudness_change_db(tone, target, fs)
         if limiter_shift_db is not None or width.active:  # "before" is the mix as it is

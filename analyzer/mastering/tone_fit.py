@@ -16,12 +16,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from analyzer.dsp.units import ratio_db
-from analyzer.mastering.eq import EqMove, response
+from analyzer.mastering.eq import EqMove
+from analyzer.mastering.tone_rules import (
+    PLAIN_MAX_Q,
+    limit_summed_response,
+    resolve_conflicts,
+)
+from analyzer.mastering.tone_solver import (
+    MoveFit,
+    deadband_target,
+    subvector,
+    usable_bands,
+    vector,
+)
 from analyzer.mastering.tone_target import (
     ToneTarget,
     band_gain_db,
@@ -32,23 +44,13 @@ from analyzer.mastering.tone_target import (
     tonal_error_db,
 )
 
-#: The bands the moves are fitted to.
-FIT_MIN_HZ = 31.5
-FIT_MAX_HZ = 16000.0
 DEFAULT_MAX_MOVES = 6
 DEFAULT_MAX_GAIN_DB = 6.0
 DEFAULT_SMOOTHING_OCTAVES = 1.0 / 3.0
-SHELF_Q = 0.7071
-PEAK_Q_RANGE = (0.4, 4.0)
 #: Gains the fit would set smaller than this are dropped: inaudible, and one sentence less.
 MIN_MOVE_DB = 0.3
 #: A new peaking band must cut the remaining cost by this fraction to be kept.
 MIN_IMPROVEMENT = 0.05
-#: Penalty per dB of move gain, so the fit prefers small moves when a large one buys nothing.
-GAIN_PENALTY = 0.04
-#: Above these the references are "too far away to match sensibly" (RMS dB over the bands).
-FAR_BEFORE_DB = 6.0
-FAR_AFTER_DB = 2.5
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class ToneProposal:
     notes: tuple[str, ...] = ()
     #: Predicted band levels after the EQ (dB re integrated loudness), for the correction.
     predicted_db: tuple[float | None, ...] = ()
+    #: The gate's statistic (:func:`analyzer.mastering.tone_gate.far_statistic_db`) and whether
+    #: it trips: the references are too far from this mix to match.
+    far_db: float | None = None
+    too_far: bool = False
 
 
 def _region(hz: float) -> str:
@@ -115,81 +121,6 @@ def explain(move: EqMove) -> str:
     return f"{move.gain_db:+.1f} dB {kind} at {where}, Q {move.q:.2g}: {reason}"
 
 
-class _Fit:
-    """Least-squares fit of a list of move kinds to the distance-to-range residual."""
-
-    def __init__(
-        self, target: ToneTarget, sample_rate_hz: float, max_gain_db: float,
-        weights: np.ndarray,
-    ) -> None:  # fmt: skip
-        self.t = target
-        self.fs = float(sample_rate_hz)
-        self.max_gain = float(max_gain_db)
-        self.w = weights
-        self.kp = k_power(target.band_hz, self.fs)
-        self.grid = band_grid(target.band_hz, self.fs)
-        nyq_cap = 0.45 * self.fs
-        self.f_bounds = {
-            "low_shelf": (30.0, min(400.0, nyq_cap)),
-            "high_shelf": (min(1500.0, nyq_cap * 0.5), min(16000.0, nyq_cap)),
-            "peaking": (35.0, min(16000.0, nyq_cap)),
-        }
-
-    def moves(self, kinds: Sequence[str], x: np.ndarray) -> list[EqMove]:
-        out, i = [], 0
-        for kind in kinds:
-            f, g = 2.0 ** x[i], float(x[i + 1])
-            if kind == "peaking":
-                q = 2.0 ** x[i + 2]
-                i += 3
-            else:
-                q = SHELF_Q
-                i += 2
-            out.append(EqMove(kind, float(f), g, float(q)))
-        return out
-
-    def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
-        if moves:
-            power = np.abs(response(moves, self.fs, self.grid.ravel())) ** 2
-            gain = 10.0 * np.log10(power.reshape(self.grid.shape).mean(axis=1))
-        else:
-            gain = np.zeros(len(self.t.band_hz))
-        return predicted_levels(self.t.mix_db, gain, self.kp)
-
-    def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
-        moves = self.moves(kinds, x)
-        d = np.nan_to_num(distance_to_range(self.levels(moves), self.t), nan=0.0)
-        gains = np.array([m.gain_db for m in moves])
-        return np.concatenate([d * self.w, GAIN_PENALTY * gains])
-
-    def cost(self, kinds: Sequence[str], x: np.ndarray) -> float:
-        return float(np.sum(self.residual(kinds, x) ** 2))
-
-    def bounds(self, kinds: Sequence[str]) -> tuple[list[float], list[float]]:
-        lo, hi = [], []
-        for kind in kinds:
-            f0, f1 = self.f_bounds[kind]
-            lo += [math.log2(f0), -self.max_gain]
-            hi += [math.log2(f1), self.max_gain]
-            if kind == "peaking":
-                lo.append(math.log2(PEAK_Q_RANGE[0]))
-                hi.append(math.log2(PEAK_Q_RANGE[1]))
-        return lo, hi
-
-    def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
-        from scipy.optimize import least_squares
-
-        if not kinds:
-            return np.zeros(0)
-        lo, hi = self.bounds(kinds)
-        x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-        res = least_squares(
-            lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
-            x_scale="jac", max_nfev=max_nfev, ftol=1e-6, xtol=1e-6,
-        )  # fmt: skip
-        return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
-
-
 def fit_tone(
     target: ToneTarget,
     sample_rate_hz: float,
@@ -199,30 +130,47 @@ def fit_tone(
     fine: bool = False,
     smoothing_octaves: float = DEFAULT_SMOOTHING_OCTAVES,
     amount: float = 1.0,
+    surgical: bool = False,
 ) -> ToneProposal:
-    """Fit at most ``max_moves`` moves (gains within ``±max_gain_db``) to ``target``; with
-    ``fine``, add the smoothed residual as a match curve. ``amount`` (0-1) scales every gain."""
+    """Fit at most ``max_moves`` moves to ``target`` under the rules of
+    :mod:`analyzer.mastering.tone_rules` (summed response within ``±max_gain_db``, spacing,
+    Q 2 at the narrowest unless ``surgical``, band limits, the tolerance left alone); with
+    ``fine``, add the smoothed residual as a match curve. ``amount`` (0-1) scales every gain.
+    The proposal says whether the references are too far to match
+    (:func:`analyzer.mastering.tone_gate.far_statistic_db`)."""
+    from analyzer.mastering.tone_gate import far_notes, far_statistic_db
+
     hz = target.band_hz
-    usable = _usable_bands(target, sample_rate_hz)
+    usable = usable_bands(target, sample_rate_hz)
     before = distance_to_range(target.mix_db, target)
     err_before = tonal_error_db(before, hz)
     if not np.any(usable) or max_moves <= 0 or err_before is None:
         return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
                             err_before, amount, ("no tonal comparison possible",))  # fmt: skip
-    weights = usable.astype(float)
-    fit = _Fit(target, sample_rate_hz, max_gain_db, weights)
+    if not far_statistic_db(target.mix_db, target):  # every band within the tolerance
+        return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
+                            err_before, amount, far_db=0.0)  # fmt: skip
+    fit = MoveFit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
     kinds, x = _fit_shelves(fit, max_moves)
     kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
+    x = fit.solve(kinds, x, max_nfev=300)
+    fit.goal = deadband_target(target)  # a bell that only fills what the tolerance allows goes
+    kinds, x = _keep_what_pays(fit, kinds, x)
+    fit.goal = target  # the moves kept are fitted exactly (no drift inside the tolerance)
+    kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)  # polish the final set
-    moves = _final_moves(fit.moves(kinds, x), amount)
+    kinds, x = _obey_spacing(fit, kinds, x)
+    full = _final_moves(fit, fit.moves(kinds, x), 1.0)
+    far_db = far_statistic_db(fit.levels(full), target)
+    moves = _final_moves(fit, full, amount)
     levels = fit.levels(moves)
     curve = None
     if fine:
         curve, levels = _fine_curve(fit, target, moves, usable, smoothing_octaves, max_gain_db,
                                     amount)  # fmt: skip
     after = distance_to_range(levels, target)
-    err_after = tonal_error_db(after, hz)
+    notes, too_far = far_notes(far_db, err_before)
     return ToneProposal(
         moves=tuple(moves),
         fine=curve,
@@ -230,24 +178,16 @@ def fit_tone(
         before_db=_opt(before),
         after_db=_opt(after),
         error_before_db=err_before,
-        error_after_db=err_after,
+        error_after_db=tonal_error_db(after, hz),
         amount=amount,
-        notes=_far_notes(err_before, err_after, moves, max_gain_db, amount),
+        notes=notes,
         predicted_db=_opt(levels),
+        far_db=far_db,
+        too_far=too_far,
     )
 
 
-def _usable_bands(target: ToneTarget, sample_rate_hz: float) -> np.ndarray:
-    """The bands the moves are fitted to: defined on both sides, inside the fit range and well
-    below Nyquist."""
-    hz = target.band_hz
-    return (
-        np.isfinite(target.mix_db) & np.isfinite(target.median_db)
-        & (hz >= FIT_MIN_HZ * 0.99) & (hz <= FIT_MAX_HZ * 1.01) & (hz < 0.45 * sample_rate_hz)
-    )  # fmt: skip
-
-
-def _fit_shelves(fit: _Fit, max_moves: int) -> tuple[list[str], np.ndarray]:
+def _fit_shelves(fit: MoveFit, max_moves: int) -> tuple[list[str], np.ndarray]:
     """Start from a low and a high shelf (as many as ``max_moves`` allows), fitted together."""
     kinds: list[str] = []
     x = np.zeros(0)
@@ -261,7 +201,7 @@ def _fit_shelves(fit: _Fit, max_moves: int) -> tuple[list[str], np.ndarray]:
 
 
 def _add_peaks(
-    fit: _Fit, kinds: list[str], x: np.ndarray, usable: np.ndarray, max_moves: int,
+    fit: MoveFit, kinds: list[str], x: np.ndarray, usable: np.ndarray, max_moves: int,
     max_gain_db: float,
 ) -> tuple[list[str], np.ndarray]:  # fmt: skip
     """Add peaking bands where the residual is largest while each still pays for itself (cuts
@@ -273,11 +213,16 @@ def _add_peaks(
         peak_zone = (hz >= 40.0) & (hz <= 12500.0)
         if not np.any(peak_zone & usable):
             break
-        i = int(np.argmax(np.where(peak_zone, np.abs(d), 0.0)))
-        if abs(d[i]) < 2.0 * MIN_MOVE_DB:
+        # the largest excess and the largest lack (level matching makes either the better
+        # first bell, depending on where the shelves settled)
+        zone = np.where(peak_zone, d, 0.0)
+        centres = [i for i in {int(np.argmax(zone)), int(np.argmin(zone))}
+                   if abs(d[i]) >= 2.0 * MIN_MOVE_DB]  # fmt: skip
+        if not centres:
             break
         cost = fit.cost(kinds, x)
-        best = _best_peak(fit, kinds, x, float(hz[i]), float(d[i]), max_gain_db)
+        best = min((_best_peak(fit, kinds, x, float(hz[i]), float(d[i]), max_gain_db)
+                    for i in centres), key=lambda b: b[0])  # fmt: skip
         if best[0] > cost * (1.0 - MIN_IMPROVEMENT):
             break
         kinds = [*kinds, "peaking"]
@@ -286,13 +231,14 @@ def _add_peaks(
 
 
 def _best_peak(
-    fit: _Fit, kinds: list[str], x: np.ndarray, centre_hz: float, residual_db: float,
+    fit: MoveFit, kinds: list[str], x: np.ndarray, centre_hz: float, residual_db: float,
     max_gain_db: float,
 ) -> tuple[float, np.ndarray]:  # fmt: skip
-    """The cheaper of two refits with a new bell at ``centre_hz`` (Q 1 and Q 2.5)."""
+    """The cheapest refit with a new bell at ``centre_hz`` starting at Q 1 (and Q 2.5 when
+    surgical)."""
     best: tuple[float, np.ndarray] | None = None
     f_lo, f_hi = fit.f_bounds["peaking"]
-    for q in (1.0, 2.5):
+    for q in (1.0, 2.5) if fit.max_q > PLAIN_MAX_Q else (1.0,):
         trial = np.concatenate([x, [math.log2(min(max(centre_hz, f_lo), f_hi)),
                                     float(np.clip(-residual_db, -max_gain_db, max_gain_db)),
                                     math.log2(q)]])  # fmt: skip
@@ -304,7 +250,22 @@ def _best_peak(
     return best
 
 
-def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _keep_what_pays(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Drop each bell (last first) that no longer pays for itself against the fit's goal:
+    without it (the rest refitted) the cost rises by less than ``MIN_IMPROVEMENT``. A bell
+    that only filled differences inside the tolerance goes."""
+    for drop in reversed(range(len(kinds))):
+        if drop >= len(kinds) or kinds[drop] != "peaking":  # the shelves are the frame
+            continue
+        keep = [i for i in range(len(kinds)) if i != drop]
+        rest = [kinds[i] for i in keep]
+        y = fit.solve(rest, subvector(kinds, x, keep))
+        if fit.cost(kinds, x) > fit.cost(rest, y) * (1.0 - MIN_IMPROVEMENT):
+            kinds, x = rest, y
+    return kinds, x
+
+
+def _drop_negligible(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Drop moves below ``MIN_MOVE_DB``, one at a time, refitting the rest."""
     while kinds:
         moves = fit.moves(kinds, x)
@@ -313,44 +274,60 @@ def _drop_negligible(fit: _Fit, kinds: list[str], x: np.ndarray) -> tuple[list[s
             break
         drop = small[0]
         keep = [i for i in range(len(kinds)) if i != drop]
-        x = _subvector(kinds, x, keep)
+        x = subvector(kinds, x, keep)
         kinds = [kinds[i] for i in keep]
         x = fit.solve(kinds, x)
     return kinds, x
 
 
-def _final_moves(fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
-    """The fitted moves rounded for display, scaled by ``amount``, each with its sentence."""
+def _obey_spacing(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Merge same-type moves within 1/3 octave and drop the smaller of opposing moves within
+    an octave (:func:`analyzer.mastering.tone_rules.resolve_conflicts`), refitting what is
+    left, until the refit keeps to the rules (the last resort drops without refitting)."""
+    for _ in range(4):
+        moves = fit.moves(kinds, x)
+        kept = resolve_conflicts(moves)
+        if len(kept) == len(moves):
+            return kinds, x
+        kinds = [m.kind for m in kept]
+        x = fit.solve(kinds, vector(kept), max_nfev=200)
+    kept = resolve_conflicts(fit.moves(kinds, x))
+    return [m.kind for m in kept], vector(kept)
+
+
+def _hold_shelves(fit: MoveFit, moves: list[EqMove]) -> list[EqMove]:
+    """Lower boosting shelves by 0.1 dB steps while the moves lift the bands below 30 Hz /
+    above 16 kHz beyond the references' own level there (the rule the fit's penalty keeps to
+    up to rounding)."""
+    low = fit.t.band_hz[fit.out_sel] < 1000.0
+    for _ in range(200):
+        over = fit.lift_over_room(fit.levels(moves)) > 0.05
+        sides = {"low_shelf": bool(np.any(over & low)), "high_shelf": bool(np.any(over & ~low))}
+        shelves = [i for i, m in enumerate(moves) if sides.get(m.kind) and m.gain_db > 0]
+        if not shelves:
+            return moves
+        i = shelves[0]
+        moves[i] = replace(moves[i], gain_db=round(moves[i].gain_db - 0.1, 1))
+        moves = [m for m in moves if m.gain_db != 0.0]
+    return moves
+
+
+def _final_moves(fit: MoveFit, fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
+    """The fitted moves rounded for display, scaled by ``amount``, held to the rules once
+    more after rounding (summed response, shelf caps, spacing), each with its sentence."""
     moves = [
-        EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1), round(m.q, 2))
+        EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1),
+               min(round(m.q, 2), fit.max_q) if m.kind == "peaking" else round(m.q, 2))
         for m in fitted
-    ]
+    ]  # fmt: skip
     moves = [m for m in moves if m.gain_db != 0.0]
+    moves = resolve_conflicts(limit_summed_response(moves, fit.fs, fit.max_gain))
+    moves = _hold_shelves(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
     return [EqMove(m.kind, m.frequency_hz, m.gain_db, m.q, explain(m)) for m in moves]
 
 
-def _far_notes(
-    err_before: float, err_after: float | None, moves: Sequence[EqMove], max_gain_db: float,
-    amount: float,
-) -> tuple[str, ...]:  # fmt: skip
-    """A note when the references are too far away to match sensibly."""
-    limits = sum(1 for m in moves if abs(m.gain_db) >= max_gain_db * amount - 0.05)
-    if (
-        err_before > FAR_BEFORE_DB
-        or (err_after is not None and err_after > FAR_AFTER_DB)
-        or (limits >= 2)
-    ):
-        return (
-            f"the references are too far away to match sensibly (tonal difference "
-            f"{err_before:.1f} dB RMS, {err_after or 0:.1f} dB left after the moves"
-            f"{f', {limits} moves at the ±{max_gain_db:g} dB limit' if limits else ''}): "
-            "check that they suit this mix",
-        )
-    return ()
-
-
 def _fine_curve(
-    fit: _Fit, target: ToneTarget, moves: Sequence[EqMove], usable: np.ndarray,
+    fit: MoveFit, target: ToneTarget, moves: Sequence[EqMove], usable: np.ndarray,
     smoothing_octaves: float, max_gain_db: float, amount: float,
 ) -> tuple[FineCurve, np.ndarray]:  # fmt: skip
     """The smoothed residual after ``moves`` as a curve; fixed-point iterations absorb the
@@ -362,8 +339,9 @@ def _fine_curve(
     for _ in range(4):
         levels = predicted_levels(target.mix_db, base + extra, fit.kp)
         d = np.nan_to_num(distance_to_range(levels, target), nan=0.0) * usable
-        extra = np.clip(extra - _smooth(d, x, usable, smoothing_octaves), -max_gain_db,
-                        max_gain_db)  # fmt: skip
+        # the moves and the curve together stay within ±max_gain (the summed-response rule)
+        extra = np.clip(extra - _smooth(d, x, usable, smoothing_octaves), -max_gain_db - base,
+                        max_gain_db - base)  # fmt: skip
     sel = usable
     curve = FineCurve(
         tuple(float(h) for h in hz[sel]), tuple(float(g) * amount for g in extra[sel]),
@@ -383,16 +361,6 @@ def _smooth(d: np.ndarray, x: np.ndarray, usable: np.ndarray, octaves: float) ->
         sel = usable & (np.abs(x - x[i]) <= octaves / 2.0 + 1e-9)
         out[i] = d[sel].mean() if np.any(sel) else 0.0
     return out
-
-
-def _subvector(kinds: Sequence[str], x: np.ndarray, keep: Sequence[int]) -> np.ndarray:
-    parts, i = [], 0
-    for j, kind in enumerate(kinds):
-        n = 3 if kind == "peaking" else 2
-        if j in keep:
-            parts.append(x[i : i + n])
-        i += n
-    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _round_sig(f: float) -> float:

@@ -130,3 +130,56 @@ def test_matchering_engine_on_a_corpus_pair(corpus, tmp_path):
     assert sf.info(out).samplerate == fs
     if "above the -1 dBTP ceiling" in proc.stderr:
         assert "sample peaks" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def far_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """A mix whose top is gone (eighth-order low-pass at 700 Hz) against the full-range noise:
+    no moves within ±6 dB can explain that."""
+    d = tmp_path_factory.mktemp("farcli")
+    x = 0.05 * pink_noise(8.0, FS, seed=12)
+    ref, mix = d / "ref.wav", d / "mix.wav"
+    sf.write(ref, x.T, FS, subtype="PCM_24")
+    sf.write(mix, apply_eq(x, [EqMove("low_pass", 700.0, 0.0, 0.7071)] * 4, FS).T, FS,
+             subtype="PCM_24")  # fmt: skip
+    return mix, ref
+
+
+def test_too_far_leaves_the_tone_alone_unless_forced(far_pair, tmp_path):
+    mix, ref = far_pair
+    proc = run("master", str(mix), "--ref", str(ref), "--dry-run", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    eq = json.loads(proc.stdout)["proposal"]["eq"]
+    assert eq["too_far"] is True and eq["moves"]
+    assert any("too far from this mix" in n for n in eq["notes"])
+    out, js = tmp_path / "m.wav", tmp_path / "m.json"
+    proc = run("master", str(mix), "--ref", str(ref), "--target-lufs", "-16", "-o", str(out),
+               "--json", str(js))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "EQ not applied" in line]
+    assert len(notes) == 1 and "--force-match" in notes[0]
+    doc = json.loads(js.read_text())
+    assert doc["proposal"]["eq"]["moves"] == []
+    assert doc["output"]["analysis"]["loudness"]["integrated_lufs"] == pytest.approx(-16, abs=0.3)
+    forced = tmp_path / "f.json"
+    proc = run("master", str(mix), "--ref", str(ref), "--target-lufs", "-16", "-o",
+               str(tmp_path / "f.wav"), "--json", str(forced), "--force-match")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "EQ not applied" not in proc.stderr
+    assert json.loads(forced.read_text())["proposal"]["eq"]["moves"]
+
+
+def test_surgical_allows_bells_narrower_than_q_2(tmp_path):
+    x = 0.05 * pink_noise(8.0, FS, seed=13)
+    ref, mix = tmp_path / "ref.wav", tmp_path / "mix.wav"
+    sf.write(ref, x.T, FS, subtype="PCM_24")
+    notch = [EqMove("peaking", 1000.0, -8.0, 5.0), EqMove("peaking", 4000.0, 7.0, 5.0)]
+    sf.write(mix, apply_eq(x, notch, FS).T, FS, subtype="PCM_24")
+    qs = {}
+    for flag in ((), ("--surgical",)):
+        proc = run("master", str(mix), "--ref", str(ref), "--dry-run", "--json", "-", *flag)
+        assert proc.returncode == 0, proc.stderr
+        moves = json.loads(proc.stdout)["proposal"]["eq"]["moves"]
+        qs[bool(flag)] = [m["q"] for m in moves if m["type"] == "peaking"]
+    assert qs[False] and max(qs[False]) <= 2.0
+    assert qs[True] and max(qs[True]) > 2.0

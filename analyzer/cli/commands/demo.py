@@ -45,7 +45,7 @@ def demo(
         render_translation(console, run.translation)
         render_platforms(console, run.platforms)
         render_findings(console, run.view.findings)
-        render_proposal(console, run.proposal, title="master (applied)")
+        render_proposal(console, run.proposal, title="master (applied, as with --force-match)")
         render_verification(console, run.verification, run.mastered)
         print_warnings(run.mix.warnings)
         console.print(

@@ -94,6 +94,13 @@ RawMatcheringOption = Annotated[
         help="Keep Matchering's output as it is (no true-peak limiter after it).",
     ),
 ]
+ForceMatchOption = Annotated[
+    bool,
+    typer.Option("--force-match", help="Match the tone even when the references are too far."),
+]
+SurgicalOption = Annotated[
+    bool, typer.Option("--surgical", help="Allow bells narrower than Q 2 (up to Q 4).")
+]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write no audio.")]
 
 
@@ -126,6 +133,8 @@ def master(
     no_dither: NoDitherOption = False,
     allow_heavy_limiting: HeavyOption = False,
     raw_matchering: RawMatcheringOption = False,
+    force_match: ForceMatchOption = False,
+    surgical: SurgicalOption = False,
     dry_run: DryRunOption = False,
     json_path: Json = None,
     html_path: MasterHtml = None,
@@ -139,13 +148,13 @@ def master(
     from analyzer.report.json import master_document
     from analyzer.report.terminal import render_proposal
 
-    settings = MasterSettings(
-        references=tuple(ref or ()), profile=profile, target_lufs=target_lufs, target=target,
-        ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
+    settings = MasterSettings(references=tuple(ref or ()), profile=profile, target_lufs=target_lufs,
+        target=target, ceiling_dbtp=ceiling, engine=engine, fine=fine, smoothing_octaves=smoothing,
         linear_phase=linear_phase, max_moves=max_moves, max_gain_db=max_gain, amount=amount,
         amount_tone=amount_tone, amount_width=amount_width, amount_loudness=amount_loudness,
         only=only, bit_depth=bit_depth, dither=not no_dither,
         allow_heavy_limiting=allow_heavy_limiting, raw_matchering=raw_matchering,
+        force_match=force_match, surgical=surgical,
     )  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")

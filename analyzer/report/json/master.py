@@ -44,6 +44,8 @@ def proposal_to_dict(p: Proposal) -> dict[str, Any]:
             "tonal_error_before_db": rounded(tone.error_before_db, 2),
             "tonal_error_after_predicted_db": rounded(tone.error_after_db, 2),
             "notes": list(tone.notes),
+            "too_far": tone.too_far,
+            "far_db": rounded(tone.far_db, 2),
         },
         "width": {
             "side_gain_db": rounded(p.width.side_gain_db, 2),

@@ -1,0 +1,188 @@
+"""The least-squares machinery of the tone fit (:mod:`analyzer.mastering.tone_fit`): move
+parameters as a vector, the residual the fit minimises (the band distances to the goal plus the
+rules of :mod:`analyzer.mastering.tone_rules` as penalties) and the bounded solver
+(``scipy.optimize.least_squares``, trust-region reflective)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from analyzer.dsp.biquad import rbj_coefficients
+from analyzer.mastering.eq import EqMove
+from analyzer.mastering.tone_rules import (
+    BELL_MAX_HZ,
+    BELL_MIN_HZ,
+    PLAIN_MAX_Q,
+    SURGICAL_MAX_Q,
+    out_of_band_room_db,
+    response_grid,
+    spacing_violation,
+    third_octave_tolerance_db,
+)
+from analyzer.mastering.tone_target import (
+    ToneTarget,
+    band_grid,
+    distance_to_range,
+    k_power,
+    predicted_levels,
+)
+
+#: The bands the moves are fitted to.
+FIT_MIN_HZ = 31.5
+FIT_MAX_HZ = 16000.0
+SHELF_Q = 0.7071
+#: The widest bell the fit may use (the narrowest Q comes from :mod:`tone_rules`).
+MIN_PEAK_Q = 0.4
+#: Penalty per dB of move gain, so the fit prefers small moves when a large one buys nothing.
+GAIN_PENALTY = 0.04
+#: Weight of each dB by which a rule is broken (summed response over ``±max_gain`` per grid
+#: point, out-of-band lift, missing spacing).
+RESPONSE_PENALTY = 4.0
+
+
+class MoveFit:
+    """Least-squares fit of a list of move kinds to the distance-to-range residual."""
+
+    def __init__(
+        self, target: ToneTarget, sample_rate_hz: float, max_gain_db: float,
+        weights: np.ndarray, surgical: bool = False,
+    ) -> None:  # fmt: skip
+        self.t = target
+        self.fs = float(sample_rate_hz)
+        self.max_gain = float(max_gain_db)
+        self.w = weights
+        self.max_q = SURGICAL_MAX_Q if surgical else PLAIN_MAX_Q
+        self.kp = k_power(target.band_hz, self.fs)
+        self.grid = band_grid(target.band_hz, self.fs)
+        self.rgrid = response_grid(self.fs)
+        self.z1 = np.exp(-2j * np.pi * np.concatenate([self.grid.ravel(), self.rgrid]) / self.fs)
+        self.z2 = self.z1 * self.z1
+        self.room = out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
+        self.out_sel = np.isfinite(self.room)
+        #: What the residual measures against: the plain range while the structure is found
+        #: (exact on real differences), the tolerance-widened one for the final moves.
+        self.goal = target
+        nyq_cap = 0.45 * self.fs
+        self.f_bounds = {
+            "low_shelf": (30.0, min(400.0, nyq_cap)),
+            "high_shelf": (min(1500.0, nyq_cap * 0.5), min(16000.0, nyq_cap)),
+            "peaking": (BELL_MIN_HZ, min(BELL_MAX_HZ, nyq_cap)),
+        }
+
+    def moves(self, kinds: Sequence[str], x: np.ndarray) -> list[EqMove]:
+        out, i = [], 0
+        for kind in kinds:
+            f, g = 2.0 ** x[i], float(x[i + 1])
+            if kind == "peaking":
+                q = 2.0 ** x[i + 2]
+                i += 3
+            else:
+                q = SHELF_Q
+                i += 2
+            out.append(EqMove(kind, float(f), g, float(q)))
+        return out
+
+    def gains(self, moves: Sequence[EqMove]) -> tuple[np.ndarray, np.ndarray]:
+        """``(band power gains, summed response over the response grid)`` in dB, from one
+        evaluation of the cascade on both grids (z precomputed: the fit calls this often)."""
+        h = np.ones(len(self.z1), dtype=complex)
+        for m in moves:
+            b, a = rbj_coefficients(m.kind, m.frequency_hz, m.gain_db, m.q, self.fs)
+            h *= (b[0] + b[1] * self.z1 + b[2] * self.z2) / (a[0] + a[1] * self.z1 + a[2] * self.z2)
+        p = np.maximum(np.abs(h) ** 2, 1e-24)
+        band = 10.0 * np.log10(p[: self.grid.size].reshape(self.grid.shape).mean(axis=1))
+        return band, 10.0 * np.log10(p[self.grid.size :])
+
+    def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
+        return predicted_levels(self.t.mix_db, self.gains(moves)[0], self.kp)
+
+    def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
+        moves = self.moves(kinds, x)
+        band, summed = self.gains(moves)
+        levels = predicted_levels(self.t.mix_db, band, self.kp)
+        d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
+        gains = np.array([m.gain_db for m in moves])
+        over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
+        return np.concatenate([d * self.w, GAIN_PENALTY * gains, RESPONSE_PENALTY * over,
+                               RESPONSE_PENALTY * self.lift_over_room(levels),
+                               RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
+
+    def lift_over_room(self, levels: np.ndarray) -> np.ndarray:
+        """How far the moves lift the bands below 30 Hz / above 16 kHz (level-matched) beyond
+        the references' own level there (0 where they do not)."""
+        lift = levels[self.out_sel] - self.t.mix_db[self.out_sel]
+        return np.maximum(lift - self.room[self.out_sel], 0.0)
+
+    def cost(self, kinds: Sequence[str], x: np.ndarray) -> float:
+        return float(np.sum(self.residual(kinds, x) ** 2))
+
+    def bounds(self, kinds: Sequence[str]) -> tuple[list[float], list[float]]:
+        lo, hi = [], []
+        for kind in kinds:
+            f0, f1 = self.f_bounds[kind]
+            lo += [math.log2(f0), -self.max_gain]
+            hi += [math.log2(f1), self.max_gain]
+            if kind == "peaking":
+                lo.append(math.log2(MIN_PEAK_Q))
+                hi.append(math.log2(self.max_q))
+        return lo, hi
+
+    def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
+        from scipy.optimize import least_squares
+
+        if not kinds:
+            return np.zeros(0)
+        lo, hi = self.bounds(kinds)
+        lo = [a if a < b else b - 1e-6 for a, b in zip(lo, hi, strict=True)]
+        x0 = np.clip(x0, np.array(lo) + 1e-9, np.array(hi) - 1e-9)
+        res = least_squares(
+            lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
+            x_scale="jac", max_nfev=max_nfev, ftol=1e-6, xtol=1e-6,
+        )  # fmt: skip
+        return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
+
+
+def deadband_target(target: ToneTarget) -> ToneTarget:
+    """The target the moves are fitted to: a band whose difference lies inside the references'
+    10-90 % range widened by the comparison's tolerance (one reference: the tolerance alone)
+    is not corrected, so there the moves may only keep it inside that widened range; the other
+    bands are fitted to the range itself (exact where the difference is real)."""
+    tol = third_octave_tolerance_db()
+    lo = np.fmin(target.p10_db, target.p90_db)
+    hi = np.fmax(target.p10_db, target.p90_db)
+    quiet = (target.mix_db >= lo - tol) & (target.mix_db <= hi + tol)
+    return replace(target, p10_db=np.where(quiet, lo - tol, lo),
+                   p90_db=np.where(quiet, hi + tol, hi))  # fmt: skip
+
+
+def usable_bands(target: ToneTarget, sample_rate_hz: float) -> np.ndarray:
+    """The bands the moves are fitted to: defined on both sides, inside the fit range and well
+    below Nyquist."""
+    hz = target.band_hz
+    return (
+        np.isfinite(target.mix_db) & np.isfinite(target.median_db)
+        & (hz >= FIT_MIN_HZ * 0.99) & (hz <= FIT_MAX_HZ * 1.01) & (hz < 0.45 * sample_rate_hz)
+    )  # fmt: skip
+
+
+def vector(moves: Sequence[EqMove]) -> np.ndarray:
+    parts: list[float] = []
+    for m in moves:
+        parts += [math.log2(m.frequency_hz), m.gain_db]
+        if m.kind == "peaking":
+            parts.append(math.log2(m.q))
+    return np.asarray(parts, dtype=float)
+
+
+def subvector(kinds: Sequence[str], x: np.ndarray, keep: Sequence[int]) -> np.ndarray:
+    parts, i = [], 0
+    for j, kind in enumerate(kinds):
+        n = 3 if kind == "peaking" else 2
+        if j in keep:
+            parts.append(x[i : i + n])
+        i += n
+    return np.concatenate(parts) if parts else np.zeros(0)
