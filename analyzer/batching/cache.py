@@ -37,8 +37,11 @@ from analyzer.paths import cache_dir
 from analyzer.types import TrackAnalysis
 
 CACHE_FILE_NAME = "results.sqlite3"
-#: Bumped when the stored JSON layout changes; part of every key, so old rows are never read.
-CACHE_FORMAT_VERSION = 1
+#: Bumped when the stored JSON layout or what an analysis holds changes; part of every key, so
+#: old rows are never read. 2: DR without the cap on block peaks, and the times of the true peak,
+#: the loudest short-term window and the lowest correlation (issue 14) — a row of version 1
+#: would serve the old DR.
+CACHE_FORMAT_VERSION = 2
 #: How long a writer waits for another to finish its transaction before giving up (ms).
 BUSY_TIMEOUT_MS = 60_000
 
