@@ -86,6 +86,40 @@ def broken_rules(moves: list[dict], fs: float, surgical: bool = False) -> list[s
     return out
 
 
+#: The comparison's tolerance around the references' range for 1/3-octave bands (README).
+THIRD_OCTAVE_TOLERANCE_DB = 1.5
+#: Slack for the level match estimated here without K-weighting (the fit's own is K-weighted).
+LEVEL_MATCH_SLACK_DB = 1.0
+
+
+def out_of_band_overlifts(moves: list[dict], mix, comparison, fs: float) -> list[str]:
+    """Bands below 30 Hz and above 16 kHz that the moves, level-matched, lift further above the
+    mix than the references' top there (90th percentile plus the tolerance) allows: where the
+    references are empty (a lossy top) there is no room at all. Computed here: the summed
+    response with the cookbook formulas above, the level match as the mix's band-power-weighted
+    mean of that response."""
+    if not moves:
+        return []
+    bands = [(hz, v) for hz, v in zip(mix.spectrum.third_octave_hz, mix.spectrum.third_octave_db,
+                                      strict=True) if v is not None]  # fmt: skip
+    f = np.array([hz for hz, _ in bands])
+    resp = sum((rbj_db(m["type"], m["frequency_hz"], m["gain_db"], m["q"], fs, f) for m in moves),
+               np.zeros(len(f)))  # fmt: skip
+    p = 10.0 ** (np.array([v for _, v in bands]) / 10.0)
+    shift = 10.0 * math.log10(float(np.sum(p * 10.0 ** (resp / 10.0)) / float(np.sum(p))))
+    out = []
+    for hz, lift in zip(f, resp - shift, strict=True):
+        if 30.0 <= hz <= 16000.0 or hz > 0.49 * fs or lift <= 0:
+            continue
+        m = comparison.metrics.get(f"third_octave.{hz:g}")
+        if m is None or m.mix is None:
+            continue
+        room = 0.0 if m.p90 is None else max(m.p90 + THIRD_OCTAVE_TOLERANCE_DB - m.mix, 0.0)
+        if lift > room + LEVEL_MATCH_SLACK_DB:
+            out.append(f"lifts {hz:g} Hz by {lift:.1f} dB, room {room:.1f} dB")
+    return out
+
+
 def _excerpt(path: Path) -> tuple[np.ndarray, int]:
     with open_audio(path) as src:
         fs, frames = src.info.sample_rate_hz, src.info.frames
@@ -170,6 +204,40 @@ def test_no_proposal_breaks_the_rules(tracks, proposals):
     }
     assert broken == {}
     assert len(proposals["cross"]) == 45
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open (issue 14): measured independently, 2 of the 66 proposals lift a band below "
+    "30 Hz / above 16 kHz past the references' room (warzone2100 track3 against frozen-bubble: "
+    "a +5.3 dB low shelf at 95 Hz lifts 20 Hz by 4.2 dB where 2.4 dB is allowed; frozen-bubble "
+    "against Brahms: 20 kHz by 1.1 dB where 0 is allowed), while the fit's own K-weighted "
+    "prediction holds them within it; one of the two is wrong",
+)
+def test_no_move_lifts_the_extremes_past_the_references(tracks, proposals):
+    def pair(group, key):
+        if group == "detuned":
+            return tracks[key][1], tracks[key][0], tracks[key][2]
+        return tracks[key[0]][0], tracks[key[1]][0], tracks[key[0]][2]
+
+    over = {}
+    for group, found in proposals.items():
+        for key, eq in found.items():
+            mix, ref, fs = pair(group, key)
+            if found := out_of_band_overlifts(eq["moves"], mix, compare(mix, [ref]), fs):
+                over[(group, key)] = found
+    assert over == {}
+
+
+def test_the_extremes_check_catches_a_shelf_into_an_empty_top(corpus, tracks):
+    name = sorted(tracks)[0]
+    mix, _, fs = tracks[name]
+    x, _ = _excerpt(corpus / "music" / name)
+    spec = np.fft.rfft(x, axis=1)
+    spec[:, np.fft.rfftfreq(x.shape[1], 1 / fs) > 15000.0] = 0.0  # a lossy encoder's empty top
+    ref = analyze_array(np.fft.irfft(spec, n=x.shape[1], axis=1), fs)
+    shelf = [{"type": "high_shelf", "frequency_hz": 10000.0, "gain_db": 6.0, "q": 0.7071}]
+    assert out_of_band_overlifts(shelf, mix, compare(mix, [ref]), fs)
 
 
 def test_the_gate_never_trips_on_the_same_track_and_trips_on_most_cross_profile_pairs(proposals):
