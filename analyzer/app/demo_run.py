@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from analyzer.app.comparing import compare
-from analyzer.app.mastering_run import apply_proposal, gate_tone, proposal_from
+from analyzer.app.mastering_run import apply_proposal, proposal_from
 from analyzer.app.measuring import refuse_existing_output
 from analyzer.app.results import DemoRun
 from analyzer.app.settings import CompareSettings, MasterSettings, TranslateSettings
@@ -65,9 +65,9 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
     translated = translation_of(mix, refs, TranslateSettings(), with_proposal=False)
     # The demo's faults (a -10 dB low shelf, a top rolled off from 4 kHz) go beyond what
     # +-6 dB moves can undo, so the too-far gate trips on its pair; the demo forces the match
-    # (as --force-match would) to show the EQ at work, and its note says so.
+    # (as --force-match does: the gate is skipped) to show the EQ at work, and its note says so.
     mastering = MasterSettings(references=(ref_wav,), force_match=True)
-    proposed = gate_tone(proposal_from(mix_wav, mix, refs, mastering), mastering)
+    proposed = proposal_from(mix_wav, mix, refs, mastering)
     mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
     platforms = list(compared.platforms)
     write_text_atomic(
