@@ -131,13 +131,16 @@ def fit_tone(
     smoothing_octaves: float = DEFAULT_SMOOTHING_OCTAVES,
     amount: float = 1.0,
     surgical: bool = False,
+    extremes_room_db: np.ndarray | None = None,
 ) -> ToneProposal:
     """Fit at most ``max_moves`` moves to ``target`` under the rules of
     :mod:`analyzer.mastering.tone_rules` (summed response within ``±max_gain_db``, spacing,
     Q 2 at the narrowest unless ``surgical``, band limits, the tolerance left alone); with
     ``fine``, add the smoothed residual as a match curve. ``amount`` (0-1) scales every gain.
     The proposal says whether the references are too far to match
-    (:func:`analyzer.mastering.tone_gate.far_statistic_db`)."""
+    (:func:`analyzer.mastering.tone_gate.far_statistic_db`). ``extremes_room_db``: how much the
+    moves may boost each band below 30 Hz / above 16 kHz (default: the room the references
+    leave above ``target.mix_db``, :func:`analyzer.mastering.tone_rules.out_of_band_room_db`)."""
     from analyzer.mastering.tone_gate import far_notes, far_statistic_db
 
     hz = target.band_hz
@@ -150,7 +153,14 @@ def fit_tone(
     if not far_statistic_db(target.mix_db, target):  # every band within the tolerance
         return ToneProposal((), None, tuple(hz), _opt(before), _opt(before), err_before,
                             err_before, amount, far_db=0.0)  # fmt: skip
-    fit = MoveFit(target, sample_rate_hz, max_gain_db, usable.astype(float), surgical)
+    fit = MoveFit(
+        target,
+        sample_rate_hz,
+        max_gain_db,
+        usable.astype(float),
+        surgical,
+        room_db=extremes_room_db,
+    )
     kinds, x = _fit_shelves(fit, max_moves)
     kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
@@ -295,18 +305,22 @@ def _obey_spacing(fit: MoveFit, kinds: list[str], x: np.ndarray) -> tuple[list[s
     return [m.kind for m in kept], vector(kept)
 
 
-def _hold_shelves(fit: MoveFit, moves: list[EqMove]) -> list[EqMove]:
-    """Lower boosting shelves by 0.1 dB steps while the moves lift the bands below 30 Hz /
-    above 16 kHz beyond the references' own level there (the rule the fit's penalty keeps to
-    up to rounding)."""
-    low = fit.t.band_hz[fit.out_sel] < 1000.0
-    for _ in range(200):
-        over = fit.lift_over_room(fit.levels(moves)) > 0.05
-        sides = {"low_shelf": bool(np.any(over & low)), "high_shelf": bool(np.any(over & ~low))}
-        shelves = [i for i, m in enumerate(moves) if sides.get(m.kind) and m.gain_db > 0]
-        if not shelves:
+def _hold_extremes(fit: MoveFit, moves: list[EqMove]) -> list[EqMove]:
+    """Lower, by 0.1 dB steps, the boosting move that adds most to a band below 30 Hz / above
+    16 kHz whose boost exceeds the room the references leave there (the rule the fit's penalty
+    keeps to up to rounding)."""
+    hz = fit.t.band_hz[fit.out_sel]
+    for _ in range(400):
+        band = fit.gains(moves)[0]
+        over = fit.boost_over_room(band, predicted_levels(fit.t.mix_db, band, fit.kp)) > 0.05
+        if not np.any(over):
             return moves
-        i = shelves[0]
+        worst = hz[over][0]
+        boosts = [(float(band_gain_db([m], fit.fs, np.array([worst]))[0]), i)
+                  for i, m in enumerate(moves) if m.gain_db > 0]  # fmt: skip
+        if not boosts or max(boosts)[0] <= 0.0:
+            return moves
+        i = max(boosts)[1]
         moves[i] = replace(moves[i], gain_db=round(moves[i].gain_db - 0.1, 1))
         moves = [m for m in moves if m.gain_db != 0.0]
     return moves
@@ -322,7 +336,7 @@ def _final_moves(fit: MoveFit, fitted: Sequence[EqMove], amount: float) -> list[
     ]  # fmt: skip
     moves = [m for m in moves if m.gain_db != 0.0]
     moves = resolve_conflicts(limit_summed_response(moves, fit.fs, fit.max_gain))
-    moves = _hold_shelves(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
+    moves = _hold_extremes(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
     return [EqMove(m.kind, m.frequency_hz, m.gain_db, m.q, explain(m)) for m in moves]
 
 

@@ -9,10 +9,11 @@ independently by tests/mastering/test_proposal_rules.py):
 - no two moves of the same type within 1/3 octave (they are merged into one);
 - no two moves of opposite sign within an octave (a see-saw: one undoes the other);
 - bells no narrower than Q 2 unless the user asks for surgical moves;
-- no bell centred below 30 Hz or above 16 kHz, and no shelf whose boost lifts the bands below
-  30 Hz or above 16 kHz (level-matched) further than the references' own level there plus the
-  tolerance (lossy references are empty above ~16 kHz: their absence of energy is not a
-  target);
+- no bell centred below 30 Hz or above 16 kHz, and no move whose boost of the bands below
+  30 Hz or above 16 kHz, less the loudness the moves add, goes further than the references'
+  own level there plus the tolerance (lossy references are empty above ~16 kHz: their absence
+  of energy is not a target; a loudness loss is not counted, since a cut elsewhere does not
+  boost these bands);
 - a band inside the references' 10-90 % range widened by the comparison's tolerance
   (:data:`analyzer.comparison.metrics.KINDS`, 1.5 dB for 1/3-octave bands) is not corrected.
 """

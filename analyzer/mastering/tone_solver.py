@@ -49,7 +49,7 @@ class MoveFit:
 
     def __init__(
         self, target: ToneTarget, sample_rate_hz: float, max_gain_db: float,
-        weights: np.ndarray, surgical: bool = False,
+        weights: np.ndarray, surgical: bool = False, room_db: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         self.t = target
         self.fs = float(sample_rate_hz)
@@ -61,7 +61,11 @@ class MoveFit:
         self.rgrid = response_grid(self.fs)
         self.z1 = np.exp(-2j * np.pi * np.concatenate([self.grid.ravel(), self.rgrid]) / self.fs)
         self.z2 = self.z1 * self.z1
-        self.room = out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
+        #: How much the moves may boost each band below 30 Hz / above 16 kHz (NaN elsewhere).
+        self.room = (
+            out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
+            if room_db is None else np.asarray(room_db, dtype=float)
+        )  # fmt: skip
         self.out_sel = np.isfinite(self.room)
         #: What the residual measures against: the plain range while the structure is found
         #: (exact on real differences), the tolerance-widened one for the final moves.
@@ -112,10 +116,20 @@ class MoveFit:
                                RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
 
     def lift_over_room(self, levels: np.ndarray) -> np.ndarray:
-        """How far the moves lift the bands below 30 Hz / above 16 kHz (level-matched) beyond
-        the references' own level there (0 where they do not)."""
+        """The fit's penalty, stricter than :meth:`boost_over_room`: the level-matched rise of
+        the bands below 30 Hz / above 16 kHz beyond the room (a loudness loss counted too), so
+        the solver stays clear of the rule and the final hold rarely has to act."""
         lift = levels[self.out_sel] - self.t.mix_db[self.out_sel]
         return np.maximum(lift - self.room[self.out_sel], 0.0)
+
+    def boost_over_room(self, band_gain_db: np.ndarray, levels: np.ndarray) -> np.ndarray:
+        """How far the moves' boost of the bands below 30 Hz / above 16 kHz, less the loudness
+        gain the moves cause (the level match lowers every band by it), exceeds the room the
+        references leave there (0 where it does not). A loudness loss is not counted: a cut in
+        the low mids that makes the top relatively brighter does not boost the top."""
+        shifts = (band_gain_db + self.t.mix_db - levels)[np.isfinite(levels)]  # all alike
+        gain = band_gain_db[self.out_sel] - (max(float(shifts[0]), 0.0) if shifts.size else 0.0)
+        return np.maximum(gain - self.room[self.out_sel], 0.0)
 
     def cost(self, kinds: Sequence[str], x: np.ndarray) -> float:
         return float(np.sum(self.residual(kinds, x) ** 2))
