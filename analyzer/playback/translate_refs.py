@@ -67,9 +67,8 @@ def _part(dt: DeviceTranslation, name: str) -> float | None:
     return next((p.figure for p in dt.parts if p.name == name), None)
 
 
-def figures(dt: DeviceTranslation) -> dict[str, float | None]:
-    """The figures of one device's translation that references are compared on (module
-    docstring), by key."""
+def _raw_figures(dt: DeviceTranslation) -> dict[str, float | None]:
+    """:func:`figures`, infinities kept (a mix that cancels in mono loses ``-inf`` LU)."""
     out: dict[str, float | None] = {
         "score": dt.score,
         "harmonic_bass_db": dt.harmonic_bass_db,
@@ -82,7 +81,14 @@ def figures(dt: DeviceTranslation) -> dict[str, float | None]:
         out[f"tonal_shift.{band}"] = dt.tonal_shift_db.get(band)
     for p in dt.parts:
         out[f"points.{p.name}"] = p.points
-    return {k: (v if v is None or math.isfinite(v) else None) for k, v in out.items()}
+    return out
+
+
+def figures(dt: DeviceTranslation) -> dict[str, float | None]:
+    """The figures of one device's translation that references are compared on (module
+    docstring), by key; ``None`` where undefined or infinite (what a profile can hold)."""
+    raw = _raw_figures(dt)
+    return {k: (v if v is None or math.isfinite(v) else None) for k, v in raw.items()}
 
 
 def ranges_of(refs: Sequence[DeviceTranslation]) -> dict[str, RangeStats]:
@@ -136,7 +142,8 @@ def _sentence(dt: DeviceTranslation, name: str, v: float, r: RangeStats,
         return (f"{on} your bass is heard less through its harmonics: {v:.1f} dB re the low end, "
                 f"{_refs(lo, hi, '.1f', 'dB')}{lost}")  # fmt: skip
     if name == "mono":
-        return (f"{on} your mix loses more in the mono fold: {-v:.1f} LU, "
+        lost = f"{-v:.1f} LU" if math.isfinite(v) else "everything (it cancels)"
+        return (f"{on} your mix loses more in the mono fold: {lost}, "
                 f"{_refs(-hi, -lo, '.1f', 'LU')}")  # fmt: skip
     if name == "masking":
         return (f"{on} your quiet passages sink under the road noise: the presence band is "
@@ -175,10 +182,10 @@ def _tonal_difference(
 def differences(dt: DeviceTranslation, ranges: Mapping[str, RangeStats]) -> list[RefDifference]:
     """Where ``dt`` differs from the references' ``ranges`` on its device (module docstring)."""
     out = []
-    figs = figures(dt)
+    figs = _raw_figures(dt)
     for name, (key, sign, tol) in RULES.items():
         v, r = figs.get(key), ranges.get(key)
-        if v is None or not math.isfinite(v) or r is None or r.p10 is None or r.p90 is None:
+        if v is None or math.isnan(v) or r is None or r.p10 is None or r.p90 is None:
             continue
         beyond = (v - r.p90) if sign > 0 else (r.p10 - v)
         ref_pts = ranges.get(f"points.{name}")
