@@ -30,6 +30,7 @@ from analyzer.playback.device_models import Device
 from analyzer.playback.device_parts import (
     LIMITED_LU,
     MASKED_SNR_DB,
+    NEAR_NOISE_SNR_DB,
     PART_NAMES,
     DeviceDetail,
     DeviceTranslation,
@@ -392,9 +393,12 @@ def _masking(
             f"{', '.join(masked)} (-{d_masked:.1f} points)"
         )
     tf = timed_finding(
-        "masked_by_noise", ws, snrs, lambda v: v < MASKED_SNR_DB,
+        "masked_by_noise", ws, snrs, lambda v: v < NEAR_NOISE_SNR_DB,
         lambda when, worst: f"{when} falls under the road noise at {speed_kmh:g} km/h in the "
-        f"{device.label} (presence 1-4 kHz down to {-worst:.1f} dB under the noise)",
+        f"{device.label} (presence 1-4 kHz down to {-worst:.1f} dB under the noise)"
+        if worst < MASKED_SNR_DB
+        else f"{when} barely clears the road noise at {speed_kmh:g} km/h in the "
+        f"{device.label} (presence 1-4 kHz only {worst:.1f} dB above the noise)",
         min,
     )  # fmt: skip
     if tf is not None and math.isfinite(snr):

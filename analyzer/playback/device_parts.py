@@ -46,6 +46,8 @@ HOP_S = 1.0
 WINDOW_RANGE_LU = 30.0
 #: A window whose presence band is below the noise by this much (SNR < 0 dB) falls under it.
 MASKED_SNR_DB = 0.0
+#: A window whose presence band is less than this (dB) over the noise barely clears it.
+NEAR_NOISE_SNR_DB = 3.0
 #: A window whose limiter takes at least this much off (LU) is reported as limited.
 LIMITED_LU = 3.0
 #: At most this many spans are named in one finding.
