@@ -43,7 +43,7 @@ WINDOW_S = 3.0
 #: One window per this many seconds of the 10 Hz short-term series.
 HOP_S = 1.0
 #: Windows quieter than the integrated loudness by more than this (LU) are left out.
-WINDOW_RANGE_LU = 30.0
+WINDOW_RANGE_LU = 40.0
 #: A window whose presence band is below the noise by this much (SNR < 0 dB) falls under it.
 MASKED_SNR_DB = 0.0
 #: A window whose presence band is less than this (dB) over the noise barely clears it.
