@@ -198,3 +198,23 @@ def test_a_defect_the_profile_does_not_share_is_found(excerpts) -> None:
         assert any(PART_WORDS["mono"] in f for f in d.findings), (d.name, d.findings)
     stereo = [d for d in tr.devices if d.name in ("earbuds-open", "laptop", "car")]
     assert not any(PART_WORDS["mono"] in f for d in stereo for f in d.findings)
+
+
+def test_loud_chorus_is_limited_on_the_phone_with_its_time() -> None:
+    """Level-dependent limiting: a chorus 12 dB over the verse (from 18 s) drives the phone's
+    limiter at a high playback level only, and the finding says when."""
+    x = 0.05 * pink_noise(30.0, FS, channels=1, seed=3)[0]
+    x[18 * FS :] *= db_to_amp(12.0)
+    track = analyze_array(np.stack([x, x]), FS, keep_series=True)
+    nominal, loud, louder = (
+        translate(track, [PHONE], level_db_spl=v).devices[0] for v in (None, 85.0, 90.0)
+    )
+    for d in (nominal, loud, louder):
+        _explains_itself(d)
+        assert d.limiting_lu is not None
+        assert _points(d)["limiting"] == pytest.approx(min(20.0, 2.0 * d.limiting_lu), abs=0.051)
+    assert nominal.limiting_lu == pytest.approx(0.0, abs=0.05) and not nominal.timed_findings
+    assert 0.5 < loud.limiting_lu < louder.limiting_lu  # type: ignore[operator]
+    limited = [t for t in louder.timed_findings if t.code == "limited"]
+    assert len(limited) == 1 and 15.0 <= limited[0].at_s <= 18.0 and limited[0].end_s >= 29.0
+    assert "limiter takes up to" in limited[0].text and limited[0].text in louder.findings
