@@ -45,7 +45,9 @@ def choose_devices(settings: TranslateSettings) -> list[Device]:
 
 def with_profile_scores(translation: Translation, profile: ReferenceProfile) -> Translation:
     """The translation judged against the profile's ranges on each device
-    (:func:`analyzer.playback.translate_refs.relative`, ``translation.<device>.<figure>``).
+    (:func:`analyzer.playback.translate_refs.relative`, ``translation.<device>.<figure>``);
+    the reference score is 100 minus the profile's median points of each part but the tonal one
+    (the genre's tracks lie inside their own range: their tonal part against it is about 0).
     A profile made before those figures were recorded holds only the scores: then only the
     reference score is set and the findings stay against the mix's own studio playback."""
     from analyzer.playback.translate_refs import figures, relative
