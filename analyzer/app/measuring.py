@@ -137,14 +137,15 @@ def measure_references(
     notes: list[str],
     section: str = "whole",
     progress: Progress | None = None,
+    series: bool = False,
 ) -> list[TrackAnalysis]:
     """Each reference measured at the mix's rate (see :func:`rate_for_reference`), one after
-    the other, whole or by its loudest section."""
+    the other, whole or by its loudest section (with its 10 Hz series when ``series``)."""
     measured = []
     for path in paths:
         rate = rate_for_reference(path, mix_rate_hz, notes)
         measured.append(measure_track(path, section=section, rate_hz=rate, notes=notes,
-                                      progress=progress))  # fmt: skip
+                                      progress=progress, series=series))  # fmt: skip
     return measured
 
 

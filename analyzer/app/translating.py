@@ -20,6 +20,7 @@ from analyzer.app.measuring import (
 from analyzer.app.results import Progress, TranslateRun
 from analyzer.app.settings import TranslateSettings
 from analyzer.errors import UsageError
+from analyzer.measure.engine import without_series
 
 if TYPE_CHECKING:
     from analyzer.comparison.profiles import ReferenceProfile
@@ -43,12 +44,33 @@ def choose_devices(settings: TranslateSettings) -> list[Device]:
 
 
 def with_profile_scores(translation: Translation, profile: ReferenceProfile) -> Translation:
-    """Each device's reference score from the profile's median score there."""
-    scored = []
+    """The translation judged against the profile's ranges on each device
+    (:func:`analyzer.playback.translate_refs.relative`, ``translation.<device>.<figure>``);
+    the reference score is 100 minus the profile's median points of each part but the tonal one
+    (the genre's tracks lie inside their own range: their tonal part against it is about 0).
+    A profile made before those figures were recorded holds only the scores: then only the
+    reference score is set and the findings stay against the mix's own studio playback."""
+    from analyzer.playback.translate_refs import figures, relative
+
+    judged, ranked = [], []
     for d in translation.devices:
-        stats = profile.metrics.get(f"translation.{d.name}.score")
-        scored.append(replace(d, reference_score=stats.median if stats else None))
-    return replace(translation, devices=tuple(scored))
+        prefix = f"translation.{d.name}."
+        ranges = {k[len(prefix) :]: v for k, v in profile.metrics.items() if k.startswith(prefix)}
+        score = ranges.get("score")
+        ref_score = score.median if score else None
+        if set(ranges) <= {"score"}:
+            judged.append(replace(d, reference_score=ref_score))
+            continue
+        parts = [k for k in figures(d) if k.startswith("points.") and k != "points.tonal"]
+        if all(ranges.get(k) is not None and ranges[k].median is not None for k in parts):
+            # Tracks inside their own range: their tonal part against it is about 0.
+            ref_score = round(100.0 - sum(ranges[k].median for k in parts), 1)  # type: ignore[misc]
+        dt, diffs = relative(d, ranges, ref_score)
+        judged.append(dt)
+        ranked += diffs
+    ranked.sort(key=lambda x: -x.gap_points)
+    return replace(translation, devices=tuple(judged), ranked_differences=tuple(
+        x.text for x in ranked))  # fmt: skip
 
 
 def translate(
@@ -64,12 +86,17 @@ def translate(
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     devices = choose_devices(settings)
-    mix_result = analyze_path(mix, series=settings.series, progress=progress)
+    # The short-term series is always measured: masking and limiting are judged over time.
+    mix_result = analyze_path(mix, series=True, progress=progress)
     notes: list[str] = []
     refs = measure_references(settings.references, mix_result.file.sample_rate_hz, notes=notes,
-                              progress=progress)  # fmt: skip
-    return translation_of(mix_result, refs, settings, devices=devices, profile=profile,
-                          notes=notes)  # fmt: skip
+                              progress=progress, series=True)  # fmt: skip
+    run = translation_of(mix_result, refs, settings, devices=devices, profile=profile,
+                         notes=notes)  # fmt: skip
+    if settings.series:
+        return run
+    return replace(run, mix=without_series(run.mix),
+                   references=tuple(without_series(r) for r in run.references))  # fmt: skip
 
 
 def translation_of(

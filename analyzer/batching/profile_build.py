@@ -34,14 +34,17 @@ ProfileProgress = Callable[[int, int, str], None]
 
 def profile_metrics(analysis: TrackAnalysis) -> dict[str, float | None]:
     """What a profile records of one track: :func:`analyzer.comparison.track_metrics` plus the
-    per-device translation scores (``translation.<device>.score``), so that
-    ``translate --profile`` can score a mix beside the genre on every playback system."""
+    per-device translation figures (``translation.<device>.<figure>``: the score, its parts'
+    points and the figures of :func:`analyzer.playback.translate_refs.figures`), so that
+    ``translate --profile`` judges a mix against the genre's range on every playback system."""
     from analyzer.comparison.metrics import track_metrics
     from analyzer.playback.translate import translate
+    from analyzer.playback.translate_refs import figures
 
     metrics = track_metrics(analysis)
     for device in translate(analysis).devices:
-        metrics[f"translation.{device.name}.score"] = device.score
+        for key, value in figures(device).items():
+            metrics[f"translation.{device.name}.{key}"] = value
     return metrics
 
 
@@ -50,7 +53,8 @@ def analyze_profile_track(path: str, threads: int | None) -> dict[str, Any]:
     so that little crosses the process boundary)."""
     from analyzer.measure.engine import analyze_file
 
-    analysis = analyze_file(path, threads=threads)
+    # With the short-term series: masking and limiting are judged per 3 s window.
+    analysis = analyze_file(path, threads=threads, keep_series=True)
     return {
         "metrics": profile_metrics(analysis),
         "duration_s": float(analysis.file.duration_s),

@@ -168,14 +168,7 @@ class TrackMeters:
             window_true_peak=self.peaks.window_true_peak(),
             intersample_overs=self.peaks.intersample_overs,
         )
-        if not keep_series:
-            loudness = replace(
-                loudness, momentary=None, short_term=None, momentary_hold=None,
-                short_term_hold=None,
-            )  # fmt: skip
-            dynamics = replace(dynamics, psr=None)
-            stereo = replace(stereo, correlation_series=None)
-        return TrackAnalysis(
+        track = TrackAnalysis(
             file=info,
             loudness=loudness,
             peaks=peaks,
@@ -184,6 +177,7 @@ class TrackMeters:
             dynamics=dynamics,
             warnings=_warnings(info, loudness, peaks, dynamics.dc_offset, raw.mean_square),
         )
+        return track if keep_series else without_series(track)
 
 
 def _series_at_s(series: Series | None, width_s: float, *, lowest: bool = False) -> float | None:
@@ -282,6 +276,18 @@ def loudest_section_s(track: TrackAnalysis, duration_s: float = 30.0) -> float |
     mean = np.mean([power[idx + k * step] for k in range(count)], axis=0)
     best = int(np.argmax(mean))
     return max(0.0, st.start_s + best / st.rate_hz - 3.0)
+
+
+def without_series(track: TrackAnalysis) -> TrackAnalysis:
+    """``track`` without its 10 Hz series (what an analysis made without them holds)."""
+    lo, dy, st = track.loudness, track.dynamics, track.stereo
+    return replace(
+        track,
+        loudness=replace(lo, momentary=None, short_term=None, momentary_hold=None,
+                         short_term_hold=None),
+        dynamics=None if dy is None else replace(dy, psr=None),
+        stereo=None if st is None else replace(st, correlation_series=None),
+    )  # fmt: skip
 
 
 def analyze_array(

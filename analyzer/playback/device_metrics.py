@@ -27,6 +27,21 @@ from analyzer.dsp.bands import (
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.playback.device_models import Device
+from analyzer.playback.device_parts import (
+    LIMITED_LU,
+    MASKED_SNR_DB,
+    NEAR_NOISE_SNR_DB,
+    PART_NAMES,
+    DeviceDetail,
+    DeviceTranslation,
+    ScorePart,
+    TimedFinding,
+    Window,
+    part,
+    score_of,
+    timed_finding,
+    windows,
+)
 from analyzer.playback.device_response import band_gains_db, car_noise_band_levels_db
 from analyzer.types import TrackAnalysis
 
@@ -38,6 +53,10 @@ PRESENCE_HZ = (1000.0, 4000.0)
 BASS_LINE_RANGE_DB = 10.0
 #: A band counts as "above the device's cut-off" when the device's gain there is at least this.
 PASSBAND_DB = -12.0
+#: The gain (dB) under which a band is below the device's low cut-off (the device note's).
+CUTOFF_DB = -6.0
+#: A device whose cut-off is at or above this (Hz) loses the low end of every track: a note.
+NOTE_CUTOFF_HZ = 100.0
 #: Floor for the harmonic-bass figure (dB) when no harmonic energy passes the device.
 HARMONIC_FLOOR_DB = -120.0
 #: Harmonic bass at or above this (dB re the original low end) keeps the bass line audible.
@@ -55,58 +74,6 @@ _HALF = OCTAVE_RATIO ** (1.0 / 6.0)
 _EDGES = np.stack([_centres / _HALF, _centres * _HALF], axis=1)
 _BASS = (_nominal >= BASS_HZ[0]) & (_nominal <= BASS_HZ[1])
 _PRESENCE = (_nominal >= PRESENCE_HZ[0]) & (_nominal <= PRESENCE_HZ[1])
-
-
-@dataclass(frozen=True)
-class DeviceTranslation:
-    """The mix on one device. Formulas (band powers ``P`` are per 1/3-octave band, linear):
-
-    * ``loudness_change_lu``: ``10 log10(sum_b k_b P_dev,b / sum_b k_b P_studio,b)``, where
-      ``k_b = |K(f_b)|^2`` is the BS.1770 K-weighting power at the band centre and ``P_dev``
-      the device output (channel handling, filters and, at the playback level, the limiter).
-    * ``tonal_balance_db``: per broad band, ``10 log10(P_dev,band / P_dev,total)`` (level-matched:
-      relative to the device output's own 20 Hz-20 kHz total; a 1/3-octave band belongs to the
-      broad band holding its centre). ``None`` for a band with no power.
-    * ``bass_survival``: ``sum_bass P_lin / sum_bass P_studio`` over the 40-250 Hz bands, where
-      ``P_lin`` is the linear path (channel handling and filters, no limiter), clipped to 0-1.
-    * ``harmonic_bass_db``: ``10 log10(sum_H P_dev / sum_bass P_studio)``. ``H`` holds the bands
-      carrying the 2nd-5th harmonics of the bass line (centres from ``2 f_dom`` to ``5 f_top``,
-      half a band of slack each side, where ``f_dom`` is the loudest 40-250 Hz band and
-      ``f_top`` the highest bass band within 10 dB of it) that the device still plays (gain
-      >= -12 dB). Floored at -120 dB; ``None`` without low-end energy.
-    * ``mono_loss_lu`` (mono devices, stereo tracks): ``10 log10(sum_b k_b P_M,b / sum_b k_b
-      P_mix,b)``: the mid ``M = (L + R) / 2`` on both speakers against the stereo power.
-    * ``masked_bands`` (devices with a noise model): bands holding content (within 50 dB of the
-      loudest band) whose output level ``10 log10(P_dev,b) - I + level`` (``I`` the integrated
-      loudness, LUFS) is below the road-noise band level at ``speed_kmh``.
-    * ``score``: 100 minus the deductions explained in ``findings`` (see :func:`translate`).
-    * ``reference_score``: the median of the references' scores on this device.
-    * ``tonal_curve_db``: per 1/3-octave band (20 Hz-20 kHz), ``10 log10(P_dev,b / P_dev,total)``,
-      the level-matched curve the listener gets (``None`` for a band with no power), for plots.
-    """
-
-    name: str
-    label: str
-    score: float
-    loudness_change_lu: float | None
-    bass_survival: float | None
-    harmonic_bass_db: float | None
-    mono_loss_lu: float | None
-    masked_bands: tuple[str, ...]
-    tonal_balance_db: Mapping[str, float | None]
-    reference_score: float | None
-    findings: tuple[str, ...]
-    tonal_curve_db: tuple[float | None, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeviceDetail:
-    """What the ranking of differences needs besides the public result: the deductions by
-    name, the presence band's signal-to-noise ratio (dB) and the playback level (dB SPL)."""
-
-    deductions: Mapping[str, float]
-    presence_snr_db: float | None
-    level_db_spl: float | None
 
 
 def _band_label(nominal_hz: float) -> str:
@@ -243,20 +210,24 @@ def device_translation(
     """The metrics, score and findings of ``track`` on ``device`` (formulas:
     :class:`DeviceTranslation`; deductions: :func:`analyzer.playback.translate.translate`)."""
     bp = _band_powers(track, device, level_db_spl)
+    ws = windows(track)
     findings: list[str] = []
-    deductions: dict[str, float] = {}
+    timed: list[TimedFinding] = []
+    parts: dict[str, ScorePart] = {}
     loudness_change = _ratio_db(float(np.sum(bp.kw * bp.p_dev)), bp.studio_k)
     tonal = _broad_balance(bp.p_dev)
-    survival, harmonic = _bass(bp, device, findings, deductions)
-    mono_loss = _mono(bp, device, track, findings, deductions)
-    masked, snr = _masking(bp, device, speed_kmh, findings, deductions)
-    _tonal_shift(bp, tonal, device, findings, deductions)
-    _limiter_note(bp, device, loudness_change, findings)
-    score = max(0.0, 100.0 - sum(deductions.values()))
+    survival, harmonic, note = _bass(bp, device, findings, parts)
+    mono_loss = _mono(bp, device, track, findings, parts)
+    masked, snr = _masking(bp, device, speed_kmh, ws, findings, parts, timed)
+    shift: dict[str, float] = {}
+    _tonal_shift(bp, tonal, device, findings, parts, shift)
+    limiting = _limiting(bp, device, ws, parts, timed)
+    findings += [t.text for t in timed]
+    ordered = tuple(parts[n] for n in PART_NAMES if n in parts)
     result = DeviceTranslation(
         name=device.name,
         label=device.label,
-        score=round(score, 1),
+        score=score_of(ordered),
         loudness_change_lu=loudness_change,
         bass_survival=survival,
         harmonic_bass_db=harmonic,
@@ -266,18 +237,33 @@ def device_translation(
         reference_score=None,
         findings=tuple(findings),
         tonal_curve_db=_curve(bp.p_dev),
+        parts=ordered,
+        note=note,
+        timed_findings=tuple(timed),
+        limiting_lu=limiting,
+        tonal_shift_db=shift,
     )
-    return result, DeviceDetail(deductions, snr, bp.level_db_spl)
+    return result, DeviceDetail({p.name: p.points for p in ordered}, snr, bp.level_db_spl)
+
+
+def _cutoff_hz(gains_db: np.ndarray) -> float | None:
+    """The device's low cut-off: the lowest nominal band centre from which every band up to
+    1 kHz has a gain of at least :data:`CUTOFF_DB` (None when no such band)."""
+    upto = int(np.searchsorted(_nominal, 1000.0))
+    low = np.flatnonzero(gains_db[:upto] < CUTOFF_DB)
+    first = int(low[-1]) + 1 if low.size else 0
+    return float(_nominal[first]) if first < upto else None
 
 
 def _bass(
-    bp: _BandPowers, device: Device, findings: list[str], deductions: dict[str, float]
-) -> tuple[float | None, float | None]:
-    """Bass survival and harmonic bass (``None`` without low-end energy) and their deduction."""
+    bp: _BandPowers, device: Device, findings: list[str], parts: dict[str, ScorePart]
+) -> tuple[float | None, float | None, str | None]:
+    """Bass survival and harmonic bass (``None`` without low-end energy), the ``bass`` part,
+    and the device note when the device does not play the low end (every track loses it)."""
     mix, p_lin, p_dev = bp.mix, bp.p_lin, bp.p_dev
     bass_in = float(mix[_BASS].sum())
     if bass_in <= 0:
-        return None, None
+        return None, None, None
     survival = min(1.0, float(p_lin[_BASS].sum()) / bass_in)
     bass_idx = np.flatnonzero(_BASS)
     dom = bass_idx[np.argmax(mix[bass_idx])]
@@ -295,29 +281,34 @@ def _bass(
     # Harmonics at -30 dB re the low end help nothing, at 0 dB they carry 75 % of it.
     helped = min(1.0, max(0.0, (harmonic + 30.0) / 30.0))
     d = 40.0 * share * lost * (1.0 - 0.75 * helped)
-    if lost >= 0.5 and share >= 0.05:
-        audible = harmonic >= HARMONIC_AUDIBLE_DB
-        how = (
-            f"its harmonics above the cut-off ({harmonic:.1f} dB re the low end) keep the "
-            "bass line audible"
-            if audible
-            else f"its harmonics above the cut-off are weak ({harmonic:.1f} dB re the low "
-            "end), so the bass line vanishes"
+    parts["bass"] = part("bass", d, harmonic, "dB", "harmonics re the low end")
+    note = None
+    cut = _cutoff_hz(bp.gains_db)
+    if cut is not None and cut >= NOTE_CUTOFF_HZ and lost >= 0.5:
+        note = (
+            f"on the {device.label} little below ~{cut:g} Hz is heard, on any track "
+            f"({100 * lost:.0f} % of this mix's 40-250 Hz energy is lost); bass is heard "
+            "through its harmonics: "
+            + (
+                f"yours at {harmonic:.1f} dB re the low end"
+                if harmonic > HARMONIC_FLOOR_DB + 20.0
+                else "yours have none above the cut-off"
+            )
         )
+    if lost >= 0.5 and share >= 0.05 and harmonic < HARMONIC_AUDIBLE_DB:
         findings.append(
-            f"on the {device.label} {100 * lost:.0f} % of the 40-250 Hz energy is lost "
-            f"(the low end is {100 * share:.0f} % of the mix's energy); {how} "
-            f"(-{d:.1f} points)"
+            f"on the {device.label} the bass line vanishes: its harmonics above the cut-off are "
+            f"weak ({harmonic:.1f} dB re the low end, audible from {HARMONIC_AUDIBLE_DB:g} dB; "
+            f"the low end is {100 * share:.0f} % of the mix's energy) (-{d:.1f} points)"
         )
-    deductions["bass"] = d
-    return survival, harmonic
+    return survival, harmonic, note
 
 
 def _mono(
     bp: _BandPowers, device: Device, track: TrackAnalysis, findings: list[str],
-    deductions: dict[str, float],
+    parts: dict[str, ScorePart],
 ) -> float | None:  # fmt: skip
-    """Mono collapse on a mono device: the loss (LU, negative) and its deduction."""
+    """Mono collapse on a mono device: the loss (LU, negative) and the ``mono`` part."""
     if device.channels_mode != "mono" or bp.mid is None:
         return None
     mix = bp.mix
@@ -345,7 +336,8 @@ def _mono(
         what = "collapses" if loss >= 6.0 else "loses level"
         loss_txt = f"{loss:.1f} LU" if math.isfinite(loss) else "everything (it cancels)"
         findings.append(
-            f"the mix {what} when folded to mono on the {device.label}: {loss_txt}"
+            f"the mix {what} when folded to mono on the {device.label}: {loss_txt} against its "
+            "stereo studio playback"
             + (f" (worst bands: {bands})" if bands else "")
             + (
                 "; the channels are out of polarity"
@@ -354,15 +346,22 @@ def _mono(
             )
             + f" (-{d:.1f} points)"
         )
-    deductions["mono"] = d
+    parts["mono"] = part("mono", d, mono_loss, "LU", "mono fold against stereo")
     return mono_loss
 
 
+def _presence_points(snr_db: float) -> float:
+    """Points off for a presence-band SNR (dB): 3 per dB under :data:`PRESENCE_CLEAR_SNR_DB`."""
+    return min(30.0, max(0.0, 3.0 * (PRESENCE_CLEAR_SNR_DB - snr_db)))
+
+
 def _masking(
-    bp: _BandPowers, device: Device, speed_kmh: float, findings: list[str],
-    deductions: dict[str, float],
+    bp: _BandPowers, device: Device, speed_kmh: float, ws: Sequence[Window],
+    findings: list[str], parts: dict[str, ScorePart], timed: list[TimedFinding],
 ) -> tuple[tuple[str, ...], float | None]:  # fmt: skip
-    """Masking by road noise: the masked bands, the presence SNR (dB) and their deduction."""
+    """Masking by road noise: the masked bands, the long-term presence SNR (dB) and the
+    ``masking`` part: the presence points averaged over the short-term windows (SNR of window
+    ``i`` = long-term SNR + its level re the integrated loudness) plus 0.5 per masked band."""
     offset = bp.offset_db
     if device.noise != "car_road" or offset is None:
         return (), None
@@ -377,59 +376,87 @@ def _masking(
     sig = float(p_dev[_PRESENCE].sum())
     noise = float(np.sum(10.0 ** (noise_db[_PRESENCE] / 10.0)))
     snr = _db(sig) + offset - _db(noise) if sig > 0 else -math.inf
-    d_presence = min(30.0, max(0.0, 3.0 * (PRESENCE_CLEAR_SNR_DB - snr)))
+    snrs = [snr + w.delta_lu for w in ws] or [snr]
+    d_presence = float(np.mean([_presence_points(v) for v in snrs]))
     d_masked = min(10.0, 0.5 * len(masked))
+    quiet = float(np.percentile(snrs, 10)) if math.isfinite(snr) else snr
     where = f"in the {device.label} at {speed_kmh:g} km/h and {bp.level_db_spl:g} dB SPL"
     if d_presence > 0:
         findings.append(
-            f"{where} the vocal/presence band (1-4 kHz) is only {snr:.1f} dB above the "
-            f"road noise (-{d_presence:.1f} points)"
-        )
-    else:
-        findings.append(
-            f"{where} the vocal/presence band (1-4 kHz) is {snr:.1f} dB above the road "
-            "noise: clearly audible"
+            f"{where} the vocal/presence band (1-4 kHz) is {snr:.1f} dB above the road noise "
+            f"on average, {quiet:.1f} dB in the quietest 10 % of the time (-{d_presence:.1f} "
+            "points)"
         )
     if masked:
         findings.append(
             f"{where} {len(masked)} band(s) fall under the road noise: "
             f"{', '.join(masked)} (-{d_masked:.1f} points)"
         )
-    deductions["masking"] = d_presence + d_masked
+    tf = timed_finding(
+        "masked_by_noise", ws, snrs, lambda v: v < NEAR_NOISE_SNR_DB,
+        lambda when, worst: f"{when} falls under the road noise at {speed_kmh:g} km/h in the "
+        f"{device.label} (presence 1-4 kHz down to {-worst:.1f} dB under the noise)"
+        if worst < MASKED_SNR_DB
+        else f"{when} barely clears the road noise at {speed_kmh:g} km/h in the "
+        f"{device.label} (presence 1-4 kHz only {worst:.1f} dB above the noise)",
+        min,
+    )  # fmt: skip
+    if tf is not None and math.isfinite(snr):
+        timed.append(tf)
+    parts["masking"] = part("masking", d_presence + d_masked, quiet, "dB",
+                            "presence over the noise, quietest 10 % of the time")  # fmt: skip
     return masked, snr
 
 
 def _tonal_shift(
     bp: _BandPowers, tonal: Mapping[str, float | None], device: Device, findings: list[str],
-    deductions: dict[str, float],
+    parts: dict[str, ScorePart], tonal_shift: dict[str, float],
 ) -> None:  # fmt: skip
-    """Tonal shift of the level-matched broad bands against the studio, and its deduction."""
+    """Tonal shift of the level-matched broad bands against the mix's own studio playback, and
+    the ``tonal`` part (replaced by the deviation from the references when there are some)."""
     studio_balance = _broad_balance(bp.mix)
-    shifts = [
-        abs(tonal[n] - studio_balance[n])  # type: ignore[operator]
+    per_band = {
+        n: tonal[n] - studio_balance[n]  # type: ignore[operator]
         for n in TONAL_BANDS
         if tonal[n] is not None and studio_balance[n] is not None and studio_balance[n] >= -30.0
-    ]
+    }
+    shifts = [abs(v) for v in per_band.values()]
+    tonal_shift.update(per_band)
     if shifts:
         shift = float(np.mean(shifts))
         d = min(20.0, max(0.0, 2.0 * (shift - 3.0)))
         if d > 0:
             findings.append(
                 f"on the {device.label} the level-matched tonal balance of the 250 Hz-12 kHz "
-                f"bands shifts by {shift:.1f} dB on average against the studio (-{d:.1f} points)"
+                f"bands shifts by {shift:.1f} dB on average against its studio playback "
+                f"(-{d:.1f} points)"
             )
-        deductions["tonal"] = d
+        parts["tonal"] = part("tonal", d, shift, "dB", "shift against the studio playback")
 
 
-def _limiter_note(
-    bp: _BandPowers, device: Device, loudness_change: float | None, findings: list[str]
-) -> None:
-    """A finding (no deduction) when the device's limiter takes loudness off the output."""
-    if device.level is None or bp.offset_db is None or loudness_change is None:
-        return
-    lin = _ratio_db(float(np.sum(bp.kw * bp.p_lin)), bp.studio_k)
-    if lin is not None and math.isfinite(lin) and lin - loudness_change >= 0.5:
-        findings.append(
-            f"at {bp.level_db_spl:g} dB SPL the {device.label}'s limiter takes "
-            f"{lin - loudness_change:.1f} LU off the output"
-        )
+def _limiting(
+    bp: _BandPowers, device: Device, ws: Sequence[Window], parts: dict[str, ScorePart],
+    timed: list[TimedFinding],
+) -> float | None:  # fmt: skip
+    """The loudness (LU) the device's limiter takes off per short-term window (the window's
+    band levels through :func:`_limit`), its mean, and the ``limiting`` part: 2 points per LU
+    of that mean (max 20)."""
+    if device.level is None or bp.offset_db is None:
+        return None
+    lin_k = float(np.sum(bp.kw * bp.p_lin))
+    if lin_k <= 0:
+        return None
+    offsets = [bp.offset_db + w.delta_lu for w in ws] or [bp.offset_db]
+    taken = [_db(lin_k) - _db(float(np.sum(bp.kw * _limit(device, bp.p_lin, o)))) for o in offsets]
+    mean_lu = float(np.mean(taken))
+    parts["limiting"] = part("limiting", min(20.0, 2.0 * mean_lu), mean_lu, "LU",
+                             "taken off by the device's limiter, mean over time")  # fmt: skip
+    tf = timed_finding(
+        "limited", ws, taken, lambda v: v >= LIMITED_LU,
+        lambda when, worst: f"{when} the {device.label}'s limiter takes up to {worst:.1f} LU "
+        f"off at {bp.level_db_spl:g} dB SPL",
+        max,
+    )  # fmt: skip
+    if tf is not None:
+        timed.append(tf)
+    return mean_lu

@@ -23,17 +23,12 @@ Public API: :class:`DeviceTranslation`, :class:`Translation`, :func:`translate`.
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analyzer.playback.device_metrics import (
-    HARMONIC_FLOOR_DB,
-    DeviceDetail,
-    DeviceTranslation,
-    device_translation,
-)
+from analyzer.playback.device_metrics import DeviceTranslation, device_translation
 from analyzer.playback.device_models import BUILTIN_DEVICES, Device
+from analyzer.playback.translate_refs import ranges_of, reference_score_of, relative
 from analyzer.types import TrackAnalysis
 
 
@@ -45,68 +40,6 @@ class Translation:
     devices: tuple[DeviceTranslation, ...]
     spread: float | None
     ranked_differences: tuple[str, ...]
-
-
-def _median(values: Sequence[float | None]) -> float | None:
-    v = [x for x in values if x is not None and math.isfinite(x)]
-    return statistics.median(v) if v else None
-
-
-def _differences(
-    mix: Sequence[tuple[DeviceTranslation, DeviceDetail]],
-    refs: Sequence[Sequence[tuple[DeviceTranslation, DeviceDetail]]],
-    speed_kmh: float,
-) -> tuple[str, ...]:
-    """One sentence per (device, deduction) where the mix loses at least 1 point more than the
-    references' median; ordered by that gap, largest first."""
-    ranked: list[tuple[float, str]] = []
-    for i, (dt, det) in enumerate(mix):
-        others = [r[i] for r in refs]
-        for key, d in det.deductions.items():
-            ref_d = _median([o[1].deductions.get(key) for o in others])
-            if ref_d is None or d - ref_d < 1.0:
-                continue
-            gap = d - ref_d
-            on = f"on the {dt.label}"
-            if key == "bass":
-                h_ref = _median([o[0].harmonic_bass_db for o in others])
-                s_ref = _median([o[0].bass_survival for o in others])
-                text = f"{on} your low end vanishes"
-                if s_ref is not None and dt.bass_survival is not None:
-                    text += (
-                        f" ({100 * dt.bass_survival:.0f} % of 40-250 Hz survives, the "
-                        f"references {100 * s_ref:.0f} %)"
-                    )
-                h = dt.harmonic_bass_db
-                if h_ref is not None and h is not None and h_ref > h:
-                    if h <= HARMONIC_FLOOR_DB + 20.0:
-                        text += (
-                            "; the references keep their bass harmonics above the cut-off "
-                            f"({h_ref:.1f} dB re their low end), yours have none"
-                        )
-                    else:
-                        text += f"; the references keep {h_ref - h:.1f} dB more bass harmonics"
-            elif key == "mono":
-                m_ref = _median([o[0].mono_loss_lu for o in others])
-                m = dt.mono_loss_lu
-                text = f"{on} your mix loses more in the mono fold-down"
-                if m is not None and m_ref is not None:
-                    text += f" ({-m:.1f} LU against the references' {-m_ref:.1f} LU)"
-            elif key == "masking":
-                snr_ref = _median([o[1].presence_snr_db for o in others])
-                n_ref = _median([float(len(o[0].masked_bands)) for o in others])
-                text = f"{on} at {speed_kmh:g} km/h the road noise covers more of your mix"
-                if det.presence_snr_db is not None and snr_ref is not None:
-                    text += (
-                        f" (presence 1-4 kHz {det.presence_snr_db:.1f} dB above the noise, "
-                        f"the references {snr_ref:.1f} dB"
-                    )
-                    text += f"; {len(dt.masked_bands)} masked bands vs {n_ref:g})"
-            else:
-                text = f"{on} your tonal balance shifts more than the references'"
-            ranked.append((gap, f"{text} [{gap:.1f} points]"))
-    ranked.sort(key=lambda t: -t[0])
-    return tuple(t for _, t in ranked)
 
 
 def translate(
@@ -125,20 +58,28 @@ def translate(
     level, i.e. ``SPL_b = band_dBFS_b - integrated_LUFS + level``. ``speed_kmh`` sets the car's
     road noise. Formulas of the metrics: :class:`DeviceTranslation`.
 
-    Score (0-100): 100 minus these deductions, each explained in ``findings``:
+    Score (0-100): 100 minus the points of five named parts
+    (:mod:`analyzer.playback.device_parts`), each with the figure it comes from:
 
-    * bass lost without harmonics: ``40 * share * (1 - survival) * (1 - 0.75 h)``, ``share`` =
-      the 40-250 Hz part of the mix's power, ``h = clip((harmonic_bass_db + 30) / 30, 0, 1)``;
-    * mono collapse (mono devices): ``clip(8 (loss - 1.5), 0, 40)``, ``loss = -mono_loss_lu``;
-    * masking (noise devices): ``clip(3 (10 - SNR), 0, 30)`` for the presence band's
-      signal-to-noise ratio (summed 1-4 kHz band powers, dB) plus 0.5 per masked band (max 10);
-    * tonal shift: ``clip(2 (shift - 3), 0, 20)``, ``shift`` = mean absolute change (dB) of the
-      level-matched broad bands low_mid, high_mid and high (those within 30 dB of the total).
+    * ``bass`` (bass audibility through harmonics): ``40 * share * (1 - survival) * (1 - 0.75
+      h)``, ``share`` = the 40-250 Hz part of the mix's power, ``h = clip((harmonic_bass_db +
+      30) / 30, 0, 1)``;
+    * ``mono`` (mono fold loss, mono devices): ``clip(8 (loss - 1.5), 0, 40)``, ``loss =
+      -mono_loss_lu``;
+    * ``masking`` (noise devices): the mean over the 3 s short-term windows of ``clip(3 (10 -
+      SNR_i), 0, 30)``, ``SNR_i`` the presence band's (summed 1-4 kHz band powers)
+      signal-to-noise ratio in window ``i`` (dB), plus 0.5 per masked band (max 10);
+    * ``limiting`` (devices with a limiter): 2 points per LU of ``limiting_lu`` (max 20);
+    * ``tonal``: without references ``clip(2 (shift - 3), 0, 20)``, ``shift`` = mean absolute
+      change (dB) of the level-matched broad bands low_mid, high_mid and high against the
+      mix's own studio playback; with references the deviation from their range on the device
+      (:mod:`analyzer.playback.translate_refs`).
 
     ``spread`` = highest minus lowest device score. With ``references`` each device's
-    ``reference_score`` is the median of the references' scores there, and
-    ``ranked_differences`` lists, largest first, where the mix loses at least one point more
-    than the references' median on some deduction.
+    ``reference_score`` is the median of the references' scores there, its findings are only
+    where the mix differs from the references' range there
+    (:func:`analyzer.playback.translate_refs.relative`), and ``ranked_differences`` lists
+    them, largest point gap first.
     """
     if track.spectrum is None:
         raise ValueError("the track analysis has no spectrum")
@@ -146,19 +87,21 @@ def translate(
         devices = [d for d in BUILTIN_DEVICES.values() if d.kind != "reference"]
     if not (math.isfinite(speed_kmh) and speed_kmh > 0):
         raise ValueError("speed_kmh must be a finite number > 0")
-    mix = [device_translation(track, d, level_db_spl, speed_kmh) for d in devices]
+    mix = [device_translation(track, d, level_db_spl, speed_kmh)[0] for d in devices]
     refs = []
     for ref in references:
         if ref.spectrum is None:
             raise ValueError(f"reference {ref.file.path} has no spectrum")
-        refs.append([device_translation(ref, d, level_db_spl, speed_kmh) for d in devices])
-    out = []
-    for i, (dt, _) in enumerate(mix):
+        refs.append([device_translation(ref, d, level_db_spl, speed_kmh)[0] for d in devices])
+    out, ranked = [], []
+    for i, dt in enumerate(mix):
         if refs:
-            rs = _median([r[i][0].score for r in refs])
-            dt = DeviceTranslation(**{**dt.__dict__, "reference_score": rs})
+            ranges = ranges_of([r[i] for r in refs])
+            dt, diffs = relative(dt, ranges, reference_score_of([r[i] for r in refs], ranges))
+            ranked += diffs
         out.append(dt)
     scores = [d.score for d in out]
     spread = round(max(scores) - min(scores), 1) if scores else None
-    ranked = _differences(mix, refs, speed_kmh) if refs else ()
-    return Translation(devices=tuple(out), spread=spread, ranked_differences=ranked)
+    ranked.sort(key=lambda d: -d.gap_points)
+    return Translation(devices=tuple(out), spread=spread,
+                       ranked_differences=tuple(d.text for d in ranked))  # fmt: skip

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analyzer.playback.device_parts import clock
 from analyzer.playback.platforms import LOUDER_THAN_NEEDED_DB
 from analyzer.types import TrackAnalysis
 
@@ -57,14 +58,6 @@ class TrackFinding:
     severity: str
     text: str
     at_s: float | None = None
-
-
-def clock(seconds: float) -> str:
-    """``2:31`` (``1:02:31`` past an hour): where in the file, as a player shows it."""
-    total = math.floor(seconds)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _at(seconds: float | None) -> str:

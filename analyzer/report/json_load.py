@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.comparison.metrics import Comparison, Difference, MetricComparison
 from analyzer.errors import UsageError
 from analyzer.playback.codecs import CodecResult
+from analyzer.playback.device_parts import ScorePart, TimedFinding
 from analyzer.playback.platforms import PlatformPreview
 from analyzer.playback.translate import DeviceTranslation, Translation
 from analyzer.report.json.envelope import (
@@ -252,6 +253,17 @@ def translation_from_dict(t: Mapping[str, Any]) -> Translation:
                 reference_score=d["reference_score"],
                 findings=tuple(d["findings"]),
                 tonal_curve_db=tuple(d.get("tonal_curve_db", ())),
+                parts=tuple(
+                    ScorePart(p["name"], p["points"], p["figure"], p["unit"], p["basis"])
+                    for p in d.get("parts", ())
+                ),
+                note=d.get("note"),
+                timed_findings=tuple(
+                    TimedFinding(t["code"], t["text"], t["at_s"], t["end_s"])
+                    for t in d.get("timed_findings", ())
+                ),
+                limiting_lu=d.get("limiting_lu"),
+                tonal_shift_db=dict(d.get("tonal_shift_db", {})),
             )
             for d in t["devices"]
         ),

@@ -100,7 +100,7 @@ def test_build_medians_equal_individual_analyses(short_refs: Path, built) -> Non
     are those of the individual analyses."""
     profile, calls = built
     files = [f.path for f in find_audio_files([short_refs]).files]
-    individual = [profile_metrics(analyze_file(p)) for p in files]
+    individual = [profile_metrics(analyze_file(p, keep_series=True)) for p in files]
     _assert_stats_match(profile, individual)
 
     assert profile.n_tracks == 3
@@ -152,7 +152,9 @@ def test_single_job_build_in_process(tmp_path: Path) -> None:
     assert profile.n_tracks == 3  # the same file twice counts once
     assert [p.file for p in profile.provenance] == ["quiet.wav", "loud.flac", "mid.wav"]
     assert [p.sample_rate_hz for p in profile.provenance] == [48000, 44100, 44100]
-    _assert_stats_match(profile, [profile_metrics(analyze_file(f)) for f in files])
+    _assert_stats_match(
+        profile, [profile_metrics(analyze_file(f, keep_series=True)) for f in files]
+    )
 
 
 def _one_line_naming(exc: AnalyzerError, name: str) -> None:
@@ -382,4 +384,6 @@ def test_build_over_all_corpus_music(corpus: Path) -> None:
     profile = build_profile([corpus / "music"], name="corpus", jobs=2)
     files = sorted((corpus / "music").iterdir())
     assert profile.n_tracks == len(files)
-    _assert_stats_match(profile, [profile_metrics(analyze_file(f)) for f in files])
+    _assert_stats_match(
+        profile, [profile_metrics(analyze_file(f, keep_series=True)) for f in files]
+    )

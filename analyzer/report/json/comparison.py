@@ -62,7 +62,9 @@ def compare_document(
 
 def translation_to_dict(tr: Any) -> dict[str, Any]:
     """``translation.devices`` (list of {name, score, loudness_change_lu, bass_survival,
-    mono_loss_lu, masked_bands, tonal_balance_db, reference_score, findings}) and the spread."""
+    mono_loss_lu, masked_bands, tonal_balance_db, reference_score, findings, limiting_lu, parts
+    (the named parts of the score), note (what every track loses there), timed_findings (with
+    at_s / end_s, seconds)}) and the spread."""
     return {
         "devices": [
             {
@@ -78,6 +80,28 @@ def translation_to_dict(tr: Any) -> dict[str, Any]:
                 "reference_score": rounded(d.reference_score, 1),
                 "findings": list(d.findings),
                 "tonal_curve_db": [rounded(v, 2) for v in d.tonal_curve_db],
+                "limiting_lu": rounded(d.limiting_lu, 2),
+                "tonal_shift_db": rounded_mapping(d.tonal_shift_db),
+                "parts": [
+                    {
+                        "name": p.name,
+                        "points": rounded(p.points, 1),
+                        "figure": rounded(p.figure, 2),
+                        "unit": p.unit,
+                        "basis": p.basis,
+                    }
+                    for p in d.parts
+                ],
+                "note": d.note,
+                "timed_findings": [
+                    {
+                        "code": t.code,
+                        "text": t.text,
+                        "at_s": rounded(t.at_s, 2),
+                        "end_s": rounded(t.end_s, 2),
+                    }
+                    for t in d.timed_findings
+                ],
             }
             for d in tr.devices
         ],

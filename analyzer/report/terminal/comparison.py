@@ -96,11 +96,36 @@ def render_translation(console: Console, tr: Any) -> None:
         )
     t.caption = f"spread {fmt_plain(tr.spread, '.0f')} points over the devices"
     console.print(t)
+    render_score_parts(console, tr)
+    for d in tr.devices:
+        if d.note:
+            console.print(f"[dim]device note:[/] {escape(d.note)}", highlight=False)
+    ranked = set(tr.ranked_differences)
     for d in tr.devices:
         for f in d.findings:  # each finding names its device already
-            console.print(f"- {escape(f)}", highlight=False)
+            if f not in ranked:  # said below, against the references
+                console.print(f"- {escape(f)}", highlight=False)
     for line in tr.ranked_differences:
         console.print(f"[cyan]vs references:[/] {escape(line)}", highlight=False)
+
+
+def score_parts_text(d: Any) -> str:
+    """``74 = 100 - 16.3 mono fold loss - 6.8 bass through harmonics``: a device's score from
+    the points of its named parts (largest first; parts that take nothing off are left out)."""
+    from analyzer.playback.device_parts import PART_LABELS
+
+    taken = sorted((p for p in d.parts if p.points >= 0.05), key=lambda p: -p.points)
+    terms = "".join(f" - {p.points:.1f} {PART_LABELS.get(p.name, p.name)}" for p in taken)
+    return f"{d.score:.1f} = 100{terms}"
+
+
+def render_score_parts(console: Console, tr: Any) -> None:
+    """Per device, what its score is made of (:func:`score_parts_text`)."""
+    from rich.markup import escape
+
+    console.print("[bold]Scores, part by part[/bold]", highlight=False)
+    for d in tr.devices:
+        console.print(f"  {escape(d.name)}: {escape(score_parts_text(d))}", highlight=False)
 
 
 #: How to read the tonal-balance numbers, said wherever they are shown.

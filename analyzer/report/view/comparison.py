@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BANDS, THIRD_OCTAVE_NOMINAL_HZ
+from analyzer.playback.device_parts import PART_LABELS
 from analyzer.report.numbers import rounded
 from analyzer.report.verdicts import MAIN_METRICS, score_grade
 from analyzer.report.view.model import (
@@ -21,6 +22,7 @@ from analyzer.report.view.model import (
     MetricRow,
     ReferenceGain,
     ReferenceSpectrum,
+    ScorePartView,
     TranslationView,
 )
 from analyzer.types import TrackAnalysis
@@ -176,6 +178,12 @@ def _device_view(d: Any, refs: Sequence[Any]) -> DeviceView:
         bass_survival=rounded(d.bass_survival, 3), harmonic_bass_db=rounded(d.harmonic_bass_db, 1),
         mono_loss_lu=rounded(d.mono_loss_lu, 1), masked_bands=tuple(d.masked_bands),
         tonal=tuple(tonal), findings=tuple(d.findings), curve=curve,
+        parts=tuple(
+            ScorePartView(p.name, PART_LABELS.get(p.name, p.name), rounded(p.points, 1),
+                          rounded(p.figure, 1), p.unit, p.basis)
+            for p in d.parts
+        ),
+        note=d.note,
     )  # fmt: skip
 
 

@@ -230,6 +230,18 @@ class DeviceCurve:
 
 
 @dataclass(frozen=True)
+class ScorePartView:
+    """One named part of a device's score: the points it takes off and the figure behind them."""
+
+    name: str
+    label: str
+    points: float | None
+    figure: float | None
+    unit: str
+    basis: str
+
+
+@dataclass(frozen=True)
 class DeviceView:
     name: str
     label: str
@@ -244,6 +256,8 @@ class DeviceView:
     tonal: tuple[DeviceTonalRow, ...]
     findings: tuple[str, ...]
     curve: DeviceCurve | None
+    parts: tuple[ScorePartView, ...] = ()
+    note: str | None = None
 
 
 @dataclass(frozen=True)
