@@ -70,14 +70,20 @@ def list_profiles() -> None:
 
     from analyzer.comparison.profiles import ReferenceProfile, list_profiles, profile_dirs
     from analyzer.io import display_path
+    from analyzer.report.terminal.cells import keep_names_to_two_lines
 
     table = Table(title="reference profiles", title_justify="left")
-    for col in ("name", "tracks", "integrated (median)", "built"):
-        table.add_column(col, no_wrap=True)
+    table.add_column("name", no_wrap=True)
+    for col in ("tracks", "integrated (median)", "built"):
+        table.add_column(col)
     table.add_column("file", overflow="fold")
+    rows = list(list_profiles())
+    console = stdout_console()
+    names = [display_path(path) for _, path, _ in rows]
+    keep_names_to_two_lines(table.columns[-1], names, console.width)
     seen: set[str] = set()
     problems: list[str] = []
-    for name, path, loaded in list_profiles():
+    for name, path, loaded in rows:
         label = f"{name} (shadowed)" if name in seen else name
         seen.add(name)
         if isinstance(loaded, ReferenceProfile):
@@ -92,7 +98,6 @@ def list_profiles() -> None:
                 escape(label), "-", "unusable (see below)", "", escape(display_path(path))
             )
             problems.append(loaded)
-    console = stdout_console()
     if not table.row_count:
         folders = ", ".join(display_path(d) for d in profile_dirs())
         console.print(f"no profiles found (looked in {folders})", markup=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from analyzer.report.numbers import finite
-from analyzer.report.terminal.cells import fmt_dash
+from analyzer.report.numbers import finite, number
+from analyzer.report.terminal.cells import fmt_dash, keep_names_to_two_lines
 
 if TYPE_CHECKING:
     from analyzer.batching.runner import BatchResult
@@ -27,20 +27,23 @@ def render_batch(
     table = Table(title="batch", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("file", overflow="fold")
-    for col in ("integrated", "true peak", "LRA", "PLR", "tilt", "cache"):
-        table.add_column(col, justify="right", no_wrap=True)
+    file_column = table.columns[-1]
+    # Units in the headers (which may wrap), so the numbers leave the file names room.
+    for col in ("integrated LUFS", "true peak dBTP", "LRA LU", "PLR dB", "tilt dB/oct", "cache"):
+        table.add_column(col, justify="right")
     if comparisons is not None:
         table.add_column("largest difference from the references", overflow="fold")
+    keep_names_to_two_lines(file_column, (f.file.path for f in result.files), console.width)
     for i, (r, cached) in enumerate(zip(result.files, result.from_cache, strict=True)):
         dy, sp = r.dynamics, r.spectrum
         row = [
             str(i + 1),
             escape(r.file.path),
-            fmt_dash(finite(r.loudness.integrated_lufs), ".1f", "LUFS"),
-            fmt_dash(finite(r.peaks.true_peak_dbtp), ".1f", "dBTP"),
-            fmt_dash(finite(r.loudness.lra_lu), ".1f", "LU"),
-            fmt_dash(finite(dy.plr_db) if dy else None, ".1f", "dB"),
-            fmt_dash(finite(sp.tilt_db_per_octave) if sp else None, ".2f", "dB/oct"),
+            fmt_dash(finite(r.loudness.integrated_lufs), ".1f"),
+            fmt_dash(finite(r.peaks.true_peak_dbtp), ".1f"),
+            fmt_dash(finite(r.loudness.lra_lu), ".1f"),
+            fmt_dash(finite(dy.plr_db) if dy else None, ".1f"),
+            fmt_dash(finite(sp.tilt_db_per_octave) if sp else None, ".2f"),
             "hit" if cached else "",
         ]
         if comparisons is not None:
@@ -80,13 +83,14 @@ def render_album(console: Any, album: AlbumReport) -> None:
         console.print(f"note: {n}", markup=False)
     table = Table(title="suggested album gains", title_justify="left")
     table.add_column("file", overflow="fold")
+    keep_names_to_two_lines(table.columns[0], (g.path for g in album.gains), console.width)
     for col in ("gain", "loudness after", "true peak after"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("note", overflow="fold")
     for g in album.gains:
         table.add_row(
             escape(g.path),
-            f"{g.gain_db:+.1f} dB",
+            f"{number(g.gain_db, '+.1f')} dB",
             fmt_dash(g.integrated_after_lufs, ".1f", "LUFS"),
             fmt_dash(g.true_peak_after_dbtp, ".1f", "dBTP"),
             escape(g.reason or ""),
