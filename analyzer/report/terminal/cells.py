@@ -4,8 +4,7 @@ silent, and the styles of the verdicts the view decides (:mod:`analyzer.report.v
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from analyzer.report.numbers import number
 
@@ -34,16 +33,27 @@ def fmt_dash(v: float | None, spec: str, unit: str = "") -> str:
     return "-" if v is None else f"{number(v, spec)} {unit}".rstrip()
 
 
-def keep_names_to_two_lines(column: Any, names: Iterable[str], console_width: int) -> None:
-    """Give ``column`` (a rich ``Column`` holding file names, folded) at least half the
-    longest name's width, so no name wraps over more than two lines, as far as the console's
-    width leaves the other columns ``OTHER_COLUMNS_MIN`` cells."""
+def name_room(console_width: int, other_columns: Iterable[Iterable[str]]) -> int:
+    """The cells left for a column of names in a bordered rich table (one cell of padding on
+    each side, one border after each column) beside ``other_columns`` (each its header and
+    cells, markup-free) on a console ``console_width`` wide; at least 12."""
     from rich.cells import cell_len
 
-    longest = max((cell_len(n) for n in names), default=0)
-    half = -(-longest // 2)
-    column.min_width = max(column.min_width or 0, min(half, console_width - OTHER_COLUMNS_MIN))
+    used = 1 + 3 + sum(max((cell_len(c) for c in col), default=0) + 3 for col in other_columns)
+    return max(12, console_width - used)
 
 
-#: The cells a table keeps for the columns beside a column of file names.
-OTHER_COLUMNS_MIN = 40
+def two_line_names(names: Sequence[str], room: int) -> tuple[list[str], int]:
+    """``names`` fitted to a folded column of ``room`` cells over two lines at most (a name
+    longer than two lines keeps its start and its end, the middle cut to "…"), and the column's
+    minimum width: half the longest fitted name."""
+    from rich.cells import cell_len
+
+    fitted = []
+    for name in names:
+        if cell_len(name) > 2 * room:
+            tail = 2 * room - 1 - room // 2  # the end (the file's own name) matters most
+            name = name[: room // 2] + "…" + name[-tail:]
+        fitted.append(name)
+    longest = max((cell_len(n) for n in fitted), default=0)
+    return fitted, min(room, -(-longest // 2))
