@@ -3,19 +3,36 @@ and the one-line ``mixanalyzer: error|warning|note: ...`` messages on stderr."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: The title of the proposal that ``compare`` and ``translate`` show.
 PROPOSAL_TITLE = "proposed master (apply: mixanalyzer master)"
 
 
+#: The width of tables written to a pipe or file when ``COLUMNS`` does not say: wider than the
+#: 80 columns of an old terminal, so file names and findings keep to a line or two.
+PIPED_WIDTH = 120
+
+
+def output_width(is_terminal: bool, environ: Mapping[str, str] | None = None) -> int | None:
+    """The width the stdout tables take: ``COLUMNS`` when set to a positive number, the
+    terminal's own (``None``: rich asks it) on a terminal, else :data:`PIPED_WIDTH`."""
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if is_terminal else PIPED_WIDTH
+
+
 def stdout_console() -> Any:
-    """A rich console on standard output (tables and reports)."""
+    """A rich console on standard output (tables and reports), as wide as
+    :func:`output_width` says."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=output_width(sys.stdout.isatty()))
 
 
 def stderr_console() -> Any:

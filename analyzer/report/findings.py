@@ -36,6 +36,7 @@ from typing import Any
 
 from analyzer.playback.device_parts import clock
 from analyzer.playback.platforms import LOUDER_THAN_NEEDED_DB
+from analyzer.report.numbers import number
 from analyzer.types import TrackAnalysis
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -74,19 +75,20 @@ def _peak_findings(result: TrackAnalysis) -> list[TrackFinding]:
     tp, at = pk.true_peak_dbtp, pk.true_peak_at_s
     if _finite(tp) and tp > 0.0:
         out.append(TrackFinding("true_peak_over_0", ERROR,
-            f"true peak {tp:+.1f} dBTP{_at(at)}, above 0 dBTP: it clips in playback and in "
-            f"lossy encoding; lower the limiter's ceiling to {CEILING_DBTP:g} dBTP",
+            f"true peak {number(tp, '+.1f')} dBTP{_at(at)}, above 0 dBTP: it clips in playback "
+            f"and in lossy encoding; lower the limiter's ceiling to {CEILING_DBTP:g} dBTP",
             at))  # fmt: skip
     elif _finite(tp) and tp > CEILING_DBTP:
         out.append(TrackFinding("true_peak_over_minus_1", WARNING,
-            f"true peak {tp:+.1f} dBTP{_at(at)}, above {CEILING_DBTP:g} dBTP: lossy encoding "
-            f"will push it over 0 dBTP; lower the limiter's ceiling to {CEILING_DBTP:g} dBTP",
+            f"true peak {number(tp, '+.1f')} dBTP{_at(at)}, above {CEILING_DBTP:g} dBTP: "
+            f"lossy encoding will push it over 0 dBTP; lower the limiter's ceiling to "
+            f"{CEILING_DBTP:g} dBTP",
             at))  # fmt: skip
     sp = pk.sample_peak_dbfs
     if _finite(sp) and sp >= FULL_SCALE_DBFS:
         out.append(TrackFinding("sample_peak_full_scale", ERROR,
-            f"sample peak {sp:+.2f} dBFS, at or above full scale: a fixed-point export clips "
-            "it; lower the gain into the limiter or its ceiling", None))  # fmt: skip
+            f"sample peak {number(sp, '+.2f')} dBFS, at or above full scale: a fixed-point "
+            "export clips it; lower the gain into the limiter or its ceiling", None))  # fmt: skip
     if dy is None:
         return out
     if dy.intersample_overs:
@@ -121,7 +123,7 @@ def _character_findings(result: TrackAnalysis) -> list[TrackFinding]:
     if dy is not None and share is not None and share >= DC_POWER_SHARE:
         worst = max(range(len(dy.dc_offset)), key=lambda i: abs(dy.dc_offset[i]))
         out.append(TrackFinding("dc_offset", WARNING,
-            f"DC offset {dy.dc_offset[worst]:+.4f} (channel {worst + 1}) carries "
+            f"DC offset {number(dy.dc_offset[worst], '+.4f')} (channel {worst + 1}) carries "
             f"{100 * share:.1f} % of the power: it wastes headroom; remove it with a high-pass "
             "filter (20-30 Hz) before the limiter", None))  # fmt: skip
     if st is not None:
@@ -143,8 +145,8 @@ def _character_findings(result: TrackAnalysis) -> list[TrackFinding]:
             at = st.correlation_min_at_s
             out.append(TrackFinding("correlation_negative", WARNING,
                 f"correlation below 0 in {100 * share0:.0f} % of the 400 ms blocks, lowest "
-                f"({st.correlation_min:+.2f}){_at(at)}: those passages thin out or cancel in "
-                "mono; check the wideners and phase effects there", at))  # fmt: skip
+                f"({number(st.correlation_min, '+.2f')}){_at(at)}: those passages thin out or "
+                "cancel in mono; check the wideners and phase effects there", at))  # fmt: skip
     plr = dy.plr_db if dy is not None else None
     if _finite(plr) and plr < PLR_LOW_DB:  # type: ignore[operator]
         at = lo.short_term_max_at_s

@@ -16,7 +16,9 @@ from typing import Any
 
 from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.report.findings import TrackFinding
+from analyzer.report.numbers import metric_decimals, number
 from analyzer.report.view.model import (
+    BatchTrackRow,
     DeviceCurve,
     DeviceView,
     LoudnessSeries,
@@ -31,6 +33,12 @@ from analyzer.report.view.model import (
 
 #: Plotly config shared by every figure: no logo, no link to the cloud editor.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False}
+#: The config of the small plots (device cards): no toolbar over the curves (drag still zooms,
+#: a double click resets).
+SMALL_PLOT_CONFIG = {"displayModeBar": False}
+#: Frequency ticks in the 1-2-5 steps engineers read, with "k" for kHz (a log axis left to
+#: Plotly reads "2 5 100 2 5 1000").
+FREQ_TICKS_HZ = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
 _MIX = "#1f77b4"
 _REF = "#7f7f7f"
 _REF_FILL = "rgba(127,127,127,0.25)"
@@ -61,8 +69,8 @@ def script_json(data: Any) -> str:
 def _layout(title: str, xtitle: str, ytitle: str, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "title": {"text": title, "font": {"size": 14}},
-        "xaxis": {"title": {"text": xtitle}},
-        "yaxis": {"title": {"text": ytitle}},
+        "xaxis": {"title": {"text": xtitle}, "automargin": True},
+        "yaxis": {"title": {"text": ytitle}, "automargin": True},
         "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
         "height": 320,
         "legend": {"orientation": "h", "y": -0.25},
@@ -85,7 +93,12 @@ def _hline(x0: float, x1: float, y: float, name: str, color: str) -> dict[str, A
 
 
 def _freq_axis() -> dict[str, Any]:
-    return {"type": "log", "range": [1.3, 4.32], "title": {"text": "frequency (Hz)"}}
+    """A log frequency axis, 20 Hz-21 kHz, ticked at :data:`FREQ_TICKS_HZ`."""
+    return {
+        "type": "log", "range": [1.3, 4.32], "title": {"text": "frequency (Hz)"},
+        "tickvals": list(FREQ_TICKS_HZ), "automargin": True,
+        "ticktext": [f"{f // 1000}k" if f >= 1000 else str(f) for f in FREQ_TICKS_HZ],
+    }  # fmt: skip
 
 
 def _spectrum_figure(t: TrackView, ref_band: ReferenceSpectrum | None) -> dict[str, Any]:
@@ -146,7 +159,11 @@ def _peaks_figure(ps: PeakSeries) -> dict[str, Any]:
         "data": data,
         "layout": _layout(
             "True peak and PSR over time", "time (s)", "dBTP",
-            yaxis2={"title": {"text": "PSR (dB)"}, "overlaying": "y", "side": "right"},
+            # A right-hand axis needs its own margin: its tick labels and title sit outside.
+            yaxis2={"title": {"text": "PSR (dB)", "standoff": 8}, "overlaying": "y",
+                    "side": "right", "automargin": True, "tickmode": "auto",
+                    "showgrid": False},
+            margin={"r": 70},
         ),
     }  # fmt: skip
 
@@ -244,8 +261,13 @@ def figures(view: ReportView) -> dict[str, dict[str, Any]]:
     for i, t in enumerate(view.tracks):
         figs.update(_track_figures(i, t, comp.reference_spectrum if comp and i == 0 else None))
     if view.translation:
-        for j, d in enumerate(view.translation.devices):
-            figs[f"device-{j}"] = _device_figure(d)
+        devices = view.translation.devices
+        y_range = _shared_range([v for d in devices for v in _device_values(d)])
+        for j, d in enumerate(devices):
+            fig = _device_figure(d)
+            if y_range is not None:  # one scale: the cards compare at a glance
+                fig["layout"]["yaxis"] = {**fig["layout"]["yaxis"], "range": y_range}
+            figs[f"device-{j}"] = {**fig, "config": SMALL_PLOT_CONFIG}
     master = view.master
     if master and master.response:
         r = master.response
@@ -257,16 +279,82 @@ def figures(view: ReportView) -> dict[str, dict[str, Any]]:
                               if measured else "Proposed EQ curve", "", "dB",
                               xaxis=_freq_axis()),
         }  # fmt: skip
-    batch = view.batch
-    if batch and batch.tracks:
-        rows = batch.tracks
-        figs["batch-loudness"] = {
-            "data": [{"type": "bar", "x": [f"{k + 1}" for k in range(len(rows))],
-                      "y": [r.integrated_lufs for r in rows], "name": "integrated",
-                      "marker": {"color": _MIX}}],
-            "layout": _layout("Integrated loudness per track", "track", "LUFS"),
-        }  # fmt: skip
+    if master and len(view.tracks) > 1 and view.tracks[0].spectrum:
+        figs["master-spectra"] = _master_spectra(view)
+    if view.batch and view.batch.tracks:
+        figs["batch-loudness"] = _batch_loudness(view.batch.tracks)
     return figs
+
+
+#: The deepest a shared level axis goes below its highest value: a device's roll-off further
+#: down is inaudible beside the rest, and a deeper axis flattens every curve on it.
+SHARED_SPAN_DB = 60.0
+
+
+def _shared_range(values: Sequence[float | None], step_db: float = 5.0) -> list[float] | None:
+    """One y-range, on ``step_db`` steps, that holds every finite value down to
+    :data:`SHARED_SPAN_DB` under the highest; ``None`` when there is none."""
+    import math
+
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return None
+    lo = math.floor(max(min(finite), max(finite) - SHARED_SPAN_DB) / step_db) * step_db
+    hi = math.ceil(max(finite) / step_db) * step_db
+    return [lo, hi if hi > lo else lo + step_db]
+
+
+def _device_values(d: DeviceView) -> list[float | None]:
+    """Every value a device card draws (curve or bars)."""
+    if d.curve:
+        return [*d.curve.mix, *(d.curve.ref_median or ())]
+    return [v for r in d.tonal for v in (r.mix_db, r.ref_db)]
+
+
+#: The batch chart's bars rise from this far below the quietest track (rounded down to 5 LU):
+#: the loudest track has the longest bar and the differences stay readable.
+BATCH_FLOOR_BELOW_LU = 6.0
+
+
+def _batch_loudness(rows: Sequence[BatchTrackRow]) -> dict[str, Any]:
+    """Integrated loudness per track as bars rising from a floor under the quietest track."""
+    import math
+
+    lufs = [r.integrated_lufs for r in rows]
+    known = [v for v in lufs if v is not None]
+    floor = 5.0 * math.floor((min(known) - BATCH_FLOOR_BELOW_LU) / 5.0) if known else -60.0
+    top = max(known) + 1.0 if known else 0.0
+    bars = {"type": "bar", "x": [f"{k + 1}" for k in range(len(rows))],
+            "y": [None if v is None else round(v - floor, 2) for v in lufs], "base": floor,
+            "customdata": lufs, "hovertemplate": "track %{x}: %{customdata:.1f} LUFS",
+            "name": "integrated", "marker": {"color": _MIX}}  # fmt: skip
+    return {"data": [bars], "layout": _layout("Integrated loudness per track", "track", "LUFS",
+                                              xaxis={"type": "category"},
+                                              yaxis={"range": [floor, top]})}  # fmt: skip
+
+
+def _master_spectra(view: ReportView) -> dict[str, Any]:
+    """The mix before and the master after (each re its own loudness), over the references'
+    median and 10-90 % band when there are references."""
+    before, after = view.tracks[0].spectrum, view.tracks[1].spectrum
+    assert before is not None
+    ref = view.comparison.reference_spectrum if view.comparison else None
+    data = []
+    if ref:
+        data += [
+            _line(ref.hz, ref.p10, "references 10 %", line={"width": 0, "color": _REF},
+                  showlegend=False),
+            _line(ref.hz, ref.p90, "references 10-90 %", fill="tonexty", fillcolor=_REF_FILL,
+                  line={"width": 0, "color": _REF}),
+            _line(ref.hz, ref.median, "references median", line={"dash": "dash", "color": _REF}),
+        ]  # fmt: skip
+    data.append(_line(before.hz, before.db, "before (mix)", line={"color": "#ff7f0e"}))
+    if after:
+        data.append(_line(after.hz, after.db, "after (master)", line={"color": _MIX, "width": 2}))
+    title = "Spectrum before and after, 1/6 octave (level-matched)"
+    y_range = _shared_range([*before.db, *(after.db if after else ())])
+    return {"data": data, "layout": _layout(title, "", f"dB re {before.re}", xaxis=_freq_axis(),
+                                            yaxis={"range": y_range})}  # fmt: skip
 
 
 def _device_curve(curve: DeviceCurve) -> dict[str, Any]:
@@ -305,13 +393,17 @@ def _ref_markers(rows: Sequence[TonalRow] | Sequence[WidthRow]) -> dict[str, Any
 def _environment() -> Any:
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("analyzer.report", "templates"),
         autoescape=True,  # every file name, tag and message is data, never markup
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # One number formatter for every report (no "-0.0"; a correlation keeps two decimals).
+    env.filters["number"] = number
+    env.globals["metric_decimals"] = metric_decimals
+    return env
 
 
 def render_html(view: ReportView) -> str:

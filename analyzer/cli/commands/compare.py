@@ -59,11 +59,13 @@ def compare(
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
-        from analyzer.report.view import build_view
+        from analyzer.report.view import build_view, master_view_for
 
+        proposed = master_view_for(run.proposal, mix_result.file.sample_rate_hz,
+                                   proposed_only=True)  # fmt: skip
         view = build_view(
             "compare", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
-            comparison=comp, references=list(run.references), section=section,
+            comparison=comp, references=list(run.references), section=section, master=proposed,
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and json_path != "-":

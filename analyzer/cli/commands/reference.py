@@ -70,29 +70,33 @@ def list_profiles() -> None:
 
     from analyzer.comparison.profiles import ReferenceProfile, list_profiles, profile_dirs
     from analyzer.io import display_path
+    from analyzer.report.terminal.cells import name_room, two_line_names
 
     table = Table(title="reference profiles", title_justify="left")
     for col in ("name", "tracks", "integrated (median)", "built"):
         table.add_column(col, no_wrap=True)
     table.add_column("file", overflow="fold")
+    rows = list(list_profiles())
+    console = stdout_console()
+    widest = [["name", *(f"{n} (shadowed)" for n, _, _ in rows)], ["tracks", "999"],
+              ["unusable (see below)"], ["built", "2026-01-01"]]  # fmt: skip
+    names, table.columns[-1].min_width = two_line_names(
+        [display_path(path) for _, path, _ in rows], name_room(console.width, widest)
+    )
     seen: set[str] = set()
     problems: list[str] = []
-    for name, path, loaded in list_profiles():
+    for (name, _, loaded), shown in zip(rows, names, strict=True):
         label = f"{name} (shadowed)" if name in seen else name
         seen.add(name)
         if isinstance(loaded, ReferenceProfile):
             lufs = loaded.metrics.get("integrated_lufs")
             med = f"{lufs.median:.1f} LUFS" if lufs and lufs.median is not None else "-"
             table.add_row(
-                escape(label), str(loaded.n_tracks), med, loaded.created_utc[:10],
-                escape(display_path(path)),
+                escape(label), str(loaded.n_tracks), med, loaded.created_utc[:10], escape(shown),
             )  # fmt: skip
         else:
-            table.add_row(
-                escape(label), "-", "unusable (see below)", "", escape(display_path(path))
-            )
+            table.add_row(escape(label), "-", "unusable (see below)", "", escape(shown))
             problems.append(loaded)
-    console = stdout_console()
     if not table.row_count:
         folders = ", ".join(display_path(d) for d in profile_dirs())
         console.print(f"no profiles found (looked in {folders})", markup=False)

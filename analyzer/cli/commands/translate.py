@@ -90,12 +90,14 @@ def translate(
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
-        from analyzer.report.view import build_view
+        from analyzer.report.view import build_view, master_view_for
 
+        proposed = None if proposal is None else master_view_for(
+            proposal, mix_result.file.sample_rate_hz, proposed_only=True)  # fmt: skip
         view = build_view(
             "translate", [mix_result], platforms=[list(run.platforms)], tags=[read_tags(mix)],
             translation=tr, reference_translations=list(run.reference_translations),
-            reference_names=reference_names,
+            reference_names=reference_names, master=proposed,
         )  # fmt: skip
         write_html(html_path, view, force=force)
     if not quiet and json_path != "-":

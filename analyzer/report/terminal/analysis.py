@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.report.findings import TrackFinding, platform_finding
+from analyzer.report.numbers import number
 from analyzer.report.terminal.cells import PEAK_STYLE, fmt_plain, fmt_value
 from analyzer.report.verdicts import true_peak_verdict
 from analyzer.types import TrackAnalysis
@@ -93,7 +94,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
             f"[{over_style}]{dy.intersample_overs}[/]",
             "> 0 dBFS between samples",
         )
-        dc = "  ".join(f"{v:+.5f}" for v in dy.dc_offset)
+        dc = "  ".join(f"{number(v, '+.5f')}" for v in dy.dc_offset)
         t.add_row("DC offset", dc, "mean sample value")
         console.print(t)
     if st is not None:
@@ -168,8 +169,9 @@ def render_platforms(
             t.add_column(col, justify="left" if col in ("Target", "Limited by") else "right")
         for p in previews:
             tp_style = "red" if p.warnings and any("true peak" in w for w in p.warnings) else ""
-            tp = f"{p.result_true_peak_dbtp:+.1f}"
-            t.add_row(escape(p.label or p.name), f"{p.target_lufs:.0f}", f"{p.gain_db:+.1f}",
+            tp = f"{number(p.result_true_peak_dbtp, '+.1f')}"
+            t.add_row(escape(p.label or p.name), f"{p.target_lufs:.0f}",
+                      number(p.gain_db, "+.1f"),
                       f"{p.result_lufs:.1f}", f"[{tp_style}]{tp}[/]" if tp_style else tp,
                       p.limited_by or "")  # fmt: skip
         console.print(t)
@@ -196,6 +198,7 @@ def render_platforms(
                 )
                 continue
             note = escape(r.bitrate_note.split(";")[0])
-            t.add_row(r.codec, note, f"{r.true_peak_before_dbtp:+.2f}",
-                      f"{r.true_peak_after_dbtp:+.2f}", str(r.intersample_overs_after))  # fmt: skip
+            t.add_row(r.codec, note, number(r.true_peak_before_dbtp, "+.2f"),
+                      number(r.true_peak_after_dbtp, "+.2f"),
+                      str(r.intersample_overs_after))  # fmt: skip
         console.print(t)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from analyzer.report.numbers import metric_decimals, number
 from analyzer.report.terminal.analysis import BAND_LABELS
 from analyzer.report.terminal.cells import GRADE_STYLE, VERDICT_STYLE, fmt_plain
 from analyzer.report.verdicts import MAIN_METRICS, score_grade
@@ -33,11 +34,12 @@ def render_comparison(console: Console, comp: Comparison) -> None:
         m = comp.metrics.get(name)
         if m is None:
             return
-        rng = "n/a" if m.p10 is None else f"{m.p10:.1f}..{m.p90:.1f}"
+        spec = f".{metric_decimals(name)}f"
+        rng = "n/a" if m.p10 is None else f"{number(m.p10, spec)}..{number(m.p90, spec)}"
         verdict = m.verdict or "n/a"
         style = VERDICT_STYLE.get(verdict, "dim")
-        t.add_row(label, fmt_plain(m.mix, ".1f"), fmt_plain(m.median, ".1f"), rng,
-                  fmt_plain(m.delta, "+.1f"), f"[{style}]{verdict}[/]")  # fmt: skip
+        t.add_row(label, fmt_plain(m.mix, spec), fmt_plain(m.median, spec), rng,
+                  fmt_plain(m.delta, "+" + spec), f"[{style}]{verdict}[/]")  # fmt: skip
 
     for name, label in MAIN_METRICS:
         row(name, label)
@@ -79,8 +81,9 @@ def render_translation(console: Console, tr: Any) -> None:
     t.add_column("Device", no_wrap=not wide, overflow="fold")
     t.add_column("Score", justify="right", no_wrap=True)
     # Short headers: the table fits 80 columns with the device names on one line.
-    for col in ("Refs", "Loud LU", "Bass kept", "Harm dB", "Mono LU", "Masked"):
-        t.add_column(col, justify="right")
+    # "Under noise": the bands masked by the device's noise (a count), in five columns.
+    for col in ("Refs", "Loud LU", "Bass kept", "Harm dB", "Mono LU", "Under noise"):
+        t.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
     for d in tr.devices:
         style = GRADE_STYLE[score_grade(d.score) or "bad"]
         bar = "█" * round(d.score / 20) + "·" * (5 - round(d.score / 20))
@@ -89,7 +92,7 @@ def render_translation(console: Console, tr: Any) -> None:
             f"[{style}]{bar} {d.score:3.0f}[/]",
             fmt_plain(d.reference_score, ".0f"),
             fmt_plain(d.loudness_change_lu, "+.1f"),
-            "n/a" if d.bass_survival is None else f"{100 * d.bass_survival:.0f} %",
+            "n/a" if d.bass_survival is None else f"{number(100 * d.bass_survival, '.0f')} %",
             fmt_plain(d.harmonic_bass_db, "+.1f"),
             fmt_plain(d.mono_loss_lu, "+.1f"),
             str(len(d.masked_bands)),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from analyzer.report.numbers import number
 from analyzer.report.terminal.cells import fmt_dash
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def render_proposal(console: Console, p: Proposal, *, title: str = "proposed mas
     lp = p.loudness
     if lp.target_lufs is not None and lp.amount > 0:
         table.add_row(
-            f"gain {lp.gain_db:+.1f} dB into a {lp.ceiling_dbtp:g} dBTP limiter",
+            f"gain {number(lp.gain_db, '+.1f')} dB into a {lp.ceiling_dbtp:g} dBTP limiter",
             f"target {lp.target_lufs:.1f} LUFS ({escape(lp.target_source)}); about "
             f"{lp.predicted_peak_reduction_db:.1f} dB of peak reduction",
         )
@@ -76,7 +77,7 @@ def render_matchering(console: Console, result: MasterResult) -> None:
         table.add_column(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}", justify="right")
     table.add_row("dB", *(fmt_dash(db, "+.1f") for _, db in shown))
     console.print(table)
-    gain = "unknown" if eff.gain_db is None else f"{eff.gain_db:+.1f} dB"
+    gain = "unknown" if eff.gain_db is None else f"{number(eff.gain_db, '+.1f')} dB"
     console.print(
         f"Matchering: level {gain} (integrated), its limiter took "
         f"{eff.peak_reduction_db:.1f} dB off the sample peaks",
@@ -108,7 +109,7 @@ def render_verification(console: Console, v: Verification, result: MasterResult)
         )
     elif lim is not None:
         console.print(
-            f"limiter: gain {result.gain_db:+.2f} dB in, peak reduction up to "
+            f"limiter: gain {number(result.gain_db, '+.2f')} dB in, peak reduction up to "
             f"{lim.max_gain_reduction_db:.1f} dB, limiting {100 * lim.limited_fraction:.1f} % "
             "of the time",
             markup=False,

@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from analyzer.report.numbers import rounded
+from analyzer.report.verdicts import true_peak_verdict
 from analyzer.report.view.model import AlbumFigures, BatchTrackRow, BatchView
+from analyzer.types import DEFAULT_CEILING_DBTP
 
 if TYPE_CHECKING:  # the batch runner loads only when a batch section is built
     from analyzer.batching.runner import BatchResult
@@ -22,7 +24,7 @@ def batch_view(
     notes: Sequence[str] = (),
 ) -> BatchView:
     """The ``batch`` section from plain data: ``tracks`` as {name, integrated_lufs,
-    true_peak_dbtp, lra_lu, plr_db, gain_db, verdict} (absent figures are ``None``), ``album``
+    true_peak_dbtp, lra_lu, plr_db, gain_db, verdict, note} (absent figures are ``None``), ``album``
     as {median_lufs, loudness_spread_lu, loudness_spread_after_lu}."""
     figures = None
     if album is not None:
@@ -34,7 +36,10 @@ def batch_view(
     return BatchView(
         tracks=tuple(
             BatchTrackRow(
-                str(t["name"]), *(rounded(t.get(k), 2) for k in _ROW_FIGURES), t.get("verdict")
+                str(t["name"]),
+                *(rounded(t.get(k), 2) for k in _ROW_FIGURES),
+                t.get("verdict"),
+                t.get("note"),
             )
             for t in tracks
         ),
@@ -47,21 +52,20 @@ def batch_view_for(
     result: BatchResult, album: AlbumReport | None, comparisons: Sequence[Any] | None
 ) -> BatchView:
     """The ``batch`` section of a batch run: one row per file (name, loudness, peaks, the album
-    gain, the comparison's verdict on every metric) and the album figures."""
-    gains = {g.path: g.gain_db for g in album.gains} if album is not None else {}
+    gain and why it was cut, a verdict) and the album figures."""
+    gains = {g.path: g for g in album.gains} if album is not None else {}
+    outliers = {o.path for o in album.outliers} if album is not None else set()
     rows = []
     for i, r in enumerate(result.files):
-        verdict = None
-        if comparisons is not None:
-            worst = [m.verdict for m in comparisons[i].metrics.values()
-                     if m.verdict not in (None, "within")]  # fmt: skip
-            verdict = f"{len(worst)} outside" if worst else "within"
-        dy = r.dynamics
+        dy, gain = r.dynamics, gains.get(r.file.path)
         rows.append({
             "name": r.file.path, "integrated_lufs": r.loudness.integrated_lufs,
             "true_peak_dbtp": r.peaks.true_peak_dbtp, "lra_lu": r.loudness.lra_lu,
-            "plr_db": dy.plr_db if dy else None, "gain_db": gains.get(r.file.path),
-            "verdict": verdict,
+            "plr_db": dy.plr_db if dy else None,
+            "gain_db": None if gain is None else gain.gain_db,
+            "verdict": _verdict(r.peaks.true_peak_dbtp, r.file.path in outliers,
+                                None if comparisons is None else comparisons[i]),
+            "note": None if gain is None else gain.reason,
         })  # fmt: skip
     figures = None
     notes: list[str] = [e.message for e in result.errors]
@@ -71,3 +75,22 @@ def batch_view_for(
                    "loudness_spread_after_lu": album.loudness_spread_after_lu}  # fmt: skip
         notes += [o.text for o in album.outliers] + list(album.notes)
     return batch_view(rows, album=figures, notes=notes)
+
+
+def _verdict(true_peak_dbtp: float | None, outlier: bool, comparison: Any) -> str:
+    """One row's verdict in words: the true peak against the ceiling
+    (:func:`analyzer.report.verdicts.true_peak_verdict`), an album outlier, and with references
+    how many metrics fall outside their range; "ok" when nothing is out of line."""
+    parts = []
+    peak = true_peak_verdict(true_peak_dbtp)
+    if peak == "bad":
+        parts.append("true peak over 0 dBTP")
+    elif peak == "warn":
+        parts.append(f"true peak over {DEFAULT_CEILING_DBTP:g} dBTP")
+    if outlier:
+        parts.append("album outlier")
+    if comparison is not None:
+        outside = [m for m in comparison.metrics.values() if m.verdict not in (None, "within")]
+        parts.append(f"{len(outside)} metrics outside the references" if outside
+                     else "within the references")  # fmt: skip
+    return "; ".join(parts) or "ok"

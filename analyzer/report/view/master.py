@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from analyzer.report.numbers import rounded
+from analyzer.report.numbers import number, rounded
 from analyzer.report.view.model import BeforeAfterRow, EqMoveView, MasterView, ResponseCurve
 
 if TYPE_CHECKING:  # the mastering stack loads only when a master section is built
@@ -29,6 +29,8 @@ def master_view(
     before_after: Sequence[Mapping[str, Any]] = (),
     output: str | None = None,
     notes: Sequence[str] = (),
+    checks: Mapping[str, bool | None] | None = None,
+    proposed_only: bool = False,
 ) -> MasterView:
     """The ``master`` section from plain data: ``moves`` as {kind, freq_hz, gain_db, q, reason},
     ``response`` as {hz, db}, ``before_after`` as {label, unit, before, after}. Raises
@@ -61,13 +63,15 @@ def master_view(
         ),
         output=output,
         notes=tuple(notes),
+        checks=tuple((str(k), v) for k, v in (checks or {}).items()),
+        proposed_only=proposed_only,
     )
 
 
 def master_view_for(
     proposal: Proposal, sample_rate_hz: int, *, engine: str = "native",
     result: MasterResult | None = None, verification: Verification | None = None,
-    notes: list[str] | None = None,
+    notes: list[str] | None = None, proposed_only: bool = False,
 ) -> MasterView:  # fmt: skip
     """The ``master`` section of a proposal (and, when written, its result and verification):
     the moves, the response of everything the EQ does (moves and fine curve, 1/24-octave grid
@@ -101,6 +105,8 @@ def master_view_for(
         response={"hz": [float(f) for f in hz], "db": [float(v) for v in db]},
         before_after=rows,
         output=None if result is None else result.path,
+        checks=None if verification is None else verification.checks,
+        proposed_only=proposed_only,
         notes=list(dict.fromkeys([*proposal.notes, *proposal.width.why,
                                   *(result.warnings if result else ()), *(notes or []),
                                   *_matchering_notes(effect)])),
@@ -111,7 +117,7 @@ def _matchering_notes(effect: Any) -> list[str]:
     """What Matchering did besides its EQ (drawn as the response): its gain and limiting."""
     if effect is None:
         return []
-    gain = "unknown" if effect.gain_db is None else f"{effect.gain_db:+.1f} dB"
+    gain = "unknown" if effect.gain_db is None else f"{number(effect.gain_db, '+.1f')} dB"
     tail = "" if effect.true_peak_limited else "; no true-peak limiter after it (--raw-matchering)"
     return [
         "the EQ curve is what Matchering did, measured: the master's 1/3-octave levels minus the "

@@ -300,6 +300,10 @@ class MasterView:
     before_after: tuple[BeforeAfterRow, ...]
     output: str | None
     notes: tuple[str, ...]
+    #: The verification's checks ({name: passed, None when not checked}), in order.
+    checks: tuple[tuple[str, bool | None], ...] = ()
+    #: True where the section shows a proposal that was not applied (compare, translate).
+    proposed_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,8 @@ class BatchTrackRow:
     plr_db: float | None
     gain_db: float | None
     verdict: str | None
+    #: Why the suggested album gain is less than wanted (the true-peak cut), when it is.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
