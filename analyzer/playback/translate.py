@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analyzer.playback.device_metrics import (
     HARMONIC_FLOOR_DB,
@@ -35,6 +36,9 @@ from analyzer.playback.device_metrics import (
 )
 from analyzer.playback.device_models import BUILTIN_DEVICES, Device
 from analyzer.types import TrackAnalysis
+
+if TYPE_CHECKING:
+    from analyzer.playback.render_group import DeviceEffect
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ def translate(
     references: Sequence[TrackAnalysis] = (),
     level_db_spl: float | None = None,
     speed_kmh: float = 100.0,
+    effects: Mapping[str, DeviceEffect] | None = None,
+    reference_effects: Sequence[Mapping[str, DeviceEffect] | None] = (),
 ) -> Translation:
     """How ``track`` translates to each device (default: every built-in device except the
     studio baseline), from its 1/3-octave band spectra (no new pass over the audio).
@@ -139,6 +145,10 @@ def translate(
     ``reference_score`` is the median of the references' scores there, and
     ``ranked_differences`` lists, largest first, where the mix loses at least one point more
     than the references' median on some deduction.
+
+    ``effects`` (and ``reference_effects``, one mapping per reference): devices' effects
+    measured on their renders (:func:`analyzer.playback.render_group.device_effects`), used
+    instead of the band model for those devices (the app measures the devices with a limiter).
     """
     if track.spectrum is None:
         raise ValueError("the track analysis has no spectrum")
@@ -146,12 +156,15 @@ def translate(
         devices = [d for d in BUILTIN_DEVICES.values() if d.kind != "reference"]
     if not (math.isfinite(speed_kmh) and speed_kmh > 0):
         raise ValueError("speed_kmh must be a finite number > 0")
-    mix = [device_translation(track, d, level_db_spl, speed_kmh) for d in devices]
+    fx = effects or {}
+    mix = [device_translation(track, d, level_db_spl, speed_kmh, fx.get(d.name)) for d in devices]
     refs = []
-    for ref in references:
+    for i, ref in enumerate(references):
         if ref.spectrum is None:
             raise ValueError(f"reference {ref.file.path} has no spectrum")
-        refs.append([device_translation(ref, d, level_db_spl, speed_kmh) for d in devices])
+        rfx = (reference_effects[i] if i < len(reference_effects) else None) or {}
+        refs.append([device_translation(ref, d, level_db_spl, speed_kmh, rfx.get(d.name))
+                     for d in devices])  # fmt: skip
     out = []
     for i, (dt, _) in enumerate(mix):
         if refs:
