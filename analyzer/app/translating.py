@@ -24,7 +24,7 @@ from analyzer.errors import UsageError
 if TYPE_CHECKING:
     from analyzer.comparison.profiles import ReferenceProfile
     from analyzer.playback.devices import Device
-    from analyzer.playback.render_group import DeviceEffect, RenderedDevice
+    from analyzer.playback.render_group import DeviceEffect, RenderedDevice, RenderRequest
     from analyzer.playback.translate import Translation
     from analyzer.types import TrackAnalysis
 
@@ -57,10 +57,16 @@ def translate(
     settings: TranslateSettings | None = None,
     *,
     progress: Progress | None = None,
+    render_dir: str | os.PathLike[str] | None = None,
+    force: bool = False,
 ) -> TranslateRun:
     """Measure ``mix`` and the references (at the mix's rate), and score the mix on each device
     beside them (or beside a profile's medians). A bad profile, device file or device name is
-    refused before any analysis."""
+    refused before any analysis. With ``render_dir`` the pass that measures what each device
+    does to the mix also writes what it would play there
+    (:mod:`analyzer.playback.render_group`; ``run.renders``)."""
+    from analyzer.playback.render_group import RenderRequest
+
     settings = settings or TranslateSettings()
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
@@ -69,26 +75,33 @@ def translate(
     notes: list[str] = []
     refs = measure_references(settings.references, mix_result.file.sample_rate_hz, notes=notes,
                               progress=progress)  # fmt: skip
-    effects = [measured_effects(t, devices, settings, progress) for t in (mix_result, *refs)]
-    return translation_of(mix_result, refs, settings, devices=devices, profile=profile,
-                          notes=notes, effects=effects)  # fmt: skip
+    request = None
+    if render_dir is not None:
+        request = RenderRequest(Path(render_dir), settings.render_lufs, settings.render_format,
+                                force)  # fmt: skip
+    mix_effects, renders = measured_effects(mix_result, devices, settings, progress, request)
+    effects = [mix_effects] + [measured_effects(t, devices, settings, progress)[0] for t in refs]
+    run = translation_of(mix_result, refs, settings, devices=devices, profile=profile,
+                         notes=notes, effects=effects)  # fmt: skip
+    return replace(run, renders=tuple(renders))
 
 
 def measured_effects(
     track: TrackAnalysis, devices: Sequence[Device], settings: TranslateSettings,
-    progress: Progress | None = None,
-) -> dict[str, DeviceEffect]:  # fmt: skip
+    progress: Progress | None = None, render: RenderRequest | None = None,
+) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:  # fmt: skip
     """What each device does to ``track``, measured on its render (no road noise, no output
-    gain), all devices in one pass: the prediction and the render share one code path. The
-    band model alone misses by up to 0.3 LU and 2.7 dB per band: limiters act on the music's
-    dynamics and steep slopes on the spectrum inside a band, which the long-term 1/3-octave
-    spectrum does not hold (tests/playback/test_prediction_equals_render.py)."""
-    from analyzer.playback.render_group import device_effects
+    gain), all devices in one pass that also writes the renders when ``render`` asks: the
+    prediction and the render share one code path. The band model alone misses by up to
+    0.4 LU and 2.7 dB per band: limiters act on the music's dynamics and steep slopes on the
+    spectrum inside a band, which the long-term 1/3-octave spectrum does not hold
+    (tests/playback/test_prediction_equals_render.py)."""
+    from analyzer.playback.render_group import run_devices
 
-    label = f"devices {Path(track.file.path).name}"
-    return device_effects(track.file.path, devices, integrated_lufs=track.loudness.integrated_lufs,
-                          level_db_spl=settings.level_db_spl,
-                          progress=step_progress(progress, label))  # fmt: skip
+    label = ("rendering " if render else "devices ") + Path(track.file.path).name
+    return run_devices(track.file.path, devices, integrated_lufs=track.loudness.integrated_lufs,
+                       level_db_spl=settings.level_db_spl, speed_kmh=settings.speed_kmh,
+                       render=render, progress=step_progress(progress, label))  # fmt: skip
 
 
 def translation_of(
@@ -137,26 +150,3 @@ def translation_of(
         platforms=platform_preview(mix), comparison=comparison, proposal=proposal,
         notes=tuple(notes),
     )  # fmt: skip
-
-
-def render_devices(
-    mix: str | os.PathLike[str],
-    run: TranslateRun,
-    settings: TranslateSettings,
-    out_dir: str | os.PathLike[str],
-    *,
-    force: bool = False,
-    progress: Progress | None = None,
-) -> list[RenderedDevice]:
-    """Write what each device of ``run`` would play (at the settings' level and speed), at the
-    mix's loudness (or ``settings.render_lufs``) within −1 dBTP, in one pass:
-    ``out_dir/<mix>.<device>.<wav|flac>``."""
-    from analyzer.playback.render_group import render_devices as render_group
-
-    label = f"rendering {Path(mix).name}"
-    change = {d.name: d.loudness_change_lu for d in run.translation.devices}
-    return render_group(mix, run.devices, out_dir, integrated_lufs=run.mix.loudness.integrated_lufs,
-                        loudness_change_lu=change, level_db_spl=settings.level_db_spl,
-                        speed_kmh=settings.speed_kmh, render_lufs=settings.render_lufs,
-                        render_format=settings.render_format, force=force,
-                        progress=step_progress(progress, label))  # fmt: skip

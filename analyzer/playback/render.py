@@ -277,6 +277,9 @@ class DeviceRenderer:
             self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
             self.noise.process(self._white(self.noise_warm))
         self._flushed = False
+        #: True: the road noise is kept apart (:meth:`take_noise`), not added to the output.
+        self.split_noise = False
+        self.noise_parts: list[np.ndarray] = []
 
     def _white(self, n: int) -> np.ndarray:
         return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
@@ -291,8 +294,20 @@ class DeviceRenderer:
         if self.right_delay is not None:
             y[1] = self.right_delay.process(y[1])
         if self.noise is not None and y.shape[1]:
-            y = y + self.noise.process(self._white(y.shape[1]))
+            noise = self.noise.process(self._white(y.shape[1]))
+            if self.split_noise:
+                self.noise_parts.append(noise)
+            else:
+                y = y + noise
         return y
+
+    def take_noise(self) -> np.ndarray | None:
+        """With ``split_noise``: the road noise of the blocks returned since the last call
+        (to be added to them), or None for a device without noise."""
+        if self.noise is None:
+            return None
+        parts, self.noise_parts = self.noise_parts, []
+        return np.concatenate(parts, axis=1) if parts else np.zeros((2, 0))
 
     def _linear(self, ms: np.ndarray, flushing: bool = False) -> np.ndarray:
         if self.mono:
@@ -330,7 +345,11 @@ class DeviceRenderer:
             extra = np.zeros((2, tail.size))
             extra[1] = tail * self.channel_gain[1, 0]
             if self.noise is not None:
-                extra = extra + self.noise.process(self._white(tail.size))
+                noise = self.noise.process(self._white(tail.size))
+                if self.split_noise:
+                    self.noise_parts.append(noise)
+                else:
+                    extra = extra + noise
             y = np.concatenate([y, extra], axis=1)
         return y
 

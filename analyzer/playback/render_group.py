@@ -10,23 +10,23 @@ block by block. Two uses:
   its ``loudness_change_lu`` and tonal curve from here for devices with a level-dependent
   limiter, whose effect a long-term spectrum cannot predict, so the prediction and the render
   share one code path.
-* :func:`render_devices`: the files. Each device's output (with road noise for the car) goes
-  to a float32 scratch file while its true peak is measured; then a gain brings it to the
-  mix's integrated loudness (or ``render_lufs``), lowered where needed so that the true peak
-  stays at or below :data:`MAX_TRUE_PEAK_DBTP` (a plain gain: no limiter the device does not
-  have), and the scratch is written as 24-bit PCM (WAV or FLAC). The render's loudness before
-  the gain is the mix's plus the translation's ``loudness_change_lu`` (which equals the
-  render's within 0.1 LU, tests/playback/test_prediction_equals_render.py), plus, for the car,
-  the road noise's own loudness (power sum): no loudness meter runs on the renders. Mono
-  devices are written as mono files, meant for both speakers (dual mono): their loudness is
-  that of the device's two speakers.
+* with a :class:`RenderRequest`, in the same pass, the files. Each device's output (with road
+  noise for the car) goes to a float32 scratch file while its true peak is measured; then a
+  gain brings it to the mix's integrated loudness (or ``render_lufs``), lowered where needed
+  so that the true peak stays at or below :data:`MAX_TRUE_PEAK_DBTP` (a plain gain: no
+  limiter the device does not have), and the scratch is written as 24-bit PCM (WAV or FLAC).
+  The render's loudness before the gain is the mix's plus the measured ``loudness_change_lu``
+  plus, for the car, the road noise's own loudness (power sum, ungated), so rendered loudness
+  = mix + change + gain for every device but the car. Mono devices are written as mono
+  files, meant for both speakers (dual mono): their loudness is that of the device's two
+  speakers.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,78 +86,14 @@ def mono_file(device: Device, renderer: DeviceRenderer) -> bool:
         renderer.right_delay is None)  # fmt: skip
 
 
-def _one_pass(
-    path: str | os.PathLike[str],
-    renderers: Sequence[DeviceRenderer],
-    sinks: Sequence[Callable[[np.ndarray], None]],
-    progress: ProgressCallback | None,
-    total: int,
-) -> None:
-    """Feed every renderer from one read of ``path``; each output block (and the tails) goes
-    to the renderer's sink."""
-    done = 0
-    with open_audio(path) as src:
-        for block in src.blocks():
-            for r, sink in zip(renderers, sinks, strict=True):
-                y = r.process(block)
-                if y.shape[1]:
-                    sink(y)
-            done += block.shape[1]
-            if progress:
-                progress(done, total)
-    for r, sink in zip(renderers, sinks, strict=True):
-        sink(r.flush())
+@dataclass(frozen=True)
+class RenderRequest:
+    """Where and how to write the renders (``render_lufs`` None: the mix's loudness)."""
 
-
-def device_effects(
-    path: str | os.PathLike[str],
-    devices: Sequence[Device],
-    *,
-    integrated_lufs: float | None,
-    level_db_spl: float | None = None,
-    progress: ProgressCallback | None = None,
-) -> dict[str, DeviceEffect]:
-    """Each device's own effect on the file at ``path`` (integrated loudness ``integrated_lufs``),
-    measured on its render without road noise and without output gain."""
-    if not devices:
-        return {}
-    with open_audio(path) as src:
-        fs, ch, frames = src.info.sample_rate_hz, src.info.channels, src.info.frames
-    renderers = [
-        DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs, level_db_spl=level_db_spl,
-                       noise=False)
-        for d in devices
-    ]  # fmt: skip
-    loud = [LoudnessMeter(fs, 2) for _ in devices]
-    spec = [SpectrumMeter(fs, 2) for _ in devices]
-
-    def sink(i: int) -> Callable[[np.ndarray], None]:
-        def feed(y: np.ndarray) -> None:
-            loud[i].feed(y)
-            spec[i].feed(y)
-
-        return feed
-
-    _one_pass(path, renderers, [sink(i) for i in range(len(devices))], progress, frames)
-    out = {}
-    for d, lm, sm in zip(devices, loud, spec, strict=True):
-        got = _finite(lm.result().integrated_lufs)
-        change = got - integrated_lufs if got is not None and _finite(integrated_lufs) else None
-        out[d.name] = DeviceEffect(d.name, change, tuple(sm.result().third_octave_db))
-    return out
-
-
-def output_gain_db(
-    loudness_lufs: float | None, true_peak_dbtp: float | None, target_lufs: float | None
-) -> float:
-    """The gain that brings a render at ``loudness_lufs`` to ``target_lufs``, lowered so that
-    its true peak stays at or below :data:`MAX_TRUE_PEAK_DBTP` (0 dB without a loudness)."""
-    gain = 0.0
-    if loudness_lufs is not None and target_lufs is not None:
-        gain = target_lufs - loudness_lufs
-    if true_peak_dbtp is not None:
-        gain = min(gain, MAX_TRUE_PEAK_DBTP - true_peak_dbtp)
-    return gain
+    out_dir: Path
+    render_lufs: float | None = None
+    render_format: str = "wav"
+    force: bool = False
 
 
 def noise_loudness_lufs(renderer: DeviceRenderer) -> float | None:
@@ -173,93 +109,163 @@ def noise_loudness_lufs(renderer: DeviceRenderer) -> float | None:
     return -0.691 + 10.0 * math.log10(2.0 * ms)
 
 
-def _render_loudness(
-    mix_lufs: float | None, change_lu: float | None, noise_lufs: float | None
-) -> float | None:
-    if mix_lufs is None or change_lu is None:
-        return None
-    music = mix_lufs + change_lu
-    if noise_lufs is None:
-        return music
-    return 10.0 * math.log10(10.0 ** (music / 10.0) + 10.0 ** (noise_lufs / 10.0))
+def output_gain_db(
+    loudness_lufs: float | None, true_peak_dbtp: float | None, target_lufs: float | None
+) -> float:
+    """The gain that brings a render at ``loudness_lufs`` to ``target_lufs``, lowered so that
+    its true peak stays at or below :data:`MAX_TRUE_PEAK_DBTP` (0 dB without a loudness)."""
+    gain = 0.0
+    if loudness_lufs is not None and target_lufs is not None:
+        gain = target_lufs - loudness_lufs
+    if true_peak_dbtp is not None:
+        gain = min(gain, MAX_TRUE_PEAK_DBTP - true_peak_dbtp)
+    return gain
 
 
-def render_devices(
-    path: str | os.PathLike[str],
-    devices: Sequence[Device],
-    out_dir: str | os.PathLike[str],
-    *,
-    integrated_lufs: float | None,
-    loudness_change_lu: Mapping[str, float | None],
-    level_db_spl: float | None = None,
-    speed_kmh: float = 100.0,
-    render_lufs: float | None = None,
-    render_format: str = "wav",
-    force: bool = False,
-    progress: ProgressCallback | None = None,
-) -> list[RenderedDevice]:
-    """Render ``path`` through every device in one pass into
-    ``out_dir/<stem>.<device>.<wav|flac>`` (24-bit PCM), each at the mix's integrated loudness
-    ``integrated_lufs`` (or ``render_lufs``) unless its true peak would pass −1 dBTP (module
-    docstring); ``loudness_change_lu``: each device's predicted change, by name. Existing
-    outputs are refused unless ``force`` (OutputError, exit code 4), checked for every device
-    before anything is rendered."""
+class _Lane:
+    """One device in the pass: its renderer, the meters of its own effect and, when rendering,
+    its scratch file and true-peak meter."""
+
+    def __init__(self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device):
+        self.renderer = renderer
+        renderer.split_noise = True
+        self.loud = LoudnessMeter(fs, 2)
+        self.spec = SpectrumMeter(fs, 2)
+        self.width = 1 if mono_file(device, renderer) else 2
+        self.scratch = ScratchAudio(self.width, out) if out is not None else None
+        # A 2x search grid: the candidates are refined between grid points all the same.
+        self.peaks = TruePeakMeter(fs, self.width, grid_factor=2) if out is not None else None
+
+    def feed(self, y: np.ndarray) -> None:
+        self.loud.feed(y)
+        self.spec.feed(y)
+        noise = self.renderer.take_noise()
+        if self.scratch is None or self.peaks is None:
+            return
+        heard = y if noise is None else y + noise
+        kept = heard[:1] if self.width == 1 else heard
+        self.peaks.feed(kept)
+        self.scratch.write(kept)
+
+
+def _targets(src: Path, devices: Sequence[Device], req: RenderRequest) -> list[Path]:
     from analyzer.errors import OutputError
 
-    container = RENDER_FORMATS[render_format]
-    src_path, out = Path(path), Path(out_dir)
-    targets = [out / f"{src_path.stem}.{d.name}.{render_format}" for d in devices]
-    if not force:
+    targets = [req.out_dir / f"{src.stem}.{d.name}.{req.render_format}" for d in devices]
+    if not req.force:
         for t in targets:
             if t.exists():
                 raise OutputError(f"{display_path(t)}: exists (use --force to overwrite)",
                                   slug="exists")  # fmt: skip
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        req.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{display_path(out)}: cannot write: {exc.strerror}",
+        raise OutputError(f"{display_path(req.out_dir)}: cannot write: {exc.strerror}",
                           slug="unwritable") from None  # fmt: skip
-    with open_audio(src_path) as src:
-        fs, ch, frames = src.info.sample_rate_hz, src.info.channels, src.info.frames
-    renderers = [DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs,
-                                level_db_spl=level_db_spl, speed_kmh=speed_kmh)
-                 for d in devices]  # fmt: skip
-    widths = [1 if mono_file(d, r) else 2 for d, r in zip(devices, renderers, strict=True)]
-    scratch = [ScratchAudio(w, out) for w in widths]
-    peaks = [TruePeakMeter(fs, w) for w in widths]
-    total = 2 * max(frames, 1)
+    return targets
 
-    def sink(i: int) -> Callable[[np.ndarray], None]:
-        def feed(y: np.ndarray) -> None:
-            kept = y[:1] if widths[i] == 1 else y
-            peaks[i].feed(kept)
-            scratch[i].write(kept)
 
-        return feed
-
-    target = _finite(integrated_lufs if render_lufs is None else render_lufs)
+def run_devices(
+    path: str | os.PathLike[str],
+    devices: Sequence[Device],
+    *,
+    integrated_lufs: float | None,
+    level_db_spl: float | None = None,
+    speed_kmh: float = 100.0,
+    render: RenderRequest | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:
+    """One pass of ``path`` (integrated loudness ``integrated_lufs``) through every device:
+    each device's own effect (no road noise, no gain) and, with ``render``, the files
+    ``out_dir/<stem>.<device>.<wav|flac>`` (module docstring). Existing files are refused
+    unless ``render.force`` (OutputError, exit code 4), before anything is rendered."""
+    src = Path(path)
+    targets = _targets(src, devices, render) if render is not None else []
+    with open_audio(src) as a:
+        fs, ch, frames = a.info.sample_rate_hz, a.info.channels, a.info.frames
+    out = render.out_dir if render is not None else None
+    lanes = [_Lane(DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs,
+                                  level_db_spl=level_db_spl, speed_kmh=speed_kmh,
+                                  noise=render is not None), fs, out, d)
+             for d in devices]  # fmt: skip
+    total = frames * (2 if render is not None else 1)
     try:
-        _one_pass(src_path, renderers, [sink(i) for i in range(len(devices))], progress, total)
+        done = 0
+        with open_audio(src) as a:
+            for block in a.blocks():
+                for lane in lanes:
+                    y = lane.renderer.process(block)
+                    if y.shape[1]:
+                        lane.feed(y)
+                done += block.shape[1]
+                if progress:
+                    progress(done, total)
+        for lane in lanes:
+            lane.feed(lane.renderer.flush())
+        mix = _finite(integrated_lufs)
+        effects = {}
+        for d, lane in zip(devices, lanes, strict=True):
+            got = _finite(lane.loud.result().integrated_lufs)
+            change = got - mix if got is not None and mix is not None else None
+            effects[d.name] = DeviceEffect(
+                d.name, change, tuple(lane.spec.result().third_octave_db)
+            )
         written = []
-        for i, (d, r, t) in enumerate(zip(devices, renderers, targets, strict=True)):
-            got = _render_loudness(_finite(integrated_lufs), loudness_change_lu.get(d.name),
-                                   noise_loudness_lufs(r))  # fmt: skip
-            tp = _finite(peaks[i].result().true_peak_dbtp)
-            gain = output_gain_db(got, tp, target)
-            g = db_to_amplitude(gain)
-            with AtomicWavWriter(t, fs, widths[i], subtype="PCM_24", container=container,
-                                 force=force) as w:  # fmt: skip
-                for block in scratch[i].blocks():
-                    w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
-            if progress:
-                progress(frames + frames * (i + 1) // len(devices), total)
-            written.append(RenderedDevice(
-                d.name, t, widths[i], gain, None if got is None else got + gain,
-                None if tp is None else tp + gain))  # fmt: skip
+        if render is not None:
+            written = _write(devices, lanes, targets, effects, mix, render, fs, progress, frames)
     finally:
-        for s in scratch:
-            s.close()
+        for lane in lanes:
+            if lane.scratch is not None:
+                lane.scratch.close()
+    return effects, written
+
+
+def _write(
+    devices: Sequence[Device], lanes: Sequence[_Lane], targets: Sequence[Path],
+    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest, fs: int,
+    progress: ProgressCallback | None, frames: int,
+) -> list[RenderedDevice]:  # fmt: skip
+    """Gain each scratch to its target and write it as 24-bit PCM."""
+    target = _finite(mix if req.render_lufs is None else req.render_lufs)
+    written = []
+    for i, (d, lane, t) in enumerate(zip(devices, lanes, targets, strict=True)):
+        assert lane.scratch is not None and lane.peaks is not None
+        change = effects[d.name].loudness_change_lu
+        got = None
+        if mix is not None and change is not None:
+            got = mix + change
+            noise = noise_loudness_lufs(lane.renderer)
+            if noise is not None:
+                got = 10.0 * math.log10(10.0 ** (got / 10.0) + 10.0 ** (noise / 10.0))
+        tp = _finite(lane.peaks.result().true_peak_dbtp)
+        gain = output_gain_db(got, tp, target)
+        g = db_to_amplitude(gain)
+        container = RENDER_FORMATS[req.render_format]
+        with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
+                             force=req.force) as w:  # fmt: skip
+            for block in lane.scratch.blocks():
+                w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
+        if progress:
+            progress(frames + frames * (i + 1) // len(devices), 2 * frames)
+        written.append(RenderedDevice(d.name, t, lane.width, gain,
+                                      None if got is None else got + gain,
+                                      None if tp is None else tp + gain))  # fmt: skip
     return written
+
+
+def device_effects(
+    path: str | os.PathLike[str],
+    devices: Sequence[Device],
+    *,
+    integrated_lufs: float | None,
+    level_db_spl: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, DeviceEffect]:
+    """Each device's own effect on the file at ``path`` (:func:`run_devices` without files)."""
+    if not devices:
+        return {}
+    return run_devices(path, devices, integrated_lufs=integrated_lufs,
+                       level_db_spl=level_db_spl, progress=progress)[0]  # fmt: skip
 
 
 __all__ = [
@@ -267,9 +273,10 @@ __all__ = [
     "RENDER_FORMATS",
     "RENDER_LUFS_RANGE",
     "DeviceEffect",
+    "RenderRequest",
     "RenderedDevice",
     "device_effects",
     "noise_loudness_lufs",
     "output_gain_db",
-    "render_devices",
+    "run_devices",
 ]

@@ -6,8 +6,6 @@ no output gain; BS.1770 integrated loudness and the spectrum meter on the result
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -82,5 +80,3 @@ def test_prediction_equals_render(case, device) -> None:
     shown = (curve > curve.max() - 30.0) & ~np.isnan(pred)
     err = np.abs(pred[shown] - curve[shown])
     assert err.max() <= 0.3, f"{device.name}: worst band error {err.max():.2f} dB"
-
-

@@ -6,8 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.errors import EXIT_OUTPUT, OutputError
-from analyzer.io import read_audio, write_audio_atomic
 from analyzer.measure.engine import analyze_array
 from analyzer.playback.device_fir import device_fir, fir_response_db
 from analyzer.playback.devices import BUILTIN_DEVICES, magnitude_db

@@ -11,7 +11,6 @@ import pytest
 
 from analyzer.app import TranslateSettings
 from analyzer.app import translate as run_translate
-from analyzer.app.translating import render_devices
 from analyzer.errors import EXIT_OUTPUT, OutputError, UsageError
 from analyzer.io import probe_info, read_audio, write_audio_atomic
 from analyzer.measure.loudness import measure_loudness
@@ -39,8 +38,8 @@ def mix(tmp_path_factory):
 def _render(mix, out, **kw):
     path, _ = mix
     settings = TranslateSettings(devices=NAMES, **kw)
-    run = run_translate(path, settings)
-    return run, render_devices(path, run, settings, out)
+    run = run_translate(path, settings, render_dir=out)
+    return run, list(run.renders)
 
 
 def _played_lufs(y: np.ndarray) -> float:

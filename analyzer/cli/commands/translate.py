@@ -79,7 +79,6 @@ def translate(
     beside the references on the same devices."""
     from analyzer.app import TranslateSettings
     from analyzer.app import translate as run_translate
-    from analyzer.app.translating import render_devices
     from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
@@ -92,16 +91,13 @@ def translate(
     )  # fmt: skip
     show = sys.stderr.isatty() and not quiet
     with progress_bar(show) as bar:
-        run = run_translate(mix, settings, progress=bar.step if bar else None)
+        run = run_translate(mix, settings, progress=bar.step if bar else None,
+                            render_dir=render, force=force)  # fmt: skip
     for r_result in run.references:
         print_warnings(r_result.warnings)
     mix_result, tr, proposal = run.mix, run.translation, run.proposal
     reference_names = list(run.reference_names)
-    written = []
-    if render:
-        with progress_bar(show) as bar:
-            written = render_devices(mix, run, settings, render, force=force,
-                                     progress=bar.step if bar else None)  # fmt: skip
+    written = run.renders
     gains = {w.name: w.gain_db for w in written} if render else None
     emit(json_path, translate_document(mix_result, reference_names, tr, proposal=proposal,
                                        render_gains_db=gains), force=force)  # fmt: skip
