@@ -45,6 +45,9 @@ from analyzer.playback.render import DeviceRenderer
 MAX_TRUE_PEAK_DBTP = -1.0
 #: The range ``render_lufs`` may take (LUFS).
 RENDER_LUFS_RANGE = (-60.0, 0.0)
+#: Input block of the pass (frames): every device holds a few blocks' worth of temporaries,
+#: so this sets the pass's memory (65536: ≈ 1 MB per stereo float64 block).
+BLOCK_FRAMES = 65536
 #: Containers of the rendered files (24-bit PCM in both).
 RENDER_FORMATS = {"wav": "WAV", "flac": "FLAC"}
 
@@ -192,7 +195,7 @@ def run_devices(
     try:
         done = 0
         with open_audio(src) as a:
-            for block in a.blocks():
+            for block in a.blocks(BLOCK_FRAMES):
                 for lane in lanes:
                     y = lane.renderer.process(block)
                     if y.shape[1]:
