@@ -4,7 +4,11 @@
 the real command as a subprocess (start-up included), with CPU time and peak RSS; the machine,
 the versions and the load average go beside them. The README's command timings come from here.
 
-    python benchmarks/bench_commands.py [--repeat 3]
+    python benchmarks/bench_commands.py [--repeat 3] [--part all|render]
+
+``--part render`` times only ``translate --render`` (all ten devices) against ``analyze`` on the
+same file: the time ratio (issue 15 asks for at most 3x) and the peak memory (at most 250 MB),
+written to ``benchmarks/results/render.md``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ from bench_loudness import (
 
 HERE = Path(__file__).resolve().parent
 RESULTS_MD = HERE / "results" / "commands.md"
+RENDER_MD = HERE / "results" / "render.md"
+#: Issue 15's limits for ``translate --render`` (all devices) on a 4-minute track.
+RENDER_MAX_RATIO = 3.0
+RENDER_MAX_RSS_MB = 250.0
 
 
 def commands(mixanalyzer: str, ffmpeg: str | None, wav: Path, scratch: Path) -> dict[str, list]:
@@ -68,10 +76,26 @@ def render_table(results: dict[str, Run], anchor: Run | None) -> list[str]:
     return lines
 
 
+def render_lines(analyze: Run, render: Run) -> list[str]:
+    """``translate --render`` against ``analyze``: time ratios (wall, CPU) and peak memory."""
+    wall, cpu = render.wall_s / analyze.wall_s, render.cpu_s / analyze.cpu_s
+    return [
+        "| figure | analyze | translate --render (10 devices) | ratio | limit |",
+        "|---|---:|---:|---:|---:|",
+        f"| wall s | {analyze.wall_s:.2f} | {render.wall_s:.2f} | {wall:.1f}× | "
+        f"{RENDER_MAX_RATIO:g}× |",
+        f"| CPU s | {analyze.cpu_s:.2f} | {render.cpu_s:.2f} | {cpu:.1f}× | "
+        f"{RENDER_MAX_RATIO:g}× |",
+        f"| peak RSS MB | {analyze.peak_rss_mb:.0f} | {render.peak_rss_mb:.0f} | | "
+        f"{RENDER_MAX_RSS_MB:g} |",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", default=None)
+    parser.add_argument("--part", choices=("all", "render"), default="all")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     corpus = find_corpus(args.corpus)
@@ -82,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     if mixanalyzer is None:
         sys.exit("bench_commands: no mixanalyzer beside this Python (run it from the venv)")
     ffmpeg = shutil.which("ffmpeg")
+    if args.part == "render":
+        return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg)
     with tempfile.TemporaryDirectory() as scratch:
         results = {
             label: best_of(cmd, args.repeat)
@@ -96,6 +122,25 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     RESULTS_MD.parent.mkdir(exist_ok=True)
     RESULTS_MD.write_text(text, encoding="utf-8")
+    return 0
+
+
+def render_part(
+    mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None
+) -> int:
+    """Only ``analyze`` and ``translate --render`` (every device), best of ``repeat``."""
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = commands(mixanalyzer, None, wav, Path(scratch))
+        analyze = best_of(rows["mixanalyzer analyze"], repeat)
+        render = best_of(rows["mixanalyzer translate --render (all devices)"], repeat)
+    text = "\n".join([
+        f"translate --render (all devices) against analyze on {wav.name} "
+        f"({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of {repeat}.", "",
+        *machine_lines(ffmpeg, load_start), "", *render_lines(analyze, render), "",
+    ])  # fmt: skip
+    print(text)
+    RENDER_MD.parent.mkdir(exist_ok=True)
+    RENDER_MD.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from analyzer.playback.codecs import CodecResult
     from analyzer.playback.devices import Device
     from analyzer.playback.platforms import PlatformPreview
+    from analyzer.playback.render_group import RenderedDevice
     from analyzer.playback.translate import Translation
     from analyzer.types import TrackAnalysis
 
@@ -93,6 +94,8 @@ class TranslateRun:
     comparison: Comparison | None
     proposal: Proposal | None
     notes: tuple[str, ...]
+    #: With a render folder: the files written, from the same pass as the devices' effects.
+    renders: tuple[RenderedDevice, ...] = ()
 
 
 @dataclass(frozen=True)

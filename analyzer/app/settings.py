@@ -88,8 +88,8 @@ class CompareSettings:
 class TranslateSettings:
     """``translate``: optional references or profile to score beside the mix, the devices
     (names; None: every device of the table), an extra device file, the playback level
-    (dB SPL; None: each device's own), the car's speed (km/h) and whether to keep the mix's
-    series."""
+    (dB SPL; None: each device's own), the car's speed (km/h), whether to keep the mix's
+    series, and the renders' loudness (LUFS, -60…0; None: the mix's) and container."""
 
     references: tuple[str, ...] = ()
     profile: str | None = None
@@ -98,9 +98,16 @@ class TranslateSettings:
     level_db_spl: float | None = None
     speed_kmh: float = 100.0
     series: bool = False
+    render_lufs: float | None = None
+    render_format: str = "wav"
 
     def __post_init__(self) -> None:
         _set(self, "references", _paths(self.references))
+        lo, hi = -60.0, 0.0  # analyzer.playback.render_group.RENDER_LUFS_RANGE
+        if self.render_lufs is not None and not lo <= self.render_lufs <= hi:
+            raise UsageError(f"--render-lufs {self.render_lufs:g}: expected {lo:g} to {hi:g} LUFS")
+        if self.render_format not in ("wav", "flac"):
+            raise UsageError(f"--render-format {self.render_format}: expected wav or flac")
         if self.devices is not None:
             _set(self, "devices", tuple(self.devices))
         _refs_or_profile(self.references, self.profile)

@@ -9,6 +9,7 @@ callers need are re-exported here.
 
 from __future__ import annotations
 
+from analyzer.io.scratch import ScratchAudio
 from analyzer.io.source import (
     DEFAULT_BLOCK_FRAMES,
     MAX_CHANNELS,
@@ -36,6 +37,7 @@ __all__ = [
     "MIN_SAMPLE_RATE_HZ",
     "AtomicWavWriter",
     "AudioSource",
+    "ScratchAudio",
     "display_path",
     "open_audio",
     "probe_duration_s",

@@ -81,13 +81,17 @@ class TruePeakMeter:
         *,
         prune: bool = True,
         track_windows: bool = False,
+        grid_factor: int | None = None,
     ) -> None:
         """``track_windows`` also keeps the true peak of every 100 ms (for the PSR series of
         3 s windows) and counts inter-sample overs; it needs every grid value, so it turns
-        pruning off."""
+        pruning off. ``grid_factor`` (>= 2) sets a coarser search grid than BS.1770's: with
+        pruning the candidates are still refined between grid points (the pruning margin
+        follows the factor), so the peak is the same at lower cost (the device renders)."""
         self.sample_rate_hz = int(sample_rate_hz)
         self.channels = int(channels)
-        self.factor = oversampling_factor(self.sample_rate_hz)
+        self.factor = max(2, int(grid_factor)) if grid_factor else oversampling_factor(
+            self.sample_rate_hz)  # fmt: skip
         self.track_windows = track_windows
         self.prune = prune and not track_windows
         self.subblock = max(1, self.sample_rate_hz // 10)  # as the loudness meter's 100 ms

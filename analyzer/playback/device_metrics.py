@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,7 +44,10 @@ from analyzer.playback.device_parts import (
     windows,
 )
 from analyzer.playback.device_response import band_gains_db, car_noise_band_levels_db
-from analyzer.types import TrackAnalysis
+from analyzer.types import SpectrumStats, TrackAnalysis
+
+if TYPE_CHECKING:
+    from analyzer.playback.render_group import DeviceEffect
 
 #: The bass region whose survival is measured (Hz, nominal 1/3-octave centres 40 ... 250).
 BASS_HZ = (40.0, 250.0)
@@ -178,7 +182,25 @@ class _BandPowers:
         return float(np.sum(self.kw * self.mix))
 
 
-def _band_powers(track: TrackAnalysis, device: Device, level_db_spl: float | None) -> _BandPowers:
+def _balanced(device: Device, p: np.ndarray, spec: SpectrumStats) -> np.ndarray:
+    """The car's ``balance_db`` (left louder by half of it, right quieter by half, as the
+    renderer does): per-channel power ``(g_L^2 P_L + g_R^2 P_R) / 2`` for a stereo device with
+    per-channel bands, else ``P (g_L^2 + g_R^2) / 2``."""
+    if not device.balance_db:
+        return p
+    g2 = 10.0 ** (np.array([device.balance_db, -device.balance_db]) / 20.0)
+    rows = spec.third_octave_db_per_channel
+    if device.channels_mode == "stereo" and device.mono_below_hz is None and len(rows) == 2:
+        left, right = _power(rows[0]), _power(rows[1])
+        assert left is not None and right is not None
+        return np.where(p > 0, (g2[0] * left + g2[1] * right) / 2.0, 0.0)
+    return p * float(g2.mean())
+
+
+def _band_powers(
+    track: TrackAnalysis, device: Device, level_db_spl: float | None,
+    effect: DeviceEffect | None = None,
+) -> _BandPowers:  # fmt: skip
     spec = track.spectrum
     assert spec is not None
     mix = _power(spec.third_octave_db)
@@ -191,13 +213,17 @@ def _band_powers(track: TrackAnalysis, device: Device, level_db_spl: float | Non
 
     gains_db = band_gains_db(device, _EDGES)
     gains = 10.0 ** (gains_db / 10.0)
-    p_lin = _channel_powers(device, mix, mid, side) * gains
+    p_lin = _balanced(device, _channel_powers(device, mix, mid, side), spec) * gains
 
     integrated = track.loudness.integrated_lufs
     level = device.nominal_level_db_spl if level_db_spl is None else level_db_spl
     levelled = integrated is not None and math.isfinite(integrated)
     offset = level - integrated if levelled else None  # band dBFS -> dB SPL
     p_dev = _limit(device, p_lin, offset) if offset is not None else p_lin
+    if effect is not None:  # measured on the device's render: prediction = render
+        shift = spec.levelled_to_lufs or 0.0
+        p_dev = np.where(valid, _power([None if v is None else v - shift
+                                        for v in effect.third_octave_db]), 0.0)  # fmt: skip
     return _BandPowers(mix, mid, valid, kw, gains_db, p_lin, p_dev, level, offset)
 
 
@@ -206,15 +232,21 @@ def device_translation(
     device: Device,
     level_db_spl: float | None,
     speed_kmh: float,
+    effect: DeviceEffect | None = None,
 ) -> tuple[DeviceTranslation, DeviceDetail]:
     """The metrics, score and findings of ``track`` on ``device`` (formulas:
-    :class:`DeviceTranslation`; deductions: :func:`analyzer.playback.translate.translate`)."""
-    bp = _band_powers(track, device, level_db_spl)
+    :class:`DeviceTranslation`; deductions: :func:`analyzer.playback.translate.translate`).
+    ``effect``: the device's effect measured on its render
+    (:func:`analyzer.playback.render_group.device_effects`); when given, the output band
+    powers and ``loudness_change_lu`` are the render's (devices with a limiter)."""
+    bp = _band_powers(track, device, level_db_spl, effect)
     ws = windows(track)
     findings: list[str] = []
     timed: list[TimedFinding] = []
     parts: dict[str, ScorePart] = {}
     loudness_change = _ratio_db(float(np.sum(bp.kw * bp.p_dev)), bp.studio_k)
+    if effect is not None:
+        loudness_change = effect.loudness_change_lu
     tonal = _broad_balance(bp.p_dev)
     survival, harmonic, note = _bass(bp, device, findings, parts)
     mono_loss = _mono(bp, device, track, findings, parts)

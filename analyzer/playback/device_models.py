@@ -203,6 +203,7 @@ _ASSUME = "assumption (no published figure found); chosen inside the range of is
 _AUTOEQ = "AutoEq (jaakkopasanen/AutoEq, MIT) CSVs in ../shared/corpus/devices, see SOURCES.md"
 _FIT = "least-minimax fit (by this module's author) to device − Harman IE 2019 w/o bass, 1/3-oct "
 _FIT += "smoothed, normalised at 1 kHz, 40 Hz–8 kHz, to "
+_SEAL_FIT = _FIT.replace("40 Hz–8 kHz", "20 Hz–8 kHz")
 
 STUDIO = Device(
     name="studio",
@@ -261,11 +262,38 @@ EARBUDS_CHEAP = Device(
     sources=(_AUTOEQ,),
 )
 
+EARBUDS_SEALED = Device(
+    name="earbuds-sealed",
+    label="Sealed in-ear earbuds (AirPods Pro / Galaxy Buds-like)",
+    kind="headphone",
+    channels_mode="stereo",
+    filters=(
+        LowShelf(
+            105.0,
+            10.7,
+            0.88,
+            source=_SEAL_FIT + "the sealed fit keeps the bass: +5…+9 dB re the target at 20–100 Hz "
+            "(Super Review AirPods Pro, oratory1990 Galaxy Buds; SOURCES.md: no LF roll-off)",
+        ),
+        Peaking(252.0, 8.8, 0.42, source=_SEAL_FIT + "both: +2…+5 dB excess at 150–500 Hz"),
+        Peaking(4640.0, -3.0, 1.85, source=_SEAL_FIT + "both: −2…−2.5 dB dip near 4–5 kHz"),
+        Peaking(2320.0, 6.2, 0.71, source=_SEAL_FIT + "AirPods Pro: +3.4 dB near 2 kHz"),
+        Peaking(6590.0, 6.3, 1.68, source=_SEAL_FIT + "both: +1…+2 dB near 7 kHz"),
+    ),
+    nominal_level_db_spl=80.0,
+    normalise_hz=1000.0,
+    represents=("SuperReview_Apple_AirPods_Pro.csv", "oratory1990_Samsung_Galaxy_Buds.csv"),
+    sources=(_AUTOEQ,),
+    notes="One model for both curves: max error 2.2 dB (AirPods Pro) and 2.3 dB (Galaxy Buds), "
+    "20 Hz–8 kHz; the open-fit model is ≈ 28 dB wrong at 20 Hz for these.",
+)
+
 _PHONE_HP_SRC = (
-    "low cut-off 300–600 Hz (issue 5); J. R. Chang & C. N. Wang, J. Mechanics 2018: a "
-    "micro-speaker system's low bound 630 Hz, 300 Hz with a port; OnePlus 6T linear from 260 Hz "
-    "(vpervolume.com). 4th order = closed micro-speaker (12 dB/oct) + DSP protection high-pass "
-    "(12 dB/oct): assumption"
+    "the one phone measurement found (OnePlus 6T bottom speaker, vpervolume.com, SOURCES.md) is "
+    "linear from 260 Hz to 20 kHz: a 220 Hz 4th-order high-pass is −1 dB at 260 Hz (the former "
+    "450 Hz gave −19 dB there); J. R. Chang & C. N. Wang, J. Mechanics 2018: a micro-speaker "
+    "system's low bound 630 Hz, 300 Hz with a port. 4th order = closed micro-speaker (12 dB/oct) "
+    "+ DSP protection high-pass (12 dB/oct): assumption (range: device_assumptions)"
 )
 PHONE = Device(
     name="phone",
@@ -274,7 +302,7 @@ PHONE = Device(
     channels_mode="mono",
     width=0.0,
     filters=(
-        HighPass(450.0, 4, source=_PHONE_HP_SRC),
+        HighPass(220.0, 4, source=_PHONE_HP_SRC),
         Peaking(
             3000.0,
             5.0,
@@ -314,7 +342,13 @@ LAPTOP = Device(
             "≈ 300 Hz then drops like a rock; unnamed notebook: steep fall at 300 Hz "
             "(SOURCES.md); order 4 = 'steep': assumption",
         ),
-        LowPass(7000.0, 2, source="Framework 13: HF roll-off from ≈ 7 kHz (community.frame.work)"),
+        LowPass(
+            12000.0,
+            2,
+            source="Dell Inspiron E1505: flat to 10 kHz (danmarx.org; −1.7 dB there); Framework "
+            "13: HF roll-off from ≈ 7 kHz (community.frame.work; −0.4 dB there): the former 7 kHz "
+            "cut-off (−3 dB at 7 kHz) contradicted the Dell; range 7–16 kHz (device_assumptions)",
+        ),
     ),
     nominal_level_db_spl=70.0,
     max_level_db_spl=82.0,
@@ -423,5 +457,16 @@ CLUB = Device(
 
 BUILTIN_DEVICES: dict[str, Device] = {
     d.name: d
-    for d in (STUDIO, EARBUDS_OPEN, EARBUDS_CHEAP, PHONE, LAPTOP, BLUETOOTH_SPEAKER, TV, CAR, CLUB)
+    for d in (
+        STUDIO,
+        EARBUDS_OPEN,
+        EARBUDS_SEALED,
+        EARBUDS_CHEAP,
+        PHONE,
+        LAPTOP,
+        BLUETOOTH_SPEAKER,
+        TV,
+        CAR,
+        CLUB,
+    )
 }

@@ -34,22 +34,19 @@ The chain per device (all streaming, carried state, flat memory):
 Without a finite integrated loudness (silence) the limiter is bypassed and no noise is added:
 there is no way to place an acoustic level on the signal.
 
-Public API: :class:`DeviceRenderer`, :func:`render_file` (and :func:`device_fir`, whose FIR
-design lives in :mod:`analyzer.playback.device_fir`).
+Public API: :class:`DeviceRenderer` (and :func:`device_fir`, whose FIR design lives in
+:mod:`analyzer.playback.device_fir`); files: :mod:`analyzer.playback.render_group`.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
 from analyzer.dsp.convolve import StreamingConvolver
 from analyzer.dsp.units import db_to_amplitude
-from analyzer.io import AtomicWavWriter, display_path, open_audio
 from analyzer.playback.device_fir import (
     default_taps,
     device_fir,
@@ -221,7 +218,7 @@ class DeviceRenderer:
     ``integrated_lufs`` (the input's integrated loudness; ``None`` or non-finite bypasses the
     limiter and the noise) and ``level_db_spl`` (default: the device's nominal level) set the
     playback mapping ``SPL = dBFS - integrated_lufs + level``. ``speed_kmh`` and ``seed`` set
-    the car's road noise.
+    the car's road noise; ``noise=False`` leaves it out (what the device itself does).
     """
 
     def __init__(
@@ -234,6 +231,7 @@ class DeviceRenderer:
         level_db_spl: float | None = None,
         speed_kmh: float = 100.0,
         seed: int = 0,
+        noise: bool = True,
     ) -> None:
         if channels < 1:
             raise ValueError("channels must be >= 1")
@@ -272,13 +270,16 @@ class DeviceRenderer:
         self.right_delay = _Delay(max(d, 0)) if d > 0 else None
 
         self.noise = None
-        if device.noise == "car_road" and self.offset_db is not None:
+        if noise and device.noise == "car_road" and self.offset_db is not None:
             nfir = road_noise_fir(speed_kmh, fs, self.offset_db)
             self.noise = StreamingConvolver.from_taps(np.array([nfir, nfir]), 2)
             self.rng = np.random.default_rng(seed)
             self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
             self.noise.process(self._white(self.noise_warm))
         self._flushed = False
+        #: True: the road noise is kept apart (:meth:`take_noise`), not added to the output.
+        self.split_noise = False
+        self.noise_parts: list[np.ndarray] = []
 
     def _white(self, n: int) -> np.ndarray:
         return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
@@ -293,8 +294,20 @@ class DeviceRenderer:
         if self.right_delay is not None:
             y[1] = self.right_delay.process(y[1])
         if self.noise is not None and y.shape[1]:
-            y = y + self.noise.process(self._white(y.shape[1]))
+            noise = self.noise.process(self._white(y.shape[1]))
+            if self.split_noise:
+                self.noise_parts.append(noise)
+            else:
+                y = y + noise
         return y
+
+    def take_noise(self) -> np.ndarray | None:
+        """With ``split_noise``: the road noise of the blocks returned since the last call
+        (to be added to them), or None for a device without noise."""
+        if self.noise is None:
+            return None
+        parts, self.noise_parts = self.noise_parts, []
+        return np.concatenate(parts, axis=1) if parts else np.zeros((2, 0))
 
     def _linear(self, ms: np.ndarray, flushing: bool = False) -> np.ndarray:
         if self.mono:
@@ -332,7 +345,11 @@ class DeviceRenderer:
             extra = np.zeros((2, tail.size))
             extra[1] = tail * self.channel_gain[1, 0]
             if self.noise is not None:
-                extra = extra + self.noise.process(self._white(tail.size))
+                noise = self.noise.process(self._white(tail.size))
+                if self.split_noise:
+                    self.noise_parts.append(noise)
+                else:
+                    extra = extra + noise
             y = np.concatenate([y, extra], axis=1)
         return y
 
@@ -359,88 +376,4 @@ def _fit(h: np.ndarray, n: int) -> np.ndarray:
     return h[:n] if h.size >= n else np.pad(h, (0, n - h.size))
 
 
-# --------------------------------------------------------------------------------------------
-# Files
-# --------------------------------------------------------------------------------------------
-
-
-def render_file(
-    path: str | os.PathLike[str],
-    devices: Sequence[Device],
-    out_dir: str | os.PathLike[str],
-    *,
-    level_db_spl: float | None = None,
-    speed_kmh: float = 100.0,
-    force: bool = False,
-    progress: ProgressCallback | None = None,
-) -> list[Path]:
-    """Render ``path`` through each device into ``out_dir/<stem>.<device>.wav``; returns the
-    paths written.
-
-    The file is analysed first (:func:`~analyzer.measure.engine.analyze_file`) for its
-    integrated loudness, which places it at the playback level; a silent file (no finite
-    loudness) is rendered with the linear path only: no limiter and no road noise. Each device
-    is then streamed block by block (flat memory) into an :class:`~analyzer.io.AtomicWavWriter`.
-
-    Never clips silently: the output is 24-bit PCM when the input's sample peak times the
-    chain's worst-case gain (sum of |FIR taps|) provably stays within ±1.0, otherwise 32-bit
-    float WAV (which holds values beyond full scale; devices with road noise always are).
-    Existing outputs are refused unless ``force`` (:class:`~analyzer.errors.OutputError`,
-    exit code 4) — checked for every device before anything is rendered.
-    ``progress(frames_done, frames_total)`` counts the analysis plus every device pass.
-    """
-    from analyzer.errors import OutputError
-    from analyzer.measure.engine import analyze_file
-
-    src_path = Path(path)
-    out = Path(out_dir)
-    targets = [out / f"{src_path.stem}.{d.name}.wav" for d in devices]
-    if not force:
-        for t in targets:
-            if t.exists():
-                raise OutputError(
-                    f"{display_path(t)}: exists (use --force to overwrite)", slug="exists"
-                )
-    passes = len(devices) + 1
-    total_frames = [0]
-
-    def analysis_progress(done: int, total: int) -> None:
-        total_frames[0] = total
-        if progress:
-            progress(done, total * passes)
-
-    track = analyze_file(src_path, progress=analysis_progress)
-    integrated = track.loudness.integrated_lufs
-    peak_db = track.peaks.sample_peak_dbfs
-    input_peak = 10.0 ** (peak_db / 20.0) if math.isfinite(peak_db) else 0.0
-    fs, ch = track.file.sample_rate_hz, track.file.channels
-    total = total_frames[0] or track.file.frames
-    written: list[Path] = []
-    for i, (device, target) in enumerate(zip(devices, targets, strict=True)):
-        r = DeviceRenderer(
-            device,
-            fs,
-            ch,
-            integrated_lufs=integrated,
-            level_db_spl=level_db_spl,
-            speed_kmh=speed_kmh,
-        )
-        subtype = "PCM_24" if r.peak_bound(input_peak) <= 1.0 else "FLOAT"
-        done = 0
-        with (
-            AtomicWavWriter(target, fs, 2, subtype=subtype, force=force) as w,
-            open_audio(src_path) as src,
-        ):
-            for block in src.blocks():
-                y = r.process(block)
-                if y.shape[1]:
-                    w.write(y)
-                done += block.shape[1]
-                if progress:
-                    progress(total * (i + 1) + done, total * passes)
-            w.write(r.flush())
-        written.append(target)
-    return written
-
-
-__all__ = ["DeviceRenderer", "device_fir", "render_file"]
+__all__ = ["DeviceRenderer", "device_fir"]

@@ -23,13 +23,17 @@ Public API: :class:`DeviceTranslation`, :class:`Translation`, :func:`translate`.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from analyzer.playback.device_metrics import DeviceTranslation, device_translation
 from analyzer.playback.device_models import BUILTIN_DEVICES, Device
 from analyzer.playback.translate_refs import ranges_of, reference_score_of, relative
 from analyzer.types import TrackAnalysis
+
+if TYPE_CHECKING:
+    from analyzer.playback.render_group import DeviceEffect
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ def translate(
     references: Sequence[TrackAnalysis] = (),
     level_db_spl: float | None = None,
     speed_kmh: float = 100.0,
+    effects: Mapping[str, DeviceEffect] | None = None,
+    reference_effects: Sequence[Mapping[str, DeviceEffect] | None] = (),
 ) -> Translation:
     """How ``track`` translates to each device (default: every built-in device except the
     studio baseline), from its 1/3-octave band spectra (no new pass over the audio).
@@ -80,6 +86,10 @@ def translate(
     where the mix differs from the references' range there
     (:func:`analyzer.playback.translate_refs.relative`), and ``ranked_differences`` lists
     them, largest point gap first.
+
+    ``effects`` (and ``reference_effects``, one mapping per reference): devices' effects
+    measured on their renders (:func:`analyzer.playback.render_group.device_effects`), used
+    instead of the band model for those devices (the app measures every device this way).
     """
     if track.spectrum is None:
         raise ValueError("the track analysis has no spectrum")
@@ -87,12 +97,16 @@ def translate(
         devices = [d for d in BUILTIN_DEVICES.values() if d.kind != "reference"]
     if not (math.isfinite(speed_kmh) and speed_kmh > 0):
         raise ValueError("speed_kmh must be a finite number > 0")
-    mix = [device_translation(track, d, level_db_spl, speed_kmh)[0] for d in devices]
+    fx = effects or {}
+    mix = [device_translation(track, d, level_db_spl, speed_kmh, fx.get(d.name))[0]
+           for d in devices]  # fmt: skip
     refs = []
-    for ref in references:
+    for i, ref in enumerate(references):
         if ref.spectrum is None:
             raise ValueError(f"reference {ref.file.path} has no spectrum")
-        refs.append([device_translation(ref, d, level_db_spl, speed_kmh)[0] for d in devices])
+        rfx = (reference_effects[i] if i < len(reference_effects) else None) or {}
+        refs.append([device_translation(ref, d, level_db_spl, speed_kmh, rfx.get(d.name))[0]
+                     for d in devices])  # fmt: skip
     out, ranked = [], []
     for i, dt in enumerate(mix):
         if refs:

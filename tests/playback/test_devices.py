@@ -84,8 +84,10 @@ def test_studio_is_flat() -> None:
 def test_phone() -> None:
     d = DEV["phone"]
     assert d.channels_mode == "mono"
-    assert at("phone", 450) == pytest.approx(-3.0, abs=1.0)  # cut-off within 300–600 Hz
-    assert at("phone", 450 / 4) - at("phone", 450 / 8) == pytest.approx(24.0, abs=1.0)  # steep
+    # OnePlus 6T (vpervolume.com, SOURCES.md): linear from 260 Hz, so within 1.5 dB there
+    assert at("phone", 260) == pytest.approx(at("phone", 1000), abs=1.5)
+    assert at("phone", 220) == pytest.approx(-3.0, abs=1.0)
+    assert at("phone", 220 / 4) - at("phone", 220 / 8) == pytest.approx(24.0, abs=1.0)  # steep
     assert at("phone", 3000) == pytest.approx(5.0, abs=1.0)  # presence resonance
     assert d.level is not None and d.level.kind == "multiband_limiter"
     assert len(d.level.thresholds_db_spl) == len(d.level.crossovers_hz) + 1
@@ -95,8 +97,9 @@ def test_laptop() -> None:
     d = DEV["laptop"]
     assert d.channels_mode == "narrow" and 0 < d.width < 1
     assert at("laptop", 300) == pytest.approx(-3.0, abs=1.0)
-    assert at("laptop", 7000) == pytest.approx(-3.0, abs=1.0)
-    assert at("laptop", 5000) > -1.5  # roll-off starts near 7 kHz, not below
+    # Dell Inspiron E1505 flat to 10 kHz, Framework 13 rolling off from 7 kHz (SOURCES.md)
+    assert at("laptop", 10000) > -2.0 and at("laptop", 7000) > -1.0
+    assert at("laptop", 16000) < -5.0
 
 
 def test_bluetooth_speaker() -> None:
@@ -132,7 +135,7 @@ def test_club() -> None:
 
 
 def test_earbud_models_normalised_at_1k() -> None:
-    for name in ("earbuds-open", "earbuds-cheap"):
+    for name in ("earbuds-open", "earbuds-sealed", "earbuds-cheap"):
         assert at(name, 1000) == pytest.approx(0.0, abs=1e-9)
         assert DEV[name].represents
 
@@ -148,7 +151,7 @@ def test_band_gains() -> None:
     edges = list(BROAD_BANDS_HZ.values())
     assert np.allclose(band_gains_db(DEV["studio"], edges), 0.0)
     phone = band_gains_db(DEV["phone"], edges)
-    assert phone[0] < -40 and phone[1] < -10 and abs(phone[3]) < 6
+    assert phone[0] < -40 and phone[1] < -6 and abs(phone[3]) < 6
     flat_edges = [20.0, 60.0, 250.0]
     assert np.allclose(band_gains_db(DEV["car"], flat_edges), band_gains_db(DEV["car"], edges[:2]))
     with pytest.raises(ValueError):
@@ -178,10 +181,12 @@ def test_earbud_model_matches_measurement(corpus: Path, device: str, csv_name: s
     f, raw = _csv(folder / csv_name)
     tf, tv = _csv(folder / TARGET_CSV)
     rel = raw - np.interp(np.log(f), np.log(tf), tv)
-    band = f[(f >= 100) & (f <= 8000)]
+    # The sealed model is claimed from 20 Hz (its bass is the point), the others from 100 Hz.
+    low_hz, limit_db = (20.0, 2.5) if device == "earbuds-sealed" else (100.0, 3.0)
+    band = f[(f >= low_hz) & (f <= 8000)]
     measured = _third_octave_smooth(f, rel, band) - _third_octave_smooth(f, rel, np.array([1e3]))
     err = magnitude_db(DEV[device], band) - measured
-    assert np.max(np.abs(err)) <= 3.0, f"{device} vs {csv_name}: max {np.max(np.abs(err)):.2f}"
+    assert np.max(np.abs(err)) <= limit_db, f"{device} vs {csv_name}: max {np.max(np.abs(err)):.2f}"
 
 
 # ---------------------------------------------------------------- car noise

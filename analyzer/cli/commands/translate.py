@@ -45,8 +45,17 @@ RenderOption = Annotated[
     typer.Option(
         "--render",
         metavar="DIR",
-        help="Also write what each device would play: DIR/<mix>.<device>.wav.",
+        help="Also write what each device would play: DIR/<mix>.<device>.wav (24-bit, at the "
+        "mix's loudness, true peak <= -1 dBTP; mono devices mono).",
     ),
+]
+RenderLufsOption = Annotated[
+    float | None,
+    typer.Option("--render-lufs", metavar="N",
+                 help="Loudness of the renders (LUFS, -60 to 0; default: the mix's)."),
+]  # fmt: skip
+RenderFormatOption = Annotated[
+    str, typer.Option("--render-format", metavar="FMT", help="Render container: wav or flac.")
 ]
 
 
@@ -59,6 +68,8 @@ def translate(
     level_db_spl: LevelDbSplOption = None,
     speed_kmh: SpeedKmhOption = 100.0,
     render: RenderOption = None,
+    render_lufs: RenderLufsOption = None,
+    render_format: RenderFormatOption = "wav",
     json_path: Json = None,
     html_path: Html = None,
     force: Force = False,
@@ -68,7 +79,6 @@ def translate(
     beside the references on the same devices."""
     from analyzer.app import TranslateSettings
     from analyzer.app import translate as run_translate
-    from analyzer.app.translating import render_devices
     from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
@@ -77,16 +87,20 @@ def translate(
     settings = TranslateSettings(
         references=tuple(ref or ()), profile=profile, devices=names, device_file=device_file,
         level_db_spl=level_db_spl, speed_kmh=speed_kmh, series=bool(html_path),
+        render_lufs=render_lufs, render_format=render_format,
     )  # fmt: skip
     show = sys.stderr.isatty() and not quiet
     with progress_bar(show) as bar:
-        run = run_translate(mix, settings, progress=bar.step if bar else None)
+        run = run_translate(mix, settings, progress=bar.step if bar else None,
+                            render_dir=render, force=force)  # fmt: skip
     for r_result in run.references:
         print_warnings(r_result.warnings)
     mix_result, tr, proposal = run.mix, run.translation, run.proposal
     reference_names = list(run.reference_names)
-    emit(json_path, translate_document(mix_result, reference_names, tr, proposal=proposal),
-         force=force)  # fmt: skip
+    written = run.renders
+    gains = {w.name: w.gain_db for w in written} if render else None
+    emit(json_path, translate_document(mix_result, reference_names, tr, proposal=proposal,
+                                       render_gains_db=gains), force=force)  # fmt: skip
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
@@ -108,12 +122,9 @@ def translate(
             render_proposal(stdout_console(), proposal, title=PROPOSAL_TITLE)
     print_notes(run.notes)
     print_warnings(mix_result.warnings)
-    if render:
+    if render and not quiet:
         from analyzer.io import display_path
 
-        with progress_bar(show) as bar:
-            written = render_devices(mix, run, settings, render, force=force,
-                                     progress=bar.step if bar else None)  # fmt: skip
-        if not quiet:
-            for path in written:
-                print(f"wrote {display_path(path)}", file=sys.stderr)
+        for w in written:
+            tp = f", true peak {w.true_peak_dbtp:.1f} dBTP" if w.true_peak_dbtp is not None else ""
+            print(f"wrote {display_path(w.path)} (gain {w.gain_db:+.1f} dB{tp})", file=sys.stderr)

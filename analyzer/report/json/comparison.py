@@ -111,14 +111,20 @@ def translation_to_dict(tr: Any) -> dict[str, Any]:
 
 
 def translate_document(
-    mix: TrackAnalysis, references: list[str], tr: Any, *, proposal: Any = None
-) -> str:
+    mix: TrackAnalysis, references: list[str], tr: Any, *, proposal: Any = None,
+    render_gains_db: dict[str, float] | None = None,
+) -> str:  # fmt: skip
     """The ``translate`` JSON: the mix's analysis under ``mix``, the reference names,
-    ``translation`` and, with references, the mastering ``proposal``."""
+    ``translation`` and, with references, the mastering ``proposal``; with ``--render`` each
+    rendered device's ``render_gain_db`` (rendered loudness = mix + loudness_change_lu + it)."""
+    translation = translation_to_dict(tr)
+    for device in translation["devices"]:
+        if render_gains_db and device["name"] in render_gains_db:
+            device["render_gain_db"] = rounded(render_gains_db[device["name"]], 2)
     doc = envelope(TRANSLATION, {
         "mix": track_to_dict(mix),
         "references": references,
-        "translation": translation_to_dict(tr),
+        "translation": translation,
     })  # fmt: skip
     if proposal is not None:
         doc["proposal"] = proposal_to_dict(proposal)

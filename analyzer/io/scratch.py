@@ -1,0 +1,50 @@
+"""A scratch store for rendered audio that must be measured before it is written: float32
+samples in an anonymous temporary file (deleted when closed or when the process ends, never
+visible under a name), written once and read back once, block by block (flat memory)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+
+import numpy as np
+
+from analyzer.errors import OutputError
+
+
+class ScratchAudio:
+    """``write((channels, frames))`` blocks, then iterate :meth:`blocks` once; float32, so the
+    read-back is exact to 24-bit resolution. ``folder`` None: the system's temporary folder."""
+
+    def __init__(self, channels: int, folder: str | os.PathLike[str] | None = None) -> None:
+        self.channels = int(channels)
+        self.frames = 0
+        try:
+            self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed in close()
+        except OSError as exc:
+            raise OutputError(f"cannot create a scratch file: {exc.strerror}",
+                              slug="unwritable") from None  # fmt: skip
+
+    def write(self, block: np.ndarray) -> None:
+        if block.shape[1] == 0:
+            return
+        try:
+            np.ascontiguousarray(block.T, dtype=np.float32).tofile(self._file)
+        except OSError as exc:
+            raise OutputError(f"scratch file: {exc.strerror}", slug="unwritable") from None
+        self.frames += block.shape[1]
+
+    def blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:
+        """The samples written, as float64 ``(channels, frames)`` blocks."""
+        self._file.flush()
+        self._file.seek(0)
+        left = self.frames
+        while left > 0:
+            n = min(frames, left)
+            data = np.fromfile(self._file, dtype=np.float32, count=n * self.channels)
+            left -= n
+            yield data.reshape(n, self.channels).T.astype(np.float64)
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,285 @@
+"""Rendering and measuring a group of devices in one pass over the input (issue 15, "Prediction
+equals render" and "Safe renders").
+
+One read of the file feeds every device's :class:`~analyzer.playback.render.DeviceRenderer`
+block by block. Two uses:
+
+* :func:`device_effects`: what each device itself does to the mix (no road noise, no output
+  gain): the BS.1770 integrated loudness of the device's output against the mix's, and the
+  output's 1/3-octave band levels (the spectrum meter of the analysis). The translation takes
+  its ``loudness_change_lu`` and tonal curve from here for devices with a level-dependent
+  limiter, whose effect a long-term spectrum cannot predict, so the prediction and the render
+  share one code path.
+* with a :class:`RenderRequest`, in the same pass, the files. Each device's output (with road
+  noise for the car) goes to a float32 scratch file while its true peak is measured; then a
+  gain brings it to the mix's integrated loudness (or ``render_lufs``), lowered where needed
+  so that the true peak stays at or below :data:`MAX_TRUE_PEAK_DBTP` (a plain gain: no
+  limiter the device does not have), and the scratch is written as 24-bit PCM (WAV or FLAC).
+  The render's loudness before the gain is the mix's plus the measured ``loudness_change_lu``
+  plus, for the car, the road noise's own loudness (power sum, ungated), so rendered loudness
+  = mix + change + gain for every device but the car. Mono devices are written as mono
+  files, meant for both speakers (dual mono): their loudness is that of the device's two
+  speakers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analyzer.dsp.kweighting import kweighting_response
+from analyzer.dsp.units import db_to_amplitude
+from analyzer.io import AtomicWavWriter, ScratchAudio, display_path, open_audio
+from analyzer.measure.loudness import LoudnessMeter
+from analyzer.measure.spectrum import SpectrumMeter
+from analyzer.measure.truepeak import TruePeakMeter
+from analyzer.playback.device_models import Device
+from analyzer.playback.render import DeviceRenderer
+
+#: The highest true peak a render may reach (dBTP): EBU R128's distribution maximum.
+MAX_TRUE_PEAK_DBTP = -1.0
+#: The range ``render_lufs`` may take (LUFS).
+RENDER_LUFS_RANGE = (-60.0, 0.0)
+#: Input block of the pass (frames): every device holds a few blocks' worth of temporaries,
+#: so this sets the pass's memory (65536: ≈ 1 MB per stereo float64 block).
+BLOCK_FRAMES = 65536
+#: Containers of the rendered files (24-bit PCM in both).
+RENDER_FORMATS = {"wav": "WAV", "flac": "FLAC"}
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class DeviceEffect:
+    """What ``name`` itself does to the mix: ``loudness_change_lu`` (integrated loudness of the
+    device's output minus the mix's; None without a finite loudness) and ``third_octave_db``
+    (the output's per-channel 1/3-octave band levels, as the analysis's spectrum)."""
+
+    name: str
+    loudness_change_lu: float | None
+    third_octave_db: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class RenderedDevice:
+    """One rendered file: its path, channels, the gain applied (dB), the file's integrated
+    loudness after it (LUFS, as played: dual mono for a mono file; from the prediction, see
+    the module docstring) and its true peak after it (dBTP, measured)."""
+
+    name: str
+    path: Path
+    channels: int
+    gain_db: float
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def mono_file(device: Device, renderer: DeviceRenderer) -> bool:
+    """A device whose two speakers play the same signal is written as a mono file."""
+    return renderer.mono and renderer.noise is None and not device.balance_db and (
+        renderer.right_delay is None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Where and how to write the renders (``render_lufs`` None: the mix's loudness)."""
+
+    out_dir: Path
+    render_lufs: float | None = None
+    render_format: str = "wav"
+    force: bool = False
+
+
+def noise_loudness_lufs(renderer: DeviceRenderer) -> float | None:
+    """BS.1770 loudness (LUFS, both channels, ungated) of the renderer's road noise: unit white
+    noise through the noise FIR, K-weighted (Parseval on the FIR's spectrum); None without."""
+    if renderer.noise is None or renderer.noise.taps is None:
+        return None
+    h = renderer.noise.taps[0]
+    nfft = 2 * h.size
+    f = np.fft.rfftfreq(nfft, 1.0 / renderer.sample_rate_hz)
+    p = np.abs(np.fft.rfft(h, nfft) * kweighting_response(renderer.sample_rate_hz, f)) ** 2
+    ms = (2.0 * p.sum() - p[0] - p[-1]) / nfft  # both halves of the full spectrum
+    return -0.691 + 10.0 * math.log10(2.0 * ms)
+
+
+def output_gain_db(
+    loudness_lufs: float | None, true_peak_dbtp: float | None, target_lufs: float | None
+) -> float:
+    """The gain that brings a render at ``loudness_lufs`` to ``target_lufs``, lowered so that
+    its true peak stays at or below :data:`MAX_TRUE_PEAK_DBTP` (0 dB without a loudness)."""
+    gain = 0.0
+    if loudness_lufs is not None and target_lufs is not None:
+        gain = target_lufs - loudness_lufs
+    if true_peak_dbtp is not None:
+        gain = min(gain, MAX_TRUE_PEAK_DBTP - true_peak_dbtp)
+    return gain
+
+
+class _Lane:
+    """One device in the pass: its renderer, the meters of its own effect and, when rendering,
+    its scratch file and true-peak meter."""
+
+    def __init__(self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device):
+        self.renderer = renderer
+        renderer.split_noise = True
+        self.loud = LoudnessMeter(fs, 2)
+        self.spec = SpectrumMeter(fs, 2)
+        self.width = 1 if mono_file(device, renderer) else 2
+        self.scratch = ScratchAudio(self.width, out) if out is not None else None
+        # A 2x search grid: the candidates are refined between grid points all the same.
+        self.peaks = TruePeakMeter(fs, self.width, grid_factor=2) if out is not None else None
+
+    def feed(self, y: np.ndarray) -> None:
+        self.loud.feed(y)
+        self.spec.feed(y)
+        noise = self.renderer.take_noise()
+        if self.scratch is None or self.peaks is None:
+            return
+        heard = y if noise is None else y + noise
+        kept = heard[:1] if self.width == 1 else heard
+        self.peaks.feed(kept)
+        self.scratch.write(kept)
+
+
+def _targets(src: Path, devices: Sequence[Device], req: RenderRequest) -> list[Path]:
+    from analyzer.errors import OutputError
+
+    targets = [req.out_dir / f"{src.stem}.{d.name}.{req.render_format}" for d in devices]
+    if not req.force:
+        for t in targets:
+            if t.exists():
+                raise OutputError(f"{display_path(t)}: exists (use --force to overwrite)",
+                                  slug="exists")  # fmt: skip
+    try:
+        req.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{display_path(req.out_dir)}: cannot write: {exc.strerror}",
+                          slug="unwritable") from None  # fmt: skip
+    return targets
+
+
+def run_devices(
+    path: str | os.PathLike[str],
+    devices: Sequence[Device],
+    *,
+    integrated_lufs: float | None,
+    level_db_spl: float | None = None,
+    speed_kmh: float = 100.0,
+    render: RenderRequest | None = None,
+    progress: ProgressCallback | None = None,
+) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:
+    """One pass of ``path`` (integrated loudness ``integrated_lufs``) through every device:
+    each device's own effect (no road noise, no gain) and, with ``render``, the files
+    ``out_dir/<stem>.<device>.<wav|flac>`` (module docstring). Existing files are refused
+    unless ``render.force`` (OutputError, exit code 4), before anything is rendered."""
+    src = Path(path)
+    targets = _targets(src, devices, render) if render is not None else []
+    with open_audio(src) as a:
+        fs, ch, frames = a.info.sample_rate_hz, a.info.channels, a.info.frames
+    out = render.out_dir if render is not None else None
+    lanes = [_Lane(DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs,
+                                  level_db_spl=level_db_spl, speed_kmh=speed_kmh,
+                                  noise=render is not None), fs, out, d)
+             for d in devices]  # fmt: skip
+    total = frames * (2 if render is not None else 1)
+    try:
+        done = 0
+        with open_audio(src) as a:
+            for block in a.blocks(BLOCK_FRAMES):
+                for lane in lanes:
+                    y = lane.renderer.process(block)
+                    if y.shape[1]:
+                        lane.feed(y)
+                done += block.shape[1]
+                if progress:
+                    progress(done, total)
+        for lane in lanes:
+            lane.feed(lane.renderer.flush())
+        mix = _finite(integrated_lufs)
+        effects = {}
+        for d, lane in zip(devices, lanes, strict=True):
+            got = _finite(lane.loud.result().integrated_lufs)
+            change = got - mix if got is not None and mix is not None else None
+            effects[d.name] = DeviceEffect(
+                d.name, change, tuple(lane.spec.result().third_octave_db)
+            )
+        written = []
+        if render is not None:
+            written = _write(devices, lanes, targets, effects, mix, render, fs, progress, frames)
+    finally:
+        for lane in lanes:
+            if lane.scratch is not None:
+                lane.scratch.close()
+    return effects, written
+
+
+def _write(
+    devices: Sequence[Device], lanes: Sequence[_Lane], targets: Sequence[Path],
+    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest, fs: int,
+    progress: ProgressCallback | None, frames: int,
+) -> list[RenderedDevice]:  # fmt: skip
+    """Gain each scratch to its target and write it as 24-bit PCM."""
+    target = _finite(mix if req.render_lufs is None else req.render_lufs)
+    written = []
+    for i, (d, lane, t) in enumerate(zip(devices, lanes, targets, strict=True)):
+        assert lane.scratch is not None and lane.peaks is not None
+        change = effects[d.name].loudness_change_lu
+        got = None
+        if mix is not None and change is not None:
+            got = mix + change
+            noise = noise_loudness_lufs(lane.renderer)
+            if noise is not None:
+                got = 10.0 * math.log10(10.0 ** (got / 10.0) + 10.0 ** (noise / 10.0))
+        tp = _finite(lane.peaks.result().true_peak_dbtp)
+        gain = output_gain_db(got, tp, target)
+        g = db_to_amplitude(gain)
+        container = RENDER_FORMATS[req.render_format]
+        with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
+                             force=req.force) as w:  # fmt: skip
+            for block in lane.scratch.blocks():
+                w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
+        if progress:
+            progress(frames + frames * (i + 1) // len(devices), 2 * frames)
+        written.append(RenderedDevice(d.name, t, lane.width, gain,
+                                      None if got is None else got + gain,
+                                      None if tp is None else tp + gain))  # fmt: skip
+    return written
+
+
+def device_effects(
+    path: str | os.PathLike[str],
+    devices: Sequence[Device],
+    *,
+    integrated_lufs: float | None,
+    level_db_spl: float | None = None,
+    progress: ProgressCallback | None = None,
+) -> dict[str, DeviceEffect]:
+    """Each device's own effect on the file at ``path`` (:func:`run_devices` without files)."""
+    if not devices:
+        return {}
+    return run_devices(path, devices, integrated_lufs=integrated_lufs,
+                       level_db_spl=level_db_spl, progress=progress)[0]  # fmt: skip
+
+
+__all__ = [
+    "MAX_TRUE_PEAK_DBTP",
+    "RENDER_FORMATS",
+    "RENDER_LUFS_RANGE",
+    "DeviceEffect",
+    "RenderRequest",
+    "RenderedDevice",
+    "device_effects",
+    "noise_loudness_lufs",
+    "output_gain_db",
+    "run_devices",
+]
