@@ -19,6 +19,12 @@ def check_outputs(*paths: str | None, force: bool, html: str | None = None) -> N
     refuse_existing_output(html, force)
 
 
+def check_listen(listen: bool, html: str | None) -> None:
+    """``--listen`` puts the player in the HTML report: refused without ``--html`` (exit 2)."""
+    if listen and not html:
+        raise UsageError("--listen needs --html PATH (the player is part of the HTML report)")
+
+
 def emit(path: str | None, text: str, *, force: bool) -> None:
     """Write ``text`` to standard output (``-``), atomically to ``path``, or nowhere (None)."""
     if not path:

@@ -14,8 +14,8 @@ from analyzer.cli.console import (
     print_warnings,
     stdout_console,
 )
-from analyzer.cli.options import Force, Html, Json, Quiet, profile_option, ref_option
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.options import Force, Html, Json, Listen, Quiet, profile_option, ref_option
+from analyzer.cli.output import check_listen, check_outputs, emit
 from analyzer.cli.progress import progress_bar
 
 TranslateRef = ref_option("A reference track to score beside the mix.")
@@ -61,6 +61,7 @@ def translate(
     render: RenderOption = None,
     json_path: Json = None,
     html_path: Html = None,
+    listen: Listen = False,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -73,6 +74,7 @@ def translate(
     from analyzer.report.terminal import render_translation
 
     check_outputs(json_path, force=force, html=html_path)
+    check_listen(listen, html_path)
     names = [n.strip() for n in devices.split(",") if n.strip()] if devices else None
     settings = TranslateSettings(
         references=tuple(ref or ()), profile=profile, devices=names, device_file=device_file,
@@ -97,7 +99,13 @@ def translate(
             translation=tr, reference_translations=list(run.reference_translations),
             reference_names=reference_names,
         )  # fmt: skip
-        write_html(html_path, view, force=force)
+        clips = None
+        if listen:
+            from analyzer.app.listening import listen_clips
+
+            clips = listen_clips(mix, [] if profile else list(ref or ()),
+                                 devices=list(run.devices), speed_kmh=speed_kmh)  # fmt: skip
+        write_html(html_path, view, force=force, listen=clips)
     if not quiet and json_path != "-":
         render_translation(stdout_console(), tr)
         if proposal is not None:
