@@ -31,8 +31,9 @@ def loudest_start_s(path: str | os.PathLike[str]) -> float | None:
         for block in src.blocks():
             meter.feed(block)
     # loudest_section_s reads only the short-term series and the duration of an analysis.
-    track = SimpleNamespace(loudness=meter.result(),
-                            file=SimpleNamespace(duration_s=info.frames / info.sample_rate_hz))
+    track = SimpleNamespace(
+        loudness=meter.result(), file=SimpleNamespace(duration_s=info.frames / info.sample_rate_hz)
+    )
     return loudest_section_s(track, CLIP_S)  # type: ignore[arg-type]
 
 

@@ -3,8 +3,9 @@
 :mod:`~analyzer.io.source` reads and probes files (streamed blocks, tags),
 :mod:`~analyzer.io.resample` converts sample rates (soxr), :mod:`~analyzer.io.write` writes
 atomically (output formats, quantisers), :mod:`~analyzer.io.codec` encodes and decodes the lossy
-round trip, :mod:`~analyzer.io.opus` the report's in-memory Ogg Opus clips, :mod:`~analyzer.io.files` finds audio files and hashes their content. The names most
-callers need are re-exported here.
+round trip, :mod:`~analyzer.io.opus` the report's in-memory Ogg Opus clips,
+:mod:`~analyzer.io.files` finds audio files and hashes their content. The names most callers
+need are re-exported here.
 """
 
 from __future__ import annotations

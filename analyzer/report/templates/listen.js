@@ -224,8 +224,11 @@
         return channelsB64(bufs[i], 0, Math.min(bufs[i].length, Math.round(seconds * RATE)));
       });
     },
-    renderDevice: function (i, name, seconds, matched) {
+    /* `louderDb` plays the device that much louder than the mapping says (the test drives the
+       limiters into gain reduction with it). */
+    renderDevice: function (i, name, seconds, matched, louderDb) {
       var dev = deviceByName(name), frames = Math.round(seconds * RATE);
+      var lufs = playLufs(matched) === null ? null : playLufs(matched) - (louderDb || 0);
       return decoded().then(function (bufs) {
         var lat = dev.limiter ? dev.limiter.latency_frames : 0, ctx = offline(frames + lat);
         return loadLimiter(ctx).then(function () {
@@ -233,11 +236,11 @@
           var src = new AudioBufferSourceNode(ctx, {buffer: bufs[i]});
           var g = gainNode(ctx, dbToGain(gain), 2);
           src.connect(g);
-          var built = buildDevice(ctx, dev, g, ctx.destination, playLufs(matched));
+          var built = buildDevice(ctx, dev, g, ctx.destination, lufs);
           src.start(0);
           return ctx.startRendering().then(function (out) {
             return {channels: channelsB64(out, built.latency, frames), gain_db: gain,
-                    play_lufs: playLufs(matched)};
+                    play_lufs: lufs};
           });
         });
       });
