@@ -158,14 +158,16 @@ def device_graph(device: Device, rate_hz: int, *, speed_kmh: float = 100.0) -> d
     return graph
 
 
-def _clip(path: str, role: str, start_s: float | None) -> tuple[ListenClip, str | None]:
+def _clip(
+    path: str, role: str, start_s: float | None, clip_s: float
+) -> tuple[ListenClip, str | None]:
     from analyzer.io import decode_opus, display_path, encode_opus, open_audio
     from analyzer.measure.loudness import measure_loudness
 
     with open_audio(path) as src:
         rate, channels, frames = src.info.sample_rate_hz, src.info.channels, src.info.frames
         start = 0 if start_s is None else max(0, round(start_s * rate))
-        stop = min(frames, start + round(CLIP_S * rate))
+        stop = min(frames, start + round(clip_s * rate))
         x = np.concatenate(list(src.blocks(start_frame=start, stop_frame=stop)), axis=1)
     x = x[:2]  # the player is stereo: channels beyond the second are not played
     opus = encode_opus(x, rate)
@@ -184,14 +186,15 @@ def listen_set(
     devices: Sequence[Device],
     *,
     speed_kmh: float = 100.0,
+    clip_s: float = CLIP_S,
 ) -> ListenSet:
     """Clips of ``items`` (path, role, start in s or ``None`` for the beginning), each at most
-    :data:`CLIP_S` long, and the graphs of ``devices`` at the Opus rate."""
+    ``clip_s`` long, and the graphs of ``devices`` at the Opus rate."""
     from analyzer.io import OPUS_RATE_HZ
 
     clips, notes = [], []
     for path, role, start in items:
-        clip, note = _clip(path, role, start)
+        clip, note = _clip(path, role, start, clip_s)
         clips.append(clip)
         if note:
             notes.append(note)

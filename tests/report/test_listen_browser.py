@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
 from analyzer.app.listening import listen_clips
+from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
 from analyzer.measure.loudness import measure_loudness
 from analyzer.playback.devices import BUILTIN_DEVICES
 from analyzer.playback.render import DeviceRenderer
