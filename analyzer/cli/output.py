@@ -9,9 +9,12 @@ from analyzer.app.measuring import refuse_existing_output
 from analyzer.errors import UsageError
 
 
-def check_outputs(*paths: str | None, force: bool, html: str | None = None) -> None:
-    """Refuse, before any work: an existing output without ``force`` (exit 4), and ``--html -``
-    (a 5 MB page on a terminal helps nobody; exit 2)."""
+def check_outputs(
+    *paths: str | None, force: bool, html: str | None = None, listen: bool = False
+) -> None:
+    """Refuse, before any work: an existing output without ``force`` (exit 4), ``--html -``
+    (a 5 MB page on a terminal helps nobody; exit 2) and ``--listen`` without ``--html``."""
+    check_listen(listen, html)
     for path in paths:
         refuse_existing_output(path, force)
     if html == "-":

@@ -10,7 +10,7 @@ import typer
 
 from analyzer.cli.console import PROPOSAL_TITLE, print_warnings, stdout_console
 from analyzer.cli.options import Force, Html, Json, Listen, Profile, Quiet, Ref, Targets
-from analyzer.cli.output import check_listen, check_outputs, emit
+from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 
 
@@ -46,8 +46,7 @@ def compare(
 
     settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
                                targets=targets, series=bool(html_path))  # fmt: skip
-    check_outputs(json_path, force=force, html=html_path)
-    check_listen(listen, html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     with progress_bar(sys.stderr.isatty()) as bar:
         run = run_compare(mix, settings, progress=bar.step if bar else None)
     for r_result in run.references:

@@ -10,7 +10,7 @@ import typer
 
 from analyzer.cli.console import print_error, print_notes, print_warnings, stdout_console
 from analyzer.cli.options import Force, Json, Listen, Profile, Ref, html_option, quiet_option
-from analyzer.cli.output import check_listen, check_outputs, emit
+from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_CHECK_FAILED, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
@@ -159,11 +159,9 @@ def master(
     )  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
-    check_outputs(json_path, force=force, html=html_path)
-    check_listen(listen, html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     console = stdout_console()
-    to_stdout = json_path == "-"
-    show_tables = not quiet and not to_stdout
+    show_tables = not quiet and json_path != "-"  # no tables when the JSON goes to stdout
 
     def shown(proposed: Any) -> None:
         if show_tables and engine == "native":  # Matchering's moves are measured afterwards
@@ -190,8 +188,7 @@ def master(
     )  # fmt: skip
     emit(json_path, doc, force=force)
     if html_path:
-        _write_html(html_path, mix, run, engine=engine, profiled=bool(profile), force=force,
-                    listen=listen)  # fmt: skip
+        _write_html(html_path, mix, run, engine, bool(profile), force, listen)
     _finish(run)
 
 
@@ -221,7 +218,7 @@ def _finish(run: Any) -> None:
 
 
 def _write_html(
-    path: str, mix: str, run: Any, *, engine: str, profiled: bool, force: bool, listen: bool
+    path: str, mix: str, run: Any, engine: str, profiled: bool, force: bool, listen: bool
 ) -> None:
     from analyzer.io import read_tags
     from analyzer.report.html import write_html

@@ -15,7 +15,7 @@ from analyzer.cli.console import (
     stdout_console,
 )
 from analyzer.cli.options import Force, Html, Json, Listen, Quiet, profile_option, ref_option
-from analyzer.cli.output import check_listen, check_outputs, emit
+from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 
 TranslateRef = ref_option("A reference track to score beside the mix.")
@@ -73,8 +73,7 @@ def translate(
     from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
-    check_outputs(json_path, force=force, html=html_path)
-    check_listen(listen, html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     names = [n.strip() for n in devices.split(",") if n.strip()] if devices else None
     settings = TranslateSettings(
         references=tuple(ref or ()), profile=profile, devices=names, device_file=device_file,
