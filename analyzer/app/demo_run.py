@@ -33,11 +33,13 @@ def demo_paths(folder: str | Path) -> dict[str, Path]:
     }
 
 
-def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
+def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) -> DemoRun:
     """Write the faulty demo mix and its reference (:mod:`analyzer.demo`), compare them,
     translate the mix on every device, propose and apply a master (native engine, to the
     reference's loudness, verified while written), and write the JSON analysis and the HTML
-    report. Refuses to overwrite any output unless ``force``, before writing anything."""
+    report, with the player (mix, reference and master through every device) unless
+    ``listen`` is false. Refuses to overwrite any output unless ``force``, before writing
+    anything."""
     from analyzer.demo import (
         DEMO_FAULTS,
         DEMO_SAMPLE_RATE_HZ,
@@ -84,7 +86,12 @@ def run_demo(folder: str | Path, *, force: bool = False) -> DemoRun:
         title="mixanalyzer demo: a faulty mix against a reference",
         notes=[DEMO_NOTE, *mastered.notes],
     )  # fmt: skip
-    write_html(str(paths["report_html"]), view, force=force)
+    clips = None
+    if listen:
+        from analyzer.app.listening import listen_clips
+
+        clips = listen_clips(mix_wav, [ref_wav], master=str(paths["master_wav"]))
+    write_html(str(paths["report_html"]), view, force=force, listen=clips)
     return DemoRun(**paths, mix=mix, reference=refs[0], comparison=compared.comparison,
                    proposal=mastered.proposal, mastered=mastered.result,
                    verification=mastered.verification, translation=translated.translation,

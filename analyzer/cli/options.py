@@ -43,6 +43,14 @@ Html = html_option()
 Ref = ref_option()
 Profile = profile_option()
 Targets = targets_option()
+Listen = Annotated[
+    bool,
+    typer.Option(
+        "--listen",
+        help="Put a player in the --html report: the loudest 30 s of each track (Ogg Opus, "
+        "~0.6 MB each), loudness-matched A/B through every device.",
+    ),
+]
 Jobs = Annotated[
     int | None,
     typer.Option("--jobs", "-j", metavar="N", help="Files analysed in parallel (default: cores)."),

@@ -9,14 +9,23 @@ from analyzer.app.measuring import refuse_existing_output
 from analyzer.errors import UsageError
 
 
-def check_outputs(*paths: str | None, force: bool, html: str | None = None) -> None:
-    """Refuse, before any work: an existing output without ``force`` (exit 4), and ``--html -``
-    (a 5 MB page on a terminal helps nobody; exit 2)."""
+def check_outputs(
+    *paths: str | None, force: bool, html: str | None = None, listen: bool = False
+) -> None:
+    """Refuse, before any work: an existing output without ``force`` (exit 4), ``--html -``
+    (a 5 MB page on a terminal helps nobody; exit 2) and ``--listen`` without ``--html``."""
+    check_listen(listen, html)
     for path in paths:
         refuse_existing_output(path, force)
     if html == "-":
         raise UsageError("--html needs a file path ('-' is only for --json)")
     refuse_existing_output(html, force)
+
+
+def check_listen(listen: bool, html: str | None) -> None:
+    """``--listen`` puts the player in the HTML report: refused without ``--html`` (exit 2)."""
+    if listen and not html:
+        raise UsageError("--listen needs --html PATH (the player is part of the HTML report)")
 
 
 def emit(path: str | None, text: str, *, force: bool) -> None:

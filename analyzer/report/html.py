@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.report.findings import TrackFinding
@@ -30,6 +30,9 @@ from analyzer.report.view.model import (
     TrackView,
     WidthRow,
 )
+
+if TYPE_CHECKING:
+    from analyzer.playback.listening import ListenSet
 
 #: Plotly config shared by every figure: no logo, no link to the cloud editor.
 PLOT_CONFIG = {"displaylogo": False, "responsive": True, "showLink": False}
@@ -406,20 +409,29 @@ def _environment() -> Any:
     return env
 
 
-def render_html(view: ReportView) -> str:
-    """The report as one self-contained HTML document."""
+def render_html(view: ReportView, *, listen: ListenSet | None = None) -> str:
+    """The report as one self-contained HTML document; with ``listen``, the player section
+    (:mod:`analyzer.report.listen_html`)."""
     figs = figures(view)
     template = _environment().get_template("report.html.j2")
+    listening = None
+    if listen is not None and listen.clips:
+        from analyzer.report.listen_html import listen_context
+
+        listening = listen_context(listen)
     return template.render(
         view=view,
         figures=figs,
         figures_json=script_json({"config": PLOT_CONFIG, "figures": figs}),
         plotly_js=plotly_js(),
+        listen=listening,
     )
 
 
-def write_html(path: str, view: ReportView, *, force: bool = False) -> None:
+def write_html(
+    path: str, view: ReportView, *, force: bool = False, listen: ListenSet | None = None
+) -> None:
     """Render ``view`` and write it atomically; refuses to replace a file unless ``force``."""
     from analyzer.io import write_text_atomic
 
-    write_text_atomic(path, render_html(view), force=force)
+    write_text_atomic(path, render_html(view, listen=listen), force=force)

@@ -25,7 +25,7 @@ from tests.report.png import read_png
 
 SECTIONS = (
     "findings", "summary-0", "spectrum-section-0", "tonal-section-0", "dynamics-section-0",
-    "stereo-section-0", "comparison", "translation",
+    "stereo-section-0", "comparison", "translation", "listen",
 )  # fmt: skip
 # Flags that keep Chromium off the network (no sync, updates, field trials, QUIC probes).
 FLAGS = (

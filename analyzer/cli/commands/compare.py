@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from analyzer.cli.console import PROPOSAL_TITLE, print_warnings, stdout_console
-from analyzer.cli.options import Force, Html, Json, Profile, Quiet, Ref, Targets
+from analyzer.cli.options import Force, Html, Json, Listen, Profile, Quiet, Ref, Targets
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 
@@ -29,6 +29,7 @@ def compare(
     json_path: Json = None,
     targets: Targets = None,
     html_path: Html = None,
+    listen: Listen = False,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -45,7 +46,7 @@ def compare(
 
     settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
                                targets=targets, series=bool(html_path))  # fmt: skip
-    check_outputs(json_path, force=force, html=html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     with progress_bar(sys.stderr.isatty()) as bar:
         run = run_compare(mix, settings, progress=bar.step if bar else None)
     for r_result in run.references:
@@ -67,7 +68,12 @@ def compare(
             "compare", [mix_result], platforms=[platforms], tags=[read_tags(mix)],
             comparison=comp, references=list(run.references), section=section, master=proposed,
         )  # fmt: skip
-        write_html(html_path, view, force=force)
+        clips = None
+        if listen:
+            from analyzer.app.listening import listen_clips
+
+            clips = listen_clips(mix, [] if profile else list(ref or ()))
+        write_html(html_path, view, force=force, listen=clips)
     if not quiet and json_path != "-":
         from analyzer.report.view import comparison_view
 

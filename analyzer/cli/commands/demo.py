@@ -17,6 +17,10 @@ def demo(
         str, typer.Option("--out", metavar="DIR", help="Folder for the demo files and report.")
     ] = "reports/demo",
     force: Force = False,
+    listen: Annotated[
+        bool,
+        typer.Option("--listen/--no-listen", help="The player in the report (on by default)."),
+    ] = True,
     quiet: DemoQuiet = False,
 ) -> None:
     """Synthesise a faulty mix and a reference, run the whole pipeline (analyse, compare,
@@ -35,7 +39,7 @@ def demo(
         render_verification,
     )
 
-    run = run_demo(out, force=force)
+    run = run_demo(out, force=force, listen=listen)
     console = stdout_console()
     if not quiet:
         render_track(console, run.mix)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from analyzer.cli.console import print_error, print_notes, print_warnings, stdout_console
-from analyzer.cli.options import Force, Json, Profile, Ref, html_option, quiet_option
+from analyzer.cli.options import Force, Json, Listen, Profile, Ref, html_option, quiet_option
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_CHECK_FAILED, UsageError
@@ -138,6 +138,7 @@ def master(
     dry_run: DryRunOption = False,
     json_path: Json = None,
     html_path: MasterHtml = None,
+    listen: Listen = False,
     force: Force = False,
     quiet: MasterQuiet = False,
 ) -> None:
@@ -158,10 +159,9 @@ def master(
     )  # fmt: skip
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
-    check_outputs(json_path, force=force, html=html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     console = stdout_console()
-    to_stdout = json_path == "-"
-    show_tables = not quiet and not to_stdout
+    show_tables = not quiet and json_path != "-"  # no tables when the JSON goes to stdout
 
     def shown(proposed: Any) -> None:
         if show_tables and engine == "native":  # Matchering's moves are measured afterwards
@@ -188,7 +188,7 @@ def master(
     )  # fmt: skip
     emit(json_path, doc, force=force)
     if html_path:
-        _write_html(html_path, mix, run, engine=engine, profiled=bool(profile), force=force)
+        _write_html(html_path, mix, run, engine, bool(profile), force, listen)
     _finish(run)
 
 
@@ -217,7 +217,9 @@ def _finish(run: Any) -> None:
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _write_html(path: str, mix: str, run: Any, *, engine: str, profiled: bool, force: bool) -> None:
+def _write_html(
+    path: str, mix: str, run: Any, engine: str, profiled: bool, force: bool, listen: bool
+) -> None:
     from analyzer.io import read_tags
     from analyzer.report.html import write_html
     from analyzer.report.view import build_view, master_view_for
@@ -232,4 +234,11 @@ def _write_html(path: str, mix: str, run: Any, *, engine: str, profiled: bool, f
                                result=result, verification=getattr(run, "verification", None),
                                notes=list(run.notes)),
     )  # fmt: skip
-    write_html(path, view, force=force)
+    clips = None
+    if listen:  # the mix and the master (same bars); a dry run: the mix and its references
+        from analyzer.app.listening import listen_clips
+
+        output = getattr(run, "output", None)
+        refs = [] if profiled or output is not None else [r.file.path for r in run.references]
+        clips = listen_clips(mix, refs, master=output)
+    write_html(path, view, force=force, listen=clips)

@@ -14,7 +14,7 @@ from analyzer.cli.console import (
     print_warnings,
     stdout_console,
 )
-from analyzer.cli.options import Force, Html, Json, Quiet, profile_option, ref_option
+from analyzer.cli.options import Force, Html, Json, Listen, Quiet, profile_option, ref_option
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 
@@ -72,6 +72,7 @@ def translate(
     render_format: RenderFormatOption = "wav",
     json_path: Json = None,
     html_path: Html = None,
+    listen: Listen = False,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -82,7 +83,7 @@ def translate(
     from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
-    check_outputs(json_path, force=force, html=html_path)
+    check_outputs(json_path, force=force, html=html_path, listen=listen)
     names = [n.strip() for n in devices.split(",") if n.strip()] if devices else None
     settings = TranslateSettings(
         references=tuple(ref or ()), profile=profile, devices=names, device_file=device_file,
@@ -113,7 +114,13 @@ def translate(
             translation=tr, reference_translations=list(run.reference_translations),
             reference_names=reference_names, master=proposed,
         )  # fmt: skip
-        write_html(html_path, view, force=force)
+        clips = None
+        if listen:
+            from analyzer.app.listening import listen_clips
+
+            clips = listen_clips(mix, [] if profile else list(ref or ()),
+                                 devices=list(run.devices), speed_kmh=speed_kmh)  # fmt: skip
+        write_html(html_path, view, force=force, listen=clips)
     if not quiet and json_path != "-":
         render_translation(stdout_console(), tr)
         if proposal is not None:
