@@ -35,6 +35,7 @@ from analyzer.errors import ProfileError
 from analyzer.io import display_path, write_text_atomic
 from analyzer.measure.stats import RangeStats
 from analyzer.paths import shipped_profiles, user_profiles_dir
+from analyzer.untrusted import parse_json
 
 #: Version of the profile JSON layout; bumped when a key changes meaning or is removed.
 PROFILE_SCHEMA_VERSION = 1
@@ -200,11 +201,13 @@ def load_profile(path_or_name: str | os.PathLike[str]) -> ReferenceProfile:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ProfileError(f"{shown}: unreadable profile: {reason}") from None
     try:
-        doc = json.loads(text)
+        doc = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ProfileError(
             f"{shown}: malformed profile JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except ValueError as exc:  # nesting, integer or non-finite number limits
+        raise ProfileError(f"{shown}: malformed profile JSON: {exc}") from None
     return profile_from_dict(doc, source=shown)
 
 

@@ -17,6 +17,7 @@ from analyzer.cli.console import (
 from analyzer.cli.options import Force, Html, Json, Quiet, profile_option, ref_option
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
+from analyzer.untrusted import terminal_safe
 
 TranslateRef = ref_option("A reference track to score beside the mix.")
 TranslateProfile = profile_option("Score beside a genre profile instead.")
@@ -114,4 +115,4 @@ def translate(
                                      progress=bar.step if bar else None)  # fmt: skip
         if not quiet:
             for path in written:
-                print(f"wrote {display_path(path)}", file=sys.stderr)
+                print(f"wrote {terminal_safe(display_path(path))}", file=sys.stderr)
