@@ -266,6 +266,7 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
         if not _is_int(n) or n < 0:
             raise bad(f"metrics.{key}.n")
         med, p10, p90 = (None if v is None else float(v) for v in values)
+        _check_metric(source, str(key), med, p10, p90)
         metrics[str(key)] = RangeStats(med, p10, p90, int(n))
     if not isinstance(doc["provenance"], list):
         raise bad("provenance")
@@ -286,6 +287,27 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
         created_utc=doc["created_utc"],
         description=description,
     )
+
+
+#: Range of every profile statistic: each is a level in dB or LU (digital audio spans about
+#: -200 to +30), a correlation or a 0-100 score, so a value outside is no measurement.
+METRIC_RANGE = (-300.0, 300.0)
+
+
+def _check_metric(source: str, key: str, *values: float | None) -> None:
+    """A metric's ``(median, p10, p90)``: each in :data:`METRIC_RANGE`, p10 <= median <= p90."""
+    low, high = METRIC_RANGE
+    for name, v in zip(("median", "p10", "p90"), values, strict=True):
+        if v is not None and not low <= v <= high:
+            raise ProfileError(
+                f"{source}: malformed profile: metrics.{key}.{name} {v:.6g} is outside "
+                f"{low:g} to {high:g}"
+            )
+    med, p10, p90 = values
+    if med is not None and p10 is not None and p90 is not None and not p10 <= med <= p90:
+        raise ProfileError(
+            f"{source}: malformed profile: metrics.{key}: expected p10 <= median <= p90"
+        )
 
 
 def _provenance_from_dict(item: Any) -> TrackProvenance:
