@@ -42,7 +42,7 @@ def terminal_safe(text: object, *, keep_newlines: bool = False) -> str:
 
 
 def _refuse_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number this program accepts")
+    raise ValueError(f"{name} is not a number (strict JSON parsers reject it)")
 
 
 def _finite_float(text: str) -> float:
