@@ -102,4 +102,8 @@ def parse_toml(text: str) -> Any:
         doc = tomllib.loads(text, parse_float=_finite_float)
     except RecursionError:
         raise ValueError(f"nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):  # CPython's 4,300-digit limit
+            raise ValueError("an integer is out of range") from None
+        raise
     return check_tree(doc)

@@ -262,7 +262,7 @@ FILE_CASES = {
         "targets",
         ".toml",
         '[[targets]]\nname = "x"\ntarget_lufs = -' + "9" * 5000,
-        "not valid TOML",
+        "an integer is out of range",
     ),
     "targets inf toml": (
         "targets",
@@ -292,7 +292,7 @@ FILE_CASES = {
         "devices",
         ".toml",
         "[[devices]]\nname = 'x'\nright_delay_ms = " + "9" * 5000,
-        "bad device file",
+        "an integer is out of range",
     ),
 }
 
