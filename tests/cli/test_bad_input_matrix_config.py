@@ -13,8 +13,6 @@ raw control character reaches the terminal.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ import pytest
 import soundfile as sf
 
 from analyzer.errors import EXIT_USAGE, UsageError
+from tests.cli.test_bad_input_matrix import Run, cli
 from tests.signals import pink_noise
 
 FS = 48000
@@ -43,26 +42,9 @@ def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIXANALYZER_CONFIG_DIR", str(tmp_path / "config"))
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
-    """``mixanalyzer ARGS`` through :func:`analyzer.cli.main`: (exit code, stdout, stderr)."""
-    from analyzer.cli import main
-
-    capsys.readouterr()
-    old, sys.argv = sys.argv, ["mixanalyzer", *(os.fspath(a) for a in args)]
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def refused(run: tuple[int, str, str], says: str, out: Path | None = None) -> None:
+def refused(run: Run, says: str, out: Path | None = None) -> None:
     """Exit 2, one ``mixanalyzer: error:`` line containing ``says``, nothing written."""
-    code, _, err = run
+    code, err = run.code, run.stderr
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert "Traceback" not in err and "internal error" not in err, err
     assert code == EXIT_USAGE, (code, err)
@@ -189,7 +171,7 @@ def test_device_file_value_out_of_range(case: str, tmp_path: Path, good: Path, c
     run = cli(capsys, "translate", good, "--device-file", path, "--devices", "x",
               "--json", out / "o.json")  # fmt: skip
     refused(run, says, out)
-    assert "devices.json" in run[2]
+    assert "devices.json" in run.stderr
 
 
 def _profile_doc(**metric: object) -> dict:
@@ -308,7 +290,7 @@ def test_config_file_limits(case: str, tmp_path: Path, good: Path, capsys) -> No
     verb = {"profile": "compare", "targets": "analyze", "devices": "translate"}[kind]
     run = cli(capsys, verb, good, option, path, "--json", out / "o.json")
     refused(run, says, out)
-    assert f"bad{suffix}" in run[2]
+    assert f"bad{suffix}" in run.stderr
 
 
 @pytest.mark.parametrize(
@@ -333,8 +315,8 @@ def test_json_loader_limits(text: str) -> None:
 # Class 8: text that reaches the terminal
 
 
-def _no_raw_controls(run: tuple[int, str, str]) -> None:
-    _, out, err = run
+def _no_raw_controls(run: Run) -> None:
+    out, err = run.stdout, run.stderr
     assert "Traceback" not in err, err
     for text in (out, err):
         assert not any(c in text for c in RAW_CONTROLS), repr(text[:2000])
@@ -346,7 +328,7 @@ def test_device_label_is_shown_escaped(tmp_path: Path, good: Path, capsys, monke
     path.write_text(json.dumps({"devices": [_device(label=EVIL)]}))
     run = cli(capsys, "translate", good, "--device-file", path, "--devices", "x")
     _no_raw_controls(run)
-    assert run[0] == 0 and "\\x1b]0;owned" in run[1]
+    assert run.code == 0 and "\\x1b]0;owned" in run.stdout
 
 
 def test_target_label_is_shown_escaped(tmp_path: Path, good: Path, capsys, monkeypatch) -> None:
@@ -355,7 +337,7 @@ def test_target_label_is_shown_escaped(tmp_path: Path, good: Path, capsys, monke
     path.write_text(json.dumps([{"name": "x", "target_lufs": -14, "label": EVIL}]))
     run = cli(capsys, "analyze", good, "--targets", path)
     _no_raw_controls(run)
-    assert run[0] == 0 and "\\x1b" in run[1]
+    assert run.code == 0 and "\\x1b" in run.stdout
 
 
 def test_profile_keys_and_texts_are_shown_escaped(tmp_path: Path, good: Path, capsys) -> None:
@@ -390,7 +372,7 @@ def test_echoed_arguments_are_escaped(case: str, tmp_path: Path, good: Path, cap
     out.mkdir()
     args = [a.format(good=good, out=out, evil=EVIL) for a in ECHO_CASES[case]]
     run = cli(capsys, *args)
-    assert run[0] != 0
+    assert run.code != 0
     _no_raw_controls(run)
 
 
