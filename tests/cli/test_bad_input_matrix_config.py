@@ -13,6 +13,7 @@ raw control character reaches the terminal.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -391,3 +392,14 @@ def test_terminal_safe_against_an_independent_rule() -> None:
         assert (shown != ch) == unsafe, hex(code)
         if unsafe:
             assert shown.isprintable() and shown.isascii(), hex(code)
+
+
+def test_csv_on_a_terminal_is_shown_escaped(tmp_path: Path, good: Path, capsys, monkeypatch):
+    """``--csv -`` on a terminal: a file name with control characters is made visible (piped
+    elsewhere, the CSV keeps the exact bytes)."""
+    evil = tmp_path / f"a{EVIL}.wav"
+    evil.write_bytes(good.read_bytes())
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    run = cli(capsys, "batch", evil, "--csv", "-", "-q", "--no-cache", "--jobs", "1")
+    _no_raw_controls(run)
+    assert run.code == 0 and "\\x1b]0;owned" in run.stdout
