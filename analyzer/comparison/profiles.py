@@ -35,7 +35,7 @@ from analyzer.errors import ProfileError
 from analyzer.io import display_path, write_text_atomic
 from analyzer.measure.stats import RangeStats
 from analyzer.paths import shipped_profiles, user_profiles_dir
-from analyzer.untrusted import parse_json
+from analyzer.untrusted import parse_json, terminal_safe
 
 #: Version of the profile JSON layout; bumped when a key changes meaning or is removed.
 PROFILE_SCHEMA_VERSION = 1
@@ -256,7 +256,8 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
     if not isinstance(doc["metrics"], dict):
         raise bad("metrics")
     metrics: dict[str, RangeStats] = {}
-    for key, entry in doc["metrics"].items():
+    for raw_key, entry in doc["metrics"].items():
+        key = terminal_safe(raw_key)  # in messages: a key holding a newline stays one line
         if not isinstance(entry, dict) or any(k not in entry for k in ("median", "p10", "p90")):
             raise bad(f"metrics.{key}")
         values = [entry["median"], entry["p10"], entry["p90"]]
@@ -267,7 +268,7 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
             raise bad(f"metrics.{key}.n")
         med, p10, p90 = (None if v is None else float(v) for v in values)
         _check_metric(source, str(key), med, p10, p90)
-        metrics[str(key)] = RangeStats(med, p10, p90, int(n))
+        metrics[str(raw_key)] = RangeStats(med, p10, p90, int(n))
     if not isinstance(doc["provenance"], list):
         raise bad("provenance")
     provenance = []

@@ -116,7 +116,7 @@ def _read_entries(file: Path, name: str) -> list[Any]:
         unknown = sorted(set(doc) - {"targets"})
         if unknown:
             raise UsageError(
-                f"{name}: unknown top-level key '{unknown[0]}' (expected 'targets')",
+                f"{name}: unknown top-level key {unknown[0]!r} (expected 'targets')",
                 slug="config",
             )
         if "targets" not in doc:
@@ -133,7 +133,7 @@ def _target_from_entry(entry: Any, known: Mapping[str, Target], *, where: str) -
     unknown = sorted(set(entry) - _FIELDS)
     if unknown:
         raise UsageError(
-            f"{where}: unknown field '{unknown[0]}' (fields: {', '.join(sorted(_FIELDS))})",
+            f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(_FIELDS))})",
             slug="config",
         )
     tname = entry.get("name")

@@ -132,6 +132,31 @@ def test_one_value_replaced(tmp_path: Path, kind: str, data, value: Any) -> None
         check(loaded)
 
 
+def _rename(doc: Any, path: tuple, new_key: str) -> Any:
+    doc = json.loads(json.dumps(doc))
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[new_key] = node.pop(path[-1])
+    return doc
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+@SETTINGS
+@given(data=st.data(), new_key=st.text(alphabet=st.sampled_from("ab_\n\x1b\u202e.")))
+def test_one_key_renamed(tmp_path: Path, kind: str, data, new_key: str) -> None:
+    """A key anywhere renamed to text with newlines and control characters: the message that
+    names it is still one line (atheris found a targets key with a newline breaking it)."""
+    doc, loader, check = CASES[kind]
+    paths = [p for p in _paths(doc) if isinstance(p[-1], str)]
+    path = data.draw(st.sampled_from(paths))
+    path_file = tmp_path / "config.json"
+    path_file.write_text(_dump(_rename(doc, path, new_key)))
+    loaded = _load(loader, path_file)
+    if loaded is not None:
+        check(loaded)
+
+
 @pytest.mark.parametrize("kind", list(CASES))
 @pytest.mark.parametrize("suffix", [".json", ".toml"])
 @SETTINGS
