@@ -23,6 +23,15 @@ SECTIONS = ("whole", "loudest")
 #: ``--target-lufs`` range (LUFS): quieter than -40 is no master, louder than -4 is no music
 #: (and +14, a forgotten minus, must not crush a master).
 TARGET_LUFS_RANGE = (-40.0, -4.0)
+#: ``--ceiling`` range (dBTP) of ``master`` and ``batch --album``.
+CEILING_DBTP_RANGE = (-20.0, 0.0)
+#: ``translate --level-db-spl`` range: from a whisper to the threshold of pain (ISO 226 spans
+#: the audible range to about 130 dB SPL; louder is no playback level).
+LEVEL_DB_SPL_RANGE = (20.0, 130.0)
+#: ``translate --speed-kmh``: the road-noise model is a car's (no car is faster).
+MAX_SPEED_KMH = 300.0
+#: ``batch --album-spread`` (LU): wider than 12 LU no longer says anything about an album.
+MAX_ALBUM_SPREAD_LU = 12.0
 
 
 def _paths(paths: Iterable[str | os.PathLike[str]] | str | None) -> tuple[str, ...]:
@@ -41,6 +50,12 @@ def _set(obj: object, name: str, value: object) -> None:
 def _refs_or_profile(references: tuple[str, ...], profile: str | None) -> None:
     if references and profile:
         raise UsageError("give references with --ref or one --profile, not both")
+
+
+def _check_ceiling(ceiling_dbtp: float) -> None:
+    low, high = CEILING_DBTP_RANGE
+    if not low <= ceiling_dbtp <= high:  # also refuses NaN
+        raise UsageError(f"--ceiling {ceiling_dbtp:g}: expected {low:g} to {high:g} dBTP")
 
 
 def _check_jobs(jobs: int | None) -> None:
@@ -111,10 +126,16 @@ class TranslateSettings:
         if self.devices is not None:
             _set(self, "devices", tuple(self.devices))
         _refs_or_profile(self.references, self.profile)
-        if self.level_db_spl is not None and not math.isfinite(self.level_db_spl):
-            raise UsageError(f"--level-db-spl {self.level_db_spl:g}: expected a finite level")
-        if not (math.isfinite(self.speed_kmh) and self.speed_kmh > 0):
-            raise UsageError(f"--speed-kmh {self.speed_kmh:g}: expected more than 0 km/h")
+        low, high = LEVEL_DB_SPL_RANGE
+        if self.level_db_spl is not None and not low <= self.level_db_spl <= high:
+            raise UsageError(
+                f"--level-db-spl {self.level_db_spl:g}: expected {low:g} to {high:g} dB SPL"
+            )
+        if not 0 < self.speed_kmh <= MAX_SPEED_KMH:  # also refuses NaN
+            raise UsageError(
+                f"--speed-kmh {self.speed_kmh:g}: expected more than 0 and at most "
+                f"{MAX_SPEED_KMH:g} km/h"
+            )
 
 
 @dataclass(frozen=True)
@@ -192,8 +213,8 @@ class MasterSettings:
             )
         if not (1.0 / 12.0 <= self.smoothing_octaves <= 3.0):
             raise UsageError(f"--smoothing {self.smoothing_octaves:g}: expected 1/12 to 3 octaves")
-        if self.ceiling_dbtp is not None and not (-20.0 <= self.ceiling_dbtp <= 0.0):
-            raise UsageError(f"--ceiling {self.ceiling_dbtp:g}: expected -20 to 0 dBTP")
+        if self.ceiling_dbtp is not None:
+            _check_ceiling(self.ceiling_dbtp)
         amounts = amounts_from(amount=self.amount, tone=self.amount_tone, width=self.amount_width,
                                loudness=self.amount_loudness, only=self.only)  # fmt: skip
         _set(self, "amounts", amounts)
@@ -227,8 +248,11 @@ class BatchSettings:
                 "--jobs and --scheduler: give one (the cluster decides its parallelism)"
             )
         _refs_or_profile(self.references, self.profile)
-        if self.album_spread_lu < 0:
-            raise UsageError(f"--album-spread {self.album_spread_lu}: expected 0 or more")
+        if not 0 <= self.album_spread_lu <= MAX_ALBUM_SPREAD_LU:  # also refuses NaN
+            raise UsageError(
+                f"--album-spread {self.album_spread_lu:g}: expected 0 to {MAX_ALBUM_SPREAD_LU:g} LU"
+            )
+        _check_ceiling(self.ceiling_dbtp)
 
 
 @dataclass(frozen=True)

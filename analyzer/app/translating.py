@@ -102,8 +102,11 @@ def translate(
     if render_dir is not None:
         request = RenderRequest(Path(render_dir), settings.render_lufs, settings.render_format,
                                 force)  # fmt: skip
-    mix_effects, renders = measured_effects(mix_result, devices, settings, progress, request)
-    effects = [mix_effects] + [measured_effects(t, devices, settings, progress)[0] for t in refs]
+    mix_effects, renders = measured_effects(mix, mix_result, devices, settings, progress, request)
+    effects = [mix_effects] + [
+        measured_effects(p, t, devices, settings, progress)[0]
+        for p, t in zip(settings.references, refs, strict=True)
+    ]
     run = translation_of(mix_result, refs, settings, devices=devices, profile=profile,
                          notes=notes, effects=effects)  # fmt: skip
     run = replace(run, renders=tuple(renders))
@@ -114,10 +117,11 @@ def translate(
 
 
 def measured_effects(
-    track: TrackAnalysis, devices: Sequence[Device], settings: TranslateSettings,
+    path: str, track: TrackAnalysis, devices: Sequence[Device], settings: TranslateSettings,
     progress: Progress | None = None, render: RenderRequest | None = None,
 ) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:  # fmt: skip
-    """What each device does to ``track``, measured on its render (no road noise, no output
+    """What each device does to ``track`` (the analysis of the file at ``path``: its
+    ``file.path`` is only the name to show), measured on its render (no road noise, no output
     gain), all devices in one pass that also writes the renders when ``render`` asks: the
     prediction and the render share one code path. The band model alone misses by up to
     0.4 LU and 2.7 dB per band: limiters act on the music's dynamics and steep slopes on the
@@ -126,7 +130,7 @@ def measured_effects(
     from analyzer.playback.render_group import run_devices
 
     label = ("rendering " if render else "devices ") + Path(track.file.path).name
-    return run_devices(track.file.path, devices, integrated_lufs=track.loudness.integrated_lufs,
+    return run_devices(path, devices, integrated_lufs=track.loudness.integrated_lufs,
                        level_db_spl=settings.level_db_spl, speed_kmh=settings.speed_kmh,
                        render=render, progress=step_progress(progress, label))  # fmt: skip
 

@@ -11,6 +11,7 @@ import os
 import sys
 
 from analyzer.errors import EXIT_INTERNAL, AnalyzerError
+from analyzer.untrusted import terminal_safe
 from analyzer.version import __version__
 
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
@@ -42,7 +43,7 @@ def main() -> None:
         if os.environ.get("MIXANALYZER_DEBUG"):
             raise
         print(
-            f"mixanalyzer: internal error: {type(exc).__name__}: {exc} "
+            f"mixanalyzer: internal error: {type(exc).__name__}: {terminal_safe(exc)} "
             "(set MIXANALYZER_DEBUG=1 for the traceback; please report it)",
             file=sys.stderr,
         )

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from analyzer.cli.commands import (
     analyze,
@@ -18,6 +21,7 @@ from analyzer.cli.commands import (
     schema,
     translate,
 )
+from analyzer.untrusted import terminal_safe
 from analyzer.version import __version__
 
 HELP = (
@@ -28,7 +32,37 @@ HELP = (
     "parallel (batch); JSON, CSV and self-contained HTML reports."
 )
 
+
+#: click's base exception, from the click that typer runs on (typer 0.29 ships its own copy).
+_CLICK_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+@contextmanager
+def _escaped_usage_errors() -> Iterator[None]:
+    """click echoes what the user typed (``No such option: --X``, ``'X' is not a valid
+    float``) raw: its message goes through :func:`terminal_safe` before click shows it."""
+    try:
+        yield
+    except _CLICK_ERROR as exc:
+        exc.message = terminal_safe(exc.message)
+        raise
+
+
+class _SafeGroup(TyperGroup):
+    """The root command: parsing and invoking (every sub-command and sub-group is parsed inside
+    :meth:`invoke`) with :func:`_escaped_usage_errors`."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _escaped_usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _escaped_usage_errors():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_SafeGroup,
     name="mixanalyzer",
     help=HELP,
     add_completion=False,

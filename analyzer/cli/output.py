@@ -7,6 +7,7 @@ import sys
 
 from analyzer.app.measuring import refuse_existing_output
 from analyzer.errors import UsageError
+from analyzer.untrusted import terminal_safe
 
 
 def check_outputs(
@@ -33,6 +34,8 @@ def emit(path: str | None, text: str, *, force: bool) -> None:
     if not path:
         return
     if path == "-":
+        if sys.stdout.isatty():  # a CSV cell or a name read to a person: no raw controls
+            text = terminal_safe(text.replace("\r\n", "\n"), keep_newlines=True)
         sys.stdout.write(text)
         return
     from analyzer.io import write_text_atomic

@@ -35,6 +35,7 @@ from analyzer.errors import ProfileError
 from analyzer.io import display_path, write_text_atomic
 from analyzer.measure.stats import RangeStats
 from analyzer.paths import shipped_profiles, user_profiles_dir
+from analyzer.untrusted import parse_json, terminal_safe
 
 #: Version of the profile JSON layout; bumped when a key changes meaning or is removed.
 PROFILE_SCHEMA_VERSION = 1
@@ -200,11 +201,13 @@ def load_profile(path_or_name: str | os.PathLike[str]) -> ReferenceProfile:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ProfileError(f"{shown}: unreadable profile: {reason}") from None
     try:
-        doc = json.loads(text)
+        doc = parse_json(text)
     except json.JSONDecodeError as exc:
         raise ProfileError(
             f"{shown}: malformed profile JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except ValueError as exc:  # nesting, integer or non-finite number limits
+        raise ProfileError(f"{shown}: malformed profile JSON: {exc}") from None
     return profile_from_dict(doc, source=shown)
 
 
@@ -253,7 +256,8 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
     if not isinstance(doc["metrics"], dict):
         raise bad("metrics")
     metrics: dict[str, RangeStats] = {}
-    for key, entry in doc["metrics"].items():
+    for raw_key, entry in doc["metrics"].items():
+        key = terminal_safe(raw_key)  # in messages: a key holding a newline stays one line
         if not isinstance(entry, dict) or any(k not in entry for k in ("median", "p10", "p90")):
             raise bad(f"metrics.{key}")
         values = [entry["median"], entry["p10"], entry["p90"]]
@@ -263,7 +267,8 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
         if not _is_int(n) or n < 0:
             raise bad(f"metrics.{key}.n")
         med, p10, p90 = (None if v is None else float(v) for v in values)
-        metrics[str(key)] = RangeStats(med, p10, p90, int(n))
+        _check_metric(source, str(key), med, p10, p90)
+        metrics[str(raw_key)] = RangeStats(med, p10, p90, int(n))
     if not isinstance(doc["provenance"], list):
         raise bad("provenance")
     provenance = []
@@ -283,6 +288,27 @@ def profile_from_dict(doc: Any, *, source: str = "<profile>") -> ReferenceProfil
         created_utc=doc["created_utc"],
         description=description,
     )
+
+
+#: Range of every profile statistic: each is a level in dB or LU (digital audio spans about
+#: -200 to +30), a correlation or a 0-100 score, so a value outside is no measurement.
+METRIC_RANGE = (-300.0, 300.0)
+
+
+def _check_metric(source: str, key: str, *values: float | None) -> None:
+    """A metric's ``(median, p10, p90)``: each in :data:`METRIC_RANGE`, p10 <= median <= p90."""
+    low, high = METRIC_RANGE
+    for name, v in zip(("median", "p10", "p90"), values, strict=True):
+        if v is not None and not low <= v <= high:
+            raise ProfileError(
+                f"{source}: malformed profile: metrics.{key}.{name} {v:.6g} is outside "
+                f"{low:g} to {high:g}"
+            )
+    med, p10, p90 = values
+    if med is not None and p10 is not None and p90 is not None and not p10 <= med <= p90:
+        raise ProfileError(
+            f"{source}: malformed profile: metrics.{key}: expected p10 <= median <= p90"
+        )
 
 
 def _provenance_from_dict(item: Any) -> TrackProvenance:

@@ -11,6 +11,12 @@ from collections.abc import Iterator
 import numpy as np
 
 from analyzer.errors import OutputError
+from analyzer.io.source import display_path
+
+
+def _reason(exc: OSError) -> str:
+    # numpy's tofile raises OSError without errno on a short write (a full disk).
+    return exc.strerror or (os.strerror(exc.errno) if exc.errno else "No space left on device")
 
 
 class ScratchAudio:
@@ -20,11 +26,15 @@ class ScratchAudio:
     def __init__(self, channels: int, folder: str | os.PathLike[str] | None = None) -> None:
         self.channels = int(channels)
         self.frames = 0
+        self._where = display_path(folder if folder is not None else tempfile.gettempdir())
         try:
             self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed in close()
         except OSError as exc:
-            raise OutputError(f"cannot create a scratch file: {exc.strerror}",
-                              slug="unwritable") from None  # fmt: skip
+            raise self._error(exc) from None
+
+    def _error(self, exc: OSError) -> OutputError:
+        return OutputError(f"{self._where} (scratch file): cannot write: {_reason(exc)}",
+                           slug="unwritable")  # fmt: skip
 
     def write(self, block: np.ndarray) -> None:
         if block.shape[1] == 0:
@@ -32,7 +42,7 @@ class ScratchAudio:
         try:
             np.ascontiguousarray(block.T, dtype=np.float32).tofile(self._file)
         except OSError as exc:
-            raise OutputError(f"scratch file: {exc.strerror}", slug="unwritable") from None
+            raise self._error(exc) from None
         self.frames += block.shape[1]
 
     def blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:

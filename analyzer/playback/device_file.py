@@ -5,7 +5,6 @@ merged with a user file's.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from analyzer.playback.device_models import (
     LevelBehaviour,
     Section,
 )
+from analyzer.untrusted import parse_json, parse_toml
 
 # --------------------------------------------------------------------------------------------
 # User devices: dict <-> Device, JSON/TOML files
@@ -68,11 +68,43 @@ _NUMBER_FIELDS = {
 }
 
 
+#: Valid range of every number of a device file, by field name (inclusive). Wide enough for
+#: any real device (hearing spans 20 Hz-20 kHz; a car's driver seat is ~1-2 ms late; sound
+#: levels 0-150 dB SPL), narrow enough that a typo cannot ask for a 358 GiB delay line or a
+#: filter at 1e-300 Hz.
+_RANGES: dict[str, tuple[float, float]] = {
+    "hz": (1.0, 100_000.0),
+    "gain_db": (-100.0, 100.0),
+    "slope_db_per_octave": (-60.0, 60.0),
+    "q": (0.01, 100.0),
+    "width": (0.0, 1.0),
+    "balance_db": (-40.0, 40.0),
+    "right_delay_ms": (0.0, 100.0),
+    "db_spl": (0.0, 150.0),
+    "ratio": (1.0, 100.0),
+    "ms": (0.01, 10_000.0),
+}
+
+
+def _range_of(field: str) -> tuple[float, float]:
+    if field in _RANGES:
+        return _RANGES[field]
+    for suffix in ("hz", "db_spl", "gain_db", "ms"):
+        if field.endswith(suffix):
+            return _RANGES[suffix]
+    return _RANGES["gain_db"] if field.endswith("_db") else (-1e6, 1e6)
+
+
 def _num(value: Any, what: str, *, positive: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    """``value`` as a float in the range of its field (the last part of ``what``)."""
+    field = what.rsplit(".", 1)[-1]
+    lo, hi = _range_of(field)
+    if positive:
+        lo = max(lo, math.ulp(0.0))
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{what} must be a number")
-    if positive and value <= 0:
-        raise ValueError(f"{what} must be > 0")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{what} must be between {lo:g} and {hi:g} (got {value:.6g})")
     return float(value)
 
 
@@ -145,8 +177,6 @@ def device_from_dict(d: Any, where: str = "device") -> Device:
             kw[k] = None
             continue
         kw[k] = _num(d[k], f"{where}.{k}", positive=k.endswith("_hz"))
-    if not 0.0 <= kw.get("width", 1.0) <= 1.0:
-        raise ValueError(f"{where}: 'width' must be between 0 and 1")
     if kw["channels_mode"] == "mono" and "width" not in d:
         kw["width"] = 0.0
     filters = d["filters"]
@@ -189,6 +219,10 @@ def _level_from_dict(d: Any, where: str) -> LevelBehaviour:
     thresholds = tuple(_num(x, f"{where}.thresholds_db_spl") for x in d["thresholds_db_spl"])
     if len(thresholds) != len(crossovers) + 1 and d["kind"] == "multiband_limiter":
         raise ValueError(f"{where}: need one threshold per band (len(crossovers_hz) + 1)")
+    if not crossovers or not thresholds:
+        raise ValueError(f"{where}: crossovers_hz and thresholds_db_spl must not be empty")
+    if np.any(np.diff(crossovers) <= 0):
+        raise ValueError(f"{where}: crossovers_hz must increase")
     return LevelBehaviour(
         kind=d["kind"],
         crossovers_hz=crossovers,
@@ -204,11 +238,11 @@ def _read_table(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() == ".toml":
         try:
-            import tomllib
+            import tomllib  # noqa: F401  (only to say which Python is needed)
         except ImportError as exc:  # Python 3.10
             raise ValueError("TOML needs Python 3.11 or newer; use JSON") from exc
-        return tomllib.loads(text)
-    return json.loads(text)
+        return parse_toml(text)
+    return parse_json(text)
 
 
 def load_devices(path: str | Path | None = None) -> dict[str, Device]:

@@ -16,6 +16,7 @@ from analyzer.errors import UsageError
 from analyzer.io import display_path
 from analyzer.paths import config_dir
 from analyzer.playback.platforms import POLICIES, POLICY_BOTH, TARGETS, Target
+from analyzer.untrusted import parse_json, parse_toml
 
 #: A target name: lower-case letters, digits and ``._-``, starting with a letter or digit.
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -91,29 +92,31 @@ def _read_entries(file: Path, name: str) -> list[Any]:
         raise UsageError(f"{name}: not UTF-8 text", slug="config") from None
     if file.suffix.lower() == ".toml":
         try:
-            import tomllib
+            import tomllib  # noqa: F401  (only to say which Python is needed)
         except ModuleNotFoundError:  # Python 3.10
             raise UsageError(
                 f"{name}: TOML needs Python 3.11 or newer; write the targets as JSON",
                 slug="config",
             ) from None
         try:
-            doc: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            doc: Any = parse_toml(text)
+        except ValueError as exc:  # TOMLDecodeError, nesting or number limits
             raise UsageError(f"{name}: not valid TOML: {exc}", slug="config") from None
     else:
         try:
-            doc = json.loads(text)
+            doc = parse_json(text)
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{name}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                 slug="config",
             ) from None
+        except ValueError as exc:  # nesting, integer or non-finite number limits
+            raise UsageError(f"{name}: not valid JSON: {exc}", slug="config") from None
     if isinstance(doc, dict):
         unknown = sorted(set(doc) - {"targets"})
         if unknown:
             raise UsageError(
-                f"{name}: unknown top-level key '{unknown[0]}' (expected 'targets')",
+                f"{name}: unknown top-level key {unknown[0]!r} (expected 'targets')",
                 slug="config",
             )
         if "targets" not in doc:
@@ -130,7 +133,7 @@ def _target_from_entry(entry: Any, known: Mapping[str, Target], *, where: str) -
     unknown = sorted(set(entry) - _FIELDS)
     if unknown:
         raise UsageError(
-            f"{where}: unknown field '{unknown[0]}' (fields: {', '.join(sorted(_FIELDS))})",
+            f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(sorted(_FIELDS))})",
             slug="config",
         )
     tname = entry.get("name")

@@ -10,7 +10,6 @@ where the type holds a float for silence (loudness series); NaN in the PSR and c
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,7 @@ from analyzer.types import (
     StereoStats,
     TrackAnalysis,
 )
+from analyzer.untrusted import parse_json
 
 if TYPE_CHECKING:
     from analyzer.mastering.propose import Proposal
@@ -425,10 +425,10 @@ def load_document(text: str) -> dict[str, Any]:
     types, by its ``kind``: ``{"kind", "tracks" | "mix", "comparison", "translation",
     "platforms", ...}``. Refuses an unknown kind."""
 
-    def refuse(name: str) -> None:
-        raise UsageError(f"JSON holds {name}, which strict parsers reject")
-
-    doc = json.loads(text, parse_constant=refuse)
+    try:
+        doc = parse_json(text)
+    except ValueError as exc:  # syntax, NaN/Infinity, nesting or number limits: one line
+        raise UsageError(f"not a valid mixanalyzer JSON document: {exc}") from None
     if not isinstance(doc, dict):
         raise UsageError("not a mixanalyzer JSON document (not a JSON object)")
     _check_version(doc)

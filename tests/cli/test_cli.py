@@ -327,7 +327,7 @@ def test_translate_render(tmp_path: Path) -> None:
     proc = run("translate", str(mix), "--devices", "phone,studio", "--render", str(out), "-q")
     assert proc.returncode == 0, proc.stderr
     phone, _ = sf.read(out / "mix.phone.wav", always_2d=True)
-    assert np.array_equal(phone[:, 0], phone[:, 1])  # the phone is mono
+    assert phone.shape[1] == 1  # the phone is mono: a mono file
     studio, _ = sf.read(out / "mix.studio.wav", always_2d=True)
     assert studio.shape[0] == 48000 * 3
     again = run("translate", str(mix), "--devices", "phone", "--render", str(out), "-q")

@@ -3,6 +3,7 @@ fail on thresholds (``--fail-on``)."""
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from pathlib import Path
@@ -46,6 +47,8 @@ def parse_fail_on(specs: list[str]) -> list[tuple[str, str, str, float]]:
                 f"(keys: {', '.join(FAIL_ON_ALIASES)} or a dotted JSON key; OP: > >= < <=)"
             )
         key, op, value = m.groups()
+        if not math.isfinite(float(value)):  # 400 digits parse as inf: no check can cross it
+            raise UsageError(f"--fail-on {spec!r}: the number must be finite")
         checks.append((spec.strip(), FAIL_ON_ALIASES.get(key, key), op, float(value)))
     return checks
 

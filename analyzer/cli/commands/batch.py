@@ -24,6 +24,7 @@ from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ReferencesFailedError, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
+from analyzer.untrusted import terminal_safe
 
 BatchRef = ref_option("Compare every file with these references.")
 BatchProfile = profile_option("Or with a genre profile.")
@@ -159,8 +160,7 @@ def batch(
 
 def _measured(result: Any) -> None:
     """The batch's notes and each file's warnings, as soon as the files are measured."""
-    for note in result.notes:
-        print(f"mixanalyzer: warning: {note}", file=sys.stderr)
+    print_warnings(result.notes)
     for analysis in result.files:
         print_warnings(analysis.warnings)
 
@@ -178,5 +178,5 @@ def _interrupted(result: Any, quiet: bool) -> None:
         file=sys.stderr,
     )
     for analysis in result.files:
-        print(f"  finished: {display_path(analysis.file.path)}", file=sys.stderr)
+        print(f"  finished: {terminal_safe(display_path(analysis.file.path))}", file=sys.stderr)
     raise typer.Exit(EXIT_INTERRUPTED)

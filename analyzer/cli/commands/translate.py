@@ -17,6 +17,7 @@ from analyzer.cli.console import (
 from analyzer.cli.options import Force, Html, Json, Listen, Quiet, profile_option, ref_option
 from analyzer.cli.output import check_outputs, emit
 from analyzer.cli.progress import progress_bar
+from analyzer.untrusted import terminal_safe
 
 TranslateRef = ref_option("A reference track to score beside the mix.")
 TranslateProfile = profile_option("Score beside a genre profile instead.")
@@ -134,4 +135,5 @@ def translate(
 
         for w in written:
             tp = f", true peak {w.true_peak_dbtp:.1f} dBTP" if w.true_peak_dbtp is not None else ""
-            print(f"wrote {display_path(w.path)} (gain {w.gain_db:+.1f} dB{tp})", file=sys.stderr)
+            print(f"wrote {terminal_safe(display_path(w.path))} (gain {w.gain_db:+.1f} dB{tp})",
+                  file=sys.stderr)  # fmt: skip
