@@ -21,15 +21,41 @@ APP_DIR_NAME = "mixanalyzer"
 SHIPPED_PROFILES_PACKAGE = "analyzer.comparison.profile_data"
 
 
+class UserDirError(Exception):
+    """A user folder cannot be named: ``~user`` of no such user, or no home folder at all.
+    (Not an :class:`analyzer.errors.AnalyzerError`: this module sits below that one; the CLI
+    reports it as an output problem, exit 4.)"""
+
+
 def user_dir(kind: str) -> Path:
     """The user's ``kind`` folder (``"config"`` or ``"cache"``): ``$MIXANALYZER_<KIND>_DIR``,
     else ``$XDG_<KIND>_HOME/mixanalyzer``, else ``~/.<kind>/mixanalyzer``."""
-    env = os.environ.get(f"MIXANALYZER_{kind.upper()}_DIR")
+    name = f"MIXANALYZER_{kind.upper()}_DIR"
+    env = os.environ.get(name)
     if env:
-        return Path(env).expanduser()
+        try:
+            path = Path(env).expanduser()
+        except RuntimeError:  # ~user of no such user
+            path = Path(env)
+        if path.parts and path.parts[0].startswith("~"):
+            raise UserDirError(f"${name}={env}: no such user's home folder")
+        return path
     xdg = os.environ.get(f"XDG_{kind.upper()}_HOME")
-    base = Path(xdg) if xdg else Path.home() / f".{kind}"
+    # "If an implementation encounters a relative path in any of these variables it should
+    # consider the path invalid and ignore it" (XDG Base Directory Specification 0.8).
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else _home() / f".{kind}"
     return base / APP_DIR_NAME
+
+
+def _home() -> Path:
+    """The home folder (``$HOME``, else the password database); :class:`UserDirError` when
+    neither gives one, instead of a RuntimeError."""
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError):
+        raise UserDirError(
+            "no home folder: set $HOME or $MIXANALYZER_CONFIG_DIR/_CACHE_DIR"
+        ) from None
 
 
 def config_dir() -> Path:

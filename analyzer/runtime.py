@@ -10,6 +10,8 @@ import sys
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 def tune_process() -> None:
@@ -31,3 +33,63 @@ def tune_process() -> None:
         if hasattr(libc, "mallopt") and hasattr(libc, "gnu_get_libc_version"):
             libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024)
             libc.mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024)
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived (raised in the main thread by the CLI's handler). Not a
+    KeyboardInterrupt, which typer turns into a silent exit; every ``with`` and ``finally`` on
+    the way out runs, so no temporary ``.part`` file is left behind."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a process the signal ended."""
+        return 128 + self.signum
+
+
+def install_signal_handlers() -> dict[int, object]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` (a signal this process was started with
+    ignored, as ``nohup`` or a background job does, stays ignored). Returns the handlers
+    replaced, for :func:`restore_signal_handlers`."""
+    import signal
+    import threading
+
+    def interrupted(signum: int, _frame: object) -> None:
+        raise Interrupted(signum)
+
+    old: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        return old  # only the main thread may set handlers (an embedding program's thread)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if handler is not signal.SIG_IGN:
+            old[sig] = handler
+            signal.signal(sig, interrupted)
+    return old
+
+
+def restore_signal_handlers(old: dict[int, object]) -> None:
+    """Put back what :func:`install_signal_handlers` replaced (``main`` called in-process)."""
+    import signal
+
+    for sig, handler in old.items():
+        signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def die_with_parent() -> None:
+    """Linux: this process gets SIGKILL when the process that started it dies (a pool worker
+    or helper never outlives the command, even one killed with SIGKILL). ``prctl(2)``
+    PR_SET_PDEATHSIG; a no-op elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return
+    import signal
+
+    parent = os.getppid()
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request: go now
+        os._exit(1)

@@ -110,8 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     out = DATA_DIR / "long_master.wav"
     out.unlink(missing_ok=True)
     commands = {
-        "analyze": [exe, "analyze", str(path), "--json", os.devnull, "--force"],
-        "translate": [exe, "translate", str(path), "--json", os.devnull, "--force"],
+        # (an output that is a device, /dev/null too, is refused: the JSON goes to a file)
+        "analyze": [exe, "analyze", str(path), "--json", str(DATA_DIR / "long.json"), "--force"],
+        "translate": [
+            exe,
+            "translate",
+            str(path),
+            "--json",
+            str(DATA_DIR / "long.json"),
+            "--force",
+        ],
         "master": [exe, "master", str(path), "--target-lufs", "-14", "-o", str(out)],
     }
     rows = []
@@ -126,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.returncode:
             print(m.tail, file=sys.stderr)
     out.unlink(missing_ok=True)
+    (DATA_DIR / "long.json").unlink(missing_ok=True)
     if not args.keep:
         path.unlink(missing_ok=True)
     lines = [

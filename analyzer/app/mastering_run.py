@@ -210,11 +210,12 @@ def master(
     """:func:`propose`, then apply the proposal to ``output`` (.wav or .flac, never the input;
     refused when it exists unless ``force``, before any analysis) and verify the written file.
     ``on_proposal`` sees the proposal before the (longer) mastering starts."""
-    from analyzer.io.write import check_paths, output_format
+    from analyzer.io.write import check_distinct, check_paths, output_format
 
     mix, output = os.fspath(mix), os.fspath(output)
     output_format(output, settings.bit_depth, dither=settings.dither)
     check_paths(mix, output)
+    check_distinct(settings.references, [output])
     refuse_existing_output(output, force)
     run = gate_tone(propose(mix, settings, progress=progress), settings)
     if on_proposal is not None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.app.results import Progress
-from analyzer.errors import OutputError
 
 if TYPE_CHECKING:
     from analyzer.comparison.profiles import ReferenceProfile
@@ -30,18 +29,13 @@ def step_progress(progress: Progress | None, label: str) -> Callable[[int, int],
 
 
 def refuse_existing_output(path: str | os.PathLike[str] | None, force: bool) -> None:
-    """Refuse an existing output without ``force`` before any work (exit 4); ``None`` and ``-``
-    (standard output) pass."""
-    if not path or os.fspath(path) == "-":
+    """Refuse an existing output without ``force`` before any work (exit 4), and one that is
+    not a regular file even with it; ``None`` and ``-`` (standard output) pass."""
+    if not path:
         return
-    from analyzer.io import display_path
+    from analyzer.io.write import check_output
 
-    try:
-        exists = Path(path).exists()
-    except OSError as exc:  # e.g. a name longer than the file system allows
-        raise OutputError(f"{display_path(path)}: cannot write: {exc.strerror}") from None
-    if exists and not force:
-        raise OutputError(f"{display_path(path)}: exists (use --force to overwrite)")
+    check_output(path, force)
 
 
 def load_profile(profile: str | None) -> ReferenceProfile | None:

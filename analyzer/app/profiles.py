@@ -39,6 +39,9 @@ def build_profile(
     from analyzer.comparison.profiles import save_profile
 
     target = profile_path(settings, output)
+    from analyzer.io.write import check_distinct
+
+    check_distinct(paths, [target])
     refuse_existing_output(str(target), force)
     profile = build(paths, name=settings.name, jobs=settings.jobs, progress=progress,
                     description=settings.description)  # fmt: skip

@@ -181,3 +181,13 @@ def translation_of(
         platforms=platform_preview(mix), comparison=comparison, proposal=proposal,
         notes=tuple(notes),
     )  # fmt: skip
+
+
+def render_targets(
+    mix: str | os.PathLike[str], settings: TranslateSettings, out_dir: str | os.PathLike[str]
+) -> list[str]:
+    """The files ``--render`` would write (checked up front against the inputs)."""
+    from analyzer.playback.render import render_paths
+
+    return [os.fspath(p) for p in render_paths(mix, choose_devices(settings), out_dir,
+                                                settings.render_format)]  # fmt: skip

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import CacheError
+from analyzer.io import display_path
 from analyzer.paths import cache_dir
 from analyzer.types import TrackAnalysis
 
@@ -247,12 +248,20 @@ def clear_cache(path: str | os.PathLike[str] | None = None) -> int:
     """Delete the cache database (and its WAL files); returns how many results it held (0 when
     there was none). A database too damaged to count is deleted all the same."""
     db = Path(path) if path is not None else default_cache_path()
-    if not db.exists():
+    if not os.path.lexists(db):
         return 0
+    if db.is_dir() or db.is_symlink() or not db.is_file():  # never delete what is not ours
+        raise CacheError(
+            f"{display_path(db)}: not a cache database (not a regular file): left alone"
+        )
     held = 0
     with contextlib.suppress(CacheError), ResultCache(db) as cache:
         held = cache.count()
     for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             Path(f"{db}{suffix}").unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise CacheError(f"{display_path(db)}: cannot delete: {exc.strerror}") from None
     return held

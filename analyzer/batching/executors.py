@@ -6,7 +6,10 @@ distributed cluster, ``--scheduler tcp://HOST:PORT``)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
@@ -126,7 +129,11 @@ class DaskExecutor(BatchExecutor):
     """
 
     def __init__(
-        self, address: str, *, timeout_s: float = 20.0, run_timeout_s: float | None = None
+        self,
+        address: str,
+        *,
+        timeout_s: float | None = None,
+        run_timeout_s: float | None = None,
     ) -> None:
         try:
             import distributed
@@ -135,29 +142,13 @@ class DaskExecutor(BatchExecutor):
                 "--scheduler needs the optional 'distributed' package: "
                 "pip install 'mixanalyzer[dask]'"
             ) from None
+        check_scheduler_address(address)
         self._distributed = distributed
         self.address = address
         # None: wait as long as the jobs take; a number bounds the whole run (tests).
         self.run_timeout_s = run_timeout_s
         self.name = f"Dask cluster at {address}"
-        try:
-            self._client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
-        except Exception as exc:  # OSError, TimeoutError, ValueError for a bad address
-            raise UsageError(
-                f"--scheduler {address}: cannot connect to a Dask scheduler: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-
-        try:
-            from analyzer.batching.workers import TuneWorker
-
-            # The CLI's allocator tuning on every worker (see TuneWorker for why).
-            self._client.register_plugin(TuneWorker(), name="mixanalyzer-tune")
-        except Exception as exc:
-            self._client.close()
-            raise UsageError(
-                f"--scheduler {address}: cannot set up the workers: {type(exc).__name__}: {exc}"
-            ) from None
+        self._client = _bounded_setup(address, scheduler_timeout_s(timeout_s))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         # pure=False: a file may change between runs; never reuse a result the cluster holds.
@@ -172,9 +163,104 @@ class DaskExecutor(BatchExecutor):
         self._client.close()
 
 
-def make_executor(jobs: int | None = None, scheduler: str | None = None) -> BatchExecutor:
-    """The executor for ``--jobs`` / ``--scheduler``."""
+#: How long connecting to a scheduler and waiting for its first worker may take, seconds
+#: (``MIXANALYZER_SCHEDULER_TIMEOUT_S`` overrides it); the batch itself is not bounded.
+SCHEDULER_TIMEOUT_S = 30.0
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?[A-Za-z0-9._\-\[\]:%]+$")
+
+
+def scheduler_timeout_s(given: float | None = None) -> float:
+    """``given``, else ``$MIXANALYZER_SCHEDULER_TIMEOUT_S``, else 30 s."""
+    if given is not None:
+        return given
+    env = os.environ.get("MIXANALYZER_SCHEDULER_TIMEOUT_S", "")
+    try:
+        value = float(env)
+    except ValueError:
+        return SCHEDULER_TIMEOUT_S
+    return value if 0 < value < 1e6 else SCHEDULER_TIMEOUT_S
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse at once (exit 2) what cannot be a scheduler address (``tcp://HOST:PORT``, or
+    another of Dask's protocols): Dask itself would try it for 40 s."""
+    if not _ADDRESS.match(address):
+        raise UsageError(
+            f"--scheduler {address!r}: not a scheduler address (expected tcp://HOST:PORT)"
+        )
+
+
+def _bounded_setup(address: str, timeout_s: float) -> Any:
+    """Connect to the scheduler, wait for its first worker and set the workers up, all within
+    ``timeout_s``. Done in a daemon thread: a server that accepts and never answers (or answers
+    garbage) keeps Dask's own handshake waiting past its connect timeout, so the wait is
+    bounded here, and the stuck thread dies with the process."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def setup() -> None:
+        import distributed
+
+        from analyzer.batching.workers import TuneWorker
+
+        try:
+            client = distributed.Client(address, timeout=timeout_s, set_as_default=False)
+            box["client"] = client
+            client.wait_for_workers(1, timeout=timeout_s)
+            # The CLI's allocator tuning on every worker (see TuneWorker for why).
+            client.register_plugin(TuneWorker(), name="mixanalyzer-tune")
+            box["ready"] = True
+        except BaseException as exc:  # a hostile server can make Dask raise anything
+            box["error"] = exc
+
+    thread = threading.Thread(target=setup, name="mixanalyzer-scheduler", daemon=True)
+    thread.start()
+    thread.join(timeout_s + 1.0)
+    if box.get("ready"):
+        return box["client"]
+    error = box.get("error")
+    if error is None:
+        why = f"no answer within {timeout_s:g} s"
+    elif isinstance(error, TimeoutError | asyncio.TimeoutError) and "client" in box:
+        why = f"no worker joined within {timeout_s:g} s"
+    elif isinstance(error, MemoryError | ValueError | TypeError):  # a length field of garbage
+        why = "the server does not speak Dask's protocol"
+    else:
+        why = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    if "client" in box and not thread.is_alive():
+        with contextlib.suppress(Exception):
+            box["client"].close(timeout=1)
+    what = (
+        "cannot use the Dask scheduler" if "client" in box else "cannot connect to a Dask scheduler"
+    )
+    raise UsageError(f"--scheduler {address}: {what}: {why}")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and ``taskset``
+    narrow), else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def jobs_note(jobs: int | None) -> str | None:
+    """The note when ``--jobs`` asks for more processes than there are cores (lowered to them:
+    more processes than cores only add interpreters that compete for the same cores)."""
+    cores = usable_cores()
+    if jobs is not None and jobs > cores:
+        return f"--jobs {jobs} lowered to {cores}, the number of cores"
+    return None
+
+
+def make_executor(
+    jobs: int | None = None, scheduler: str | None = None, files: int | None = None
+) -> BatchExecutor:
+    """The executor for ``--jobs`` / ``--scheduler``: at most one process per core and per
+    file to analyse (``files``)."""
     if scheduler:
         return DaskExecutor(scheduler)
-    n = max(1, int(jobs or os.cpu_count() or 1))
+    n = max(1, min(int(jobs or usable_cores()), usable_cores(), files or usable_cores()))
     return SerialExecutor() if n == 1 else LocalExecutor(n)

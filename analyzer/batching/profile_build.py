@@ -15,6 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from typing import Any
 
+from analyzer.batching.executors import usable_cores
 from analyzer.comparison.profiles import (
     PROFILE_SCHEMA_VERSION,
     ReferenceProfile,
@@ -116,7 +117,8 @@ def build_profile(
     files = profile_files(paths, name)
     for f in files:
         _preflight(f.path)
-    n_jobs = max(1, min(int(jobs or os.cpu_count() or 1), len(files)))
+    cores = usable_cores()  # never more processes than cores: they would only compete
+    n_jobs = max(1, min(int(jobs or cores), cores, len(files)))
     results: list[dict[str, Any] | None] = [None] * len(files)
     if n_jobs == 1:
         for i, f in enumerate(files):
@@ -159,13 +161,14 @@ def _run_pool(
     the first failure cancels what has not started and is raised."""
     import multiprocessing
 
-    from analyzer.runtime import tune_process
+    from analyzer.batching.workers import worker_setup
 
     # "spawn": a fresh interpreter per worker, safe whatever threads the caller has running
     # (forking a multi-threaded process can deadlock and is deprecated from Python 3.12). The
-    # workers are our own processes, so they get the CLI's allocator and BLAS tuning.
+    # workers are our own processes, so they get the CLI's allocator and BLAS tuning, leave
+    # Ctrl-C to this process and die with it.
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=tune_process)
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=worker_setup)
     try:
         futures: dict[Future[dict[str, Any]], int] = {
             pool.submit(analyze_profile_track, f.path, 1): i for i, f in enumerate(files)

@@ -12,6 +12,7 @@ database itself is safe for several processes at once; see :mod:`analyzer.batchi
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,13 +23,14 @@ from analyzer.batching.cache import (
     analysis_from_json,
     cache_key,
 )
-from analyzer.batching.executors import BatchExecutor, make_executor
+from analyzer.batching.executors import BatchExecutor, jobs_note, make_executor
 from analyzer.batching.workers import JobOutcome, analyze_job
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, CacheError
 from analyzer.io import display_path
 from analyzer.io.files import find_audio_files, sha256_file
 from analyzer.io.source import probe_info
 from analyzer.measure.stats import metric_ranges
+from analyzer.runtime import Interrupted
 from analyzer.types import TrackAnalysis
 
 BatchProgress = Callable[[int, int, str, "str | None"], None]
@@ -63,6 +65,8 @@ class BatchResult:
     notes: tuple[str, ...] = field(default=())
     #: Ctrl-C stopped the batch: ``files`` are those finished (and cached) before it.
     interrupted: bool = False
+    #: The exit status the interruption calls for: 130 (Ctrl-C, SIGINT) or 143 (SIGTERM).
+    interrupted_exit_code: int = 130
     total_files: int = 0
 
 
@@ -156,8 +160,12 @@ class _BatchRun:
         if self.cache is not None and i in self.keys:
             from analyzer.measure import ANALYSIS_SETTINGS_VERSION
 
+            key, digest = self.keys[i]
+            if outcome.digest != digest:  # the file changed between the hash and the decode
+                self.notes.append(f"{name}: changed while it was measured: result not cached")
+                self.report(name, None)
+                return
             try:
-                key, digest = self.keys[i]
                 self.cache.put_json(key, digest, analysis.file.path, outcome.payload,
                                     settings_version=ANALYSIS_SETTINGS_VERSION)  # fmt: skip
             except CacheError as exc:
@@ -191,6 +199,7 @@ def run_batch(
     if use_cache:
         run.open_cache(cache_path)
     interrupted = False
+    signum = int(signal.SIGINT)
     name_used = "cache only"
     try:
         todo = run.look_up()
@@ -199,20 +208,23 @@ def run_batch(
         todo.sort(key=lambda i: -_work(found[i]))
         runner, own = executor, False
         if todo and runner is None:
-            runner, own = make_executor(jobs, scheduler), True
+            runner, own = make_executor(jobs, scheduler, files=len(todo)), True
+            if scheduler is None and (note := jobs_note(jobs)):
+                run.notes.append(note)
         if runner is not None:
             name_used = runner.name
         try:
             if todo and runner is not None:
                 interrupted = True  # until the loop runs to its end
-                items = [(found[i], keep_series, 1) for i in todo]
+                items = [(found[i], keep_series, 1, i in run.keys) for i in todo]
                 for k, outcome in runner.map(analyze_job, items):
                     run.take(todo[k], outcome)
             interrupted = False
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted) as exc:
             # Stop cleanly: no new jobs (the pool cancels the queued ones and waits for the
             # running ones); what finished is already in the cache and is returned.
             interrupted = True
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
         finally:
             if own and runner is not None:
                 runner.close()
@@ -230,6 +242,7 @@ def run_batch(
         executor=name_used,
         notes=tuple(run.notes),
         interrupted=interrupted,
+        interrupted_exit_code=128 + int(signum),
         total_files=run.total,
     )
 

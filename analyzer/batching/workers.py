@@ -25,22 +25,54 @@ class JobOutcome:
     ok: bool
     payload: str
     exit_code: int = 0
+    #: SHA-256 of the bytes the job decoded (when asked), None when it cannot vouch for them.
+    digest: str | None = None
 
 
-def analyze_job(path: str, keep_series: bool = False, threads: int | None = 1) -> JobOutcome:
+def analyze_job(
+    path: str, keep_series: bool = False, threads: int | None = 1, digest: bool = False
+) -> JobOutcome:
     """Analyse one file (in a worker): the analysis as lossless JSON, or the error as data.
 
     ``threads=1`` by default: each job uses one core, and ``--jobs`` says how many cores work;
-    the figures are the same for any thread count.
+    the figures are the same for any thread count. With ``digest`` the outcome carries the
+    SHA-256 of the bytes decoded, for the cache: the file is hashed after the analysis, and only
+    when its identity (device, inode, size, modification time in ns) is the same before the
+    decoder opened it and after the hash, i.e. the same bytes were there throughout; a file
+    replaced or rewritten meanwhile gets None and its result is not cached.
     """
     from analyzer.batching.cache import analysis_to_json
     from analyzer.measure.engine import analyze_file
 
+    before = _identity(path) if digest else None
     try:
         analysis = analyze_file(path, keep_series=keep_series, threads=threads)
     except AnalyzerError as exc:
         return JobOutcome(False, exc.message, exc.exit_code)
-    return JobOutcome(True, analysis_to_json(analysis), 0)
+    decoded = _decoded_digest(path, before) if digest else None
+    return JobOutcome(True, analysis_to_json(analysis), 0, decoded)
+
+
+def _identity(path: str) -> tuple[int, ...] | None:
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:
+    """The file's SHA-256 if it is provably the file decoded (same identity before and after)."""
+    from analyzer.io.files import sha256_file
+
+    try:
+        digest = sha256_file(path)
+    except OSError:
+        return None
+    after = _identity(path)
+    return digest if before is not None and after == before else None
 
 
 def worker_setup() -> None:
@@ -49,10 +81,11 @@ def worker_setup() -> None:
     instead of every worker dying with a traceback of its own."""
     import signal
 
-    from analyzer.runtime import tune_process
+    from analyzer.runtime import die_with_parent, tune_process
 
     tune_process()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()  # a parent killed outright (SIGKILL) leaves no worker running
 
 
 def __getattr__(name: str) -> Any:

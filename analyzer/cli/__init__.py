@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
-from analyzer.errors import EXIT_INTERNAL, AnalyzerError
+from analyzer.errors import EXIT_INTERNAL, EXIT_OUTPUT, AnalyzerError
 from analyzer.untrusted import terminal_safe
 from analyzer.version import __version__
 
@@ -23,22 +24,40 @@ def main() -> None:
     if sys.argv[1:] == ["--version"]:  # fast path: no typer/rich import
         print(f"mixanalyzer {__version__}")
         return
-    from analyzer.runtime import tune_process
+    from analyzer.runtime import (
+        Interrupted,
+        install_signal_handlers,
+        restore_signal_handlers,
+        tune_process,
+    )
 
     tune_process()  # before numpy is first imported (commands import it lazily)
+    handlers = install_signal_handlers()
     from analyzer.cli.app import app
     from analyzer.cli.console import print_error
+    from analyzer.cli.streams import (
+        EXIT_PIPE_CLOSED,
+        PipeClosed,
+        guard_stdout,
+        quiet_exit_on_closed_pipe,
+    )
+    from analyzer.paths import UserDirError
 
+    stdout = guard_stdout()
     try:
-        app(standalone_mode=True)
+        code = _run(app)
     except AnalyzerError as exc:
         print_error(exc.message)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+        code = exc.exit_code
+    except UserDirError as exc:
+        print_error(str(exc))
+        code = EXIT_OUTPUT
+    except PipeClosed:
+        quiet_exit_on_closed_pipe()
+        code = EXIT_PIPE_CLOSED
+    except (KeyboardInterrupt, Interrupted) as exc:
         print("mixanalyzer: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit:
-        raise
+        code = exc.exit_code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
     except Exception as exc:  # a bug: one line, unless asked for the traceback
         if os.environ.get("MIXANALYZER_DEBUG"):
             raise
@@ -47,4 +66,20 @@ def main() -> None:
             "(set MIXANALYZER_DEBUG=1 for the traceback; please report it)",
             file=sys.stderr,
         )
-        sys.exit(EXIT_INTERNAL)
+        code = EXIT_INTERNAL
+    finally:
+        restore_signal_handlers(handlers)
+        sys.stdout = stdout  # (main called in-process, as the tests do)
+    sys.exit(code)
+
+
+def _run(app: Callable[..., object]) -> int | str | None:
+    """The app's exit status, with standard output flushed inside the error handling (a full
+    disk or a closed pipe shows there, not in the interpreter's shutdown)."""
+    try:
+        app(standalone_mode=True)
+        code: int | str | None = 0
+    except SystemExit as exc:
+        code = exc.code
+    sys.stdout.flush()
+    return code

@@ -16,12 +16,24 @@ def quiet_option(help: str = "No table on stdout.") -> Any:
     return Annotated[bool, typer.Option("--quiet", "-q", help=help)]
 
 
+def stream_alias(value: str | None) -> str | None:
+    """``/dev/stdout`` (and its other names) means ``-``: written to the stream, never renamed
+    over (as root that would replace the system's link)."""
+    from analyzer.io.write import stream_of
+
+    return "-" if value and value != "-" and stream_of(value) == 1 else value
+
+
 def json_option(help: str = "Write JSON to this path ('-' for stdout).") -> Any:
-    return Annotated[str | None, typer.Option("--json", metavar="PATH", help=help)]
+    return Annotated[
+        str | None, typer.Option("--json", metavar="PATH", help=help, callback=stream_alias)
+    ]
 
 
 def html_option(help: str = "Write a self-contained HTML report with plots.") -> Any:
-    return Annotated[str | None, typer.Option("--html", metavar="PATH", help=help)]
+    return Annotated[
+        str | None, typer.Option("--html", metavar="PATH", help=help, callback=stream_alias)
+    ]
 
 
 def ref_option(help: str = "A reference track (repeatable).") -> Any:

@@ -4,6 +4,7 @@ up front when it exists without ``--force`` (exit 4), before any analysis."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 from analyzer.app.measuring import refuse_existing_output
 from analyzer.errors import UsageError
@@ -11,16 +12,32 @@ from analyzer.untrusted import terminal_safe
 
 
 def check_outputs(
-    *paths: str | None, force: bool, html: str | None = None, listen: bool = False
+    *paths: str | None,
+    force: bool,
+    html: str | None = None,
+    inputs: Iterable[str | None] = (),
+    listen: bool = False,
 ) -> None:
-    """Refuse, before any work: an existing output without ``force`` (exit 4), ``--html -``
-    (a 5 MB page on a terminal helps nobody; exit 2) and ``--listen`` without ``--html``."""
+    """Refuse, before any work: ``--html -`` (a 5 MB page on a terminal helps nobody; exit 2),
+    ``--listen`` without ``--html`` (exit 2); an output that is one of the ``inputs`` or another
+    output, even with ``force`` (exit 4); an existing output without ``force``, or one that is
+    not a regular file (exit 4)."""
+    from analyzer.io.write import check_distinct
+
     check_listen(listen, html)
-    for path in paths:
-        refuse_existing_output(path, force)
     if html == "-":
         raise UsageError("--html needs a file path ('-' is only for --json)")
-    refuse_existing_output(html, force)
+    check_distinct(inputs, (*paths, html))
+    for path in (*paths, html):
+        refuse_existing_output(path, force)
+
+
+def existing_files(*names: str | None) -> list[str]:
+    """The names that are existing files (a ``--profile`` or ``--targets`` may be a name, not a
+    path): inputs an output must not replace."""
+    import os
+
+    return [n for n in names if n and os.path.isfile(n)]
 
 
 def check_listen(listen: bool, html: str | None) -> None:

@@ -8,8 +8,10 @@ is not audio); the same file reached twice is taken once.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +71,7 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> FoundAudio:
     """
     files: list[AudioFile] = []
     missing: list[MissingPath] = []
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for raw in paths:
         text = os.fspath(raw)
         try:
@@ -87,7 +89,7 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> FoundAudio:
             missing.append(MissingPath(text))
             continue
         for item in found:
-            key = Path(item.path).resolve()
+            key = os.path.realpath(item.path)  # (Path.resolve raises on a symlink loop)
             if key not in seen:
                 seen.add(key)
                 files.append(item)
@@ -95,9 +97,22 @@ def find_audio_files(paths: Sequence[str | os.PathLike[str]]) -> FoundAudio:
 
 
 def _folder_audio(folder: str) -> list[AudioFile]:
+    """The audio files under ``folder``. Symlinked folders are followed, each real folder once
+    (by device and inode), so a link back to a parent cannot loop; a broken link or a link loop
+    in place of a file is taken like a file, and its reading reports it."""
     top = Path(folder)
     found = []
-    for root, dirs, names in os.walk(folder):
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        try:
+            st = os.stat(root)
+        except OSError:
+            dirs[:] = []
+            continue
+        if (st.st_dev, st.st_ino) in visited:  # reached again through a link: a loop or twice
+            dirs[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for f in names:
             ext = f.rsplit(".", 1)[-1].lower() if "." in f else ""
@@ -110,6 +125,8 @@ def _folder_audio(folder: str) -> list[AudioFile]:
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """SHA-256 (FIPS 180-4) of a file's bytes, hex, read in 1 MiB chunks."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or /dev/zero would never end
+        raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(HASH_CHUNK_BYTES):

@@ -8,7 +8,9 @@ Nothing is resampled or down-mixed here. Every problem becomes an :class:`AudioL
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from analyzer.errors import AnalyzerError, AudioLoadError, InvalidAudioError
+from analyzer.io import truncation
 from analyzer.types import AudioInfo
 
 DEFAULT_BLOCK_FRAMES = 262144
@@ -54,7 +57,8 @@ class AudioSource:
                 target.encode("utf-8")
             except UnicodeEncodeError:  # libsndfile takes UTF-8 names: hand it an open file
                 self._handle = target = open(self.path, "rb")  # noqa: SIM115
-            self._file: Any = sf.SoundFile(target)
+            with truncation.quiet_decoder():  # libmpg123 prints its warnings on fd 2 itself
+                self._file: Any = sf.SoundFile(target)
         except Exception as exc:
             if self._handle is not None:
                 self._handle.close()  # libsndfile reports every failure as one error type
@@ -90,6 +94,9 @@ class AudioSource:
                 f"{self.name}: unsupported channel count {info.channels} (supported: 1-8)",
                 slug="unsupported",
             )
+        shortfall = self._shortfall()
+        if shortfall is not None:
+            raise AudioLoadError(f"{self.name}: truncated: {shortfall}", slug="truncated")
         if info.frames <= 0:
             raise InvalidAudioError(
                 f"{self.name}: empty: the file holds no audio frames", slug="empty"
@@ -103,6 +110,20 @@ class AudioSource:
                     f"but the file holds {have}",
                     slug="truncated",
                 )
+
+    def _shortfall(self) -> str | None:
+        """What the header says is missing, for the formats whose truncation libsndfile hides
+        (:mod:`analyzer.io.truncation`); WAV, AIFF and RF64 are read by
+        :func:`_declared_data_bytes`."""
+        fmt, frames = self.info.format, self.info.frames
+        if fmt == "OGG":
+            ok = truncation.ogg_ends_cleanly(self.path)
+            return None if ok else "the last Ogg page is not the end of the stream"
+        if fmt in ("WAV", "WAVEX", "RF64", "AIFF", "MP3", "FLAC"):
+            return None
+        if fmt == "NIST" and (why := truncation.nist_shortfall(self.path, frames)):
+            return why
+        return truncation.log_shortfall(str(self._file.extra_info), frames)
 
     def __enter__(self) -> AudioSource:
         return self
@@ -135,20 +156,32 @@ class AudioSource:
         # Integer PCM cannot hold NaN or Inf: check float and lossy-decoded audio only.
         check_finite = not self.info.subtype.startswith(_INTEGER_SUBTYPES)
         buf = np.empty((block_frames, self.info.channels))  # reused: no page faults per block
+        quiet = truncation.quiet_decoder if self.info.format == "MP3" else contextlib.nullcontext
+        # libvorbisfile/libopusfile return a short read at a page whose CRC fails (a hole), then
+        # go on after it: only the end of the stream may give fewer frames than asked.
+        hole_at: float | None = None
         while True:
+            want = block_frames if remaining is None else min(block_frames, remaining - done)
+            if want <= 0:
+                break
             try:
-                want = block_frames if remaining is None else min(block_frames, remaining - done)
-                if want <= 0:
-                    break
-                data = f.read(want, dtype="float64", always_2d=True, out=buf[:want])
+                with quiet():
+                    data = f.read(want, dtype="float64", always_2d=True, out=buf[:want])
             except Exception as exc:
                 raise AudioLoadError(
-                    f"{self.name}: truncated or corrupt: decoding failed at {done / sr:.3f} s "
-                    f"({libsndfile_reason(exc)})",
+                    f"{self.name}: truncated or corrupt: decoding failed between "
+                    f"{done / sr:.3f} s and {(done + want) / sr:.3f} s ({libsndfile_reason(exc)})",
                     slug="truncated",
                 ) from None
             if data.shape[0] == 0:
                 break
+            if hole_at is not None:  # audio after a short read: the decoder skipped a hole
+                raise AudioLoadError(
+                    f"{self.name}: corrupt: damaged Ogg pages skipped at {hole_at:.3f} s",
+                    slug="truncated",
+                )
+            if data.shape[0] < want and self.info.format == "OGG":
+                hole_at = (done + data.shape[0]) / sr  # fine if nothing follows (the end)
             # Always a copy: `buf` is reused for the next read while meters still hold this block
             # (a mono or 1-frame transpose would otherwise be a view of it).
             block = np.array(data.T, order="C")
@@ -163,13 +196,24 @@ class AudioSource:
             yield block
         if done == 0:
             raise InvalidAudioError(f"{self.name}: empty: no audio frames decoded", slug="empty")
-        if not section and done < self.info.frames and self.info.format in _EXACT_LENGTH_FORMATS:
+        if not section and done < self._declared_frames():
             raise AudioLoadError(
-                f"{self.name}: truncated: decoded {done / sr:.3f} s of the "
+                f"{self.name}: truncated or corrupt: decoded {done / sr:.3f} s of the "
                 f"{self.info.frames / sr:.3f} s the header declares",
                 slug="truncated",
             )
         self.frames_decoded = done
+
+    def _declared_frames(self) -> int:
+        """The frames the file must decode to: the header's count where it is exact (PCM
+        containers, FLAC), the last granule position for Ogg (pages whose CRC fails are
+        skipped by the decoder), the Xing/VBRI count for MP3 less one frame; else 0."""
+        fmt, frames = self.info.format, self.info.frames
+        if fmt in _EXACT_LENGTH_FORMATS or fmt == "OGG":
+            return frames
+        if fmt == "MP3" and truncation.has_length_header(self.path):
+            return frames - truncation.MP3_FRAME_SAMPLES
+        return 0
 
     def resampled_blocks(
         self, target_rate_hz: int, block_frames: int = DEFAULT_BLOCK_FRAMES, **section: int | None
@@ -198,6 +242,7 @@ def probe_info(path: str | os.PathLike[str]) -> AudioInfo:
     anything; raises :class:`AudioLoadError` when libsndfile cannot read it."""
     import soundfile as sf
 
+    _check_path(Path(path), display_path(path))  # a FIFO would block the header read forever
     try:
         info = sf.info(os.fspath(path))
     except Exception as exc:  # libsndfile reports every failure as one error type
@@ -246,11 +291,23 @@ def _check_path(path: Path, name: str) -> None:
     try:
         st = path.stat()
     except FileNotFoundError:
+        if path.is_symlink():
+            target = display_path(os.readlink(path))
+            raise AudioLoadError(
+                f"{name}: missing: broken link (to {target}, which does not exist)", slug="missing"
+            ) from None
         raise AudioLoadError(f"{name}: missing: no such file", slug="missing") from None
     except OSError as exc:
         raise AudioLoadError(f"{name}: unreadable: {exc.strerror}", slug="unreadable") from None
-    if path.is_dir():
+    kind = non_regular_kind(st.st_mode)
+    if kind == "a directory":
         raise AudioLoadError(f"{name}: is a directory, not an audio file", slug="directory")
+    if kind is not None:
+        raise AudioLoadError(
+            f"{name}: is {kind}, not a regular file: refused before opening it (a stream "
+            "cannot be measured and could block forever)",
+            slug="not-regular",
+        )
     if st.st_size == 0:
         raise AudioLoadError(f"{name}: empty file (0 bytes)", slug="empty")
     if not os.access(path, os.R_OK):
@@ -260,6 +317,20 @@ def _check_path(path: Path, name: str) -> None:
             fh.read(1)
     except OSError as exc:
         raise AudioLoadError(f"{name}: unreadable: {exc.strerror}", slug="unreadable") from None
+
+
+def non_regular_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words (None for a regular file)."""
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 def libsndfile_reason(exc: BaseException) -> str:

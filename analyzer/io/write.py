@@ -6,14 +6,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from analyzer.errors import OutputError, UsageError
-from analyzer.io.source import display_path, libsndfile_reason
+from analyzer.io.source import display_path, libsndfile_reason, non_regular_kind
 
 
 def _plain_file_mode() -> int:
@@ -37,16 +39,89 @@ def _temp_prefix(target: Path) -> str:
 
 
 def _refuse_existing(target: Path, name: str, force: bool) -> None:
-    """OutputError unless ``target`` may be written: absent, or ``force`` and not a folder.
-    A name the system refuses to look up (too long, a file used as a folder) says why."""
+    """OutputError unless ``target`` may be written: absent, or ``force`` and a regular file
+    (a symlink counts as what it points to). A FIFO, device, socket or folder is never renamed
+    over, even with ``force``. A name the system refuses to look up says why."""
     try:
-        exists, is_dir = target.exists(), target.is_dir()
+        st = os.stat(target)
+    except FileNotFoundError:
+        return
     except OSError as exc:
         raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
-    if exists and not force:
-        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
-    if is_dir:
+    kind = non_regular_kind(st.st_mode)
+    if kind == "a directory":
         raise OutputError(f"{name}: is a directory", slug="unwritable")
+    if kind is not None:
+        raise OutputError(
+            f"{name}: is {kind}, not a regular file: refused (even with --force)",
+            slug="not-regular",
+        )
+    if not force:
+        raise OutputError(f"{name}: exists (use --force to overwrite)", slug="exists")
+
+
+def check_output(path: str | os.PathLike[str] | None, force: bool) -> None:
+    """Refuse, before any work, an output that cannot be written: one that exists without
+    ``force``, or that is not a regular file (even with ``force``). ``None`` and the standard
+    streams pass."""
+    if path is None or stream_of(path) is not None:
+        return
+    _refuse_existing(_final_target(Path(path)), display_path(path), force)
+
+
+#: Output names that mean the process's own streams: written there, never renamed over.
+_STREAM_NAMES = {
+    "-": 1,
+    "/dev/stdout": 1,
+    "/dev/fd/1": 1,
+    "/proc/self/fd/1": 1,
+    "/dev/stderr": 2,
+    "/dev/fd/2": 2,
+    "/proc/self/fd/2": 2,
+}
+
+
+def stream_of(path: str | os.PathLike[str] | None) -> int | None:
+    """1 or 2 when ``path`` names standard output (``-``, ``/dev/stdout``) or standard error
+    (``/dev/stderr``): such an output is written to the stream, never replaced on disk."""
+    if path is None:
+        return None
+    return _STREAM_NAMES.get(os.fspath(path))
+
+
+def _final_target(path: Path) -> Path:
+    """Where the bytes go: a symlinked output's target (the link stays a link, its target is
+    replaced atomically), else ``path`` itself."""
+    try:
+        link = path.is_symlink()
+    except OSError:  # a name too long to look up: the write reports it
+        return path
+    return Path(os.path.realpath(path)) if link else path
+
+
+def _publish(tmp: str | os.PathLike[str], target: Path, name: str, force: bool) -> None:
+    """Move the complete temporary to ``target``. Without ``force`` a hard link that fails if
+    the name exists (``link(2)``: atomic no-replace), so a file that appeared during the run is
+    never replaced; with ``force`` a rename, re-checked so a FIFO or device that appeared
+    meanwhile is not replaced either."""
+    if force:
+        _refuse_existing(target, name, True)
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputError(
+            f"{name}: exists (appeared during the run; use --force to overwrite)", slug="exists"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        # No hard links on this file system (FAT, some FUSE): check, then rename (small race).
+        _refuse_existing(target, name, False)
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
 
 
 def _write_failure(target: Path, exc: BaseException) -> OutputError:
@@ -69,8 +144,17 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, force: bool = 
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
-    target = Path(path)
-    name = display_path(target)
+    """Write ``data`` to ``path`` atomically (see :func:`write_text_atomic`); ``-``,
+    ``/dev/stdout`` and ``/dev/stderr`` are written to the stream itself."""
+    stream = stream_of(path)
+    if stream is not None:
+        out = sys.stdout if stream == 1 else sys.stderr
+        out.flush()
+        out.buffer.write(data)
+        out.buffer.flush()
+        return
+    name = display_path(path)
+    target = _final_target(Path(path))
     _refuse_existing(target, name, force)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -83,11 +167,15 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, force: bool
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        _publish(tmp, target, name, force)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_audio_atomic(
@@ -126,8 +214,9 @@ class AtomicWavWriter:
     ) -> None:
         import soundfile as sf
 
-        self.path = Path(path)
-        name = display_path(self.path)
+        self._name = name = display_path(path)
+        self.path = _final_target(Path(path))
+        self._force = force
         _refuse_existing(self.path, name, force)
         if not create_parents and not self.path.parent.is_dir():
             raise OutputError(
@@ -178,12 +267,15 @@ class AtomicWavWriter:
             return
         try:
             os.chmod(self._tmp, _plain_file_mode())
-            os.replace(self._tmp, self.path)
+            _publish(self._tmp, self.path, self._name, self._force)
         except OSError as exc:
             self._discard()
             raise OutputError(
-                f"{display_path(self.path)}: cannot write: {exc.strerror}", slug="unwritable"
+                f"{self._name}: cannot write: {exc.strerror}", slug="unwritable"
             ) from None
+        except BaseException:
+            self._discard()
+            raise
 
 
 BIT_DEPTHS = ("16", "24", "32f")
@@ -248,16 +340,56 @@ class Quantizer:
 def check_paths(mix_path: str, out_path: str) -> None:
     """Refuse an output that is the input (even with ``--force``) or in a missing folder."""
     out = Path(out_path)
-    same = os.path.realpath(out) == os.path.realpath(mix_path)
-    with contextlib.suppress(OSError):  # a hard link is the same file under another name
-        same = same or (out.exists() and os.path.samefile(out, mix_path))
-    if same:
-        raise OutputError(
-            f"{display_path(out)}: is the input file; a master never overwrites its input",
-            slug="is-input",
-        )
+    check_distinct([mix_path], [out_path])
     if not out.parent.is_dir():
         raise OutputError(
             f"{display_path(out)}: folder {display_path(out.parent)} does not exist",
             slug="no-folder",
         )
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two names are one file: the same real path (symlinks, ``..``) or, both existing,
+    the same inode (a hard link is the same file under another name)."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def check_distinct(
+    inputs: Iterable[str | os.PathLike[str] | None],
+    outputs: Iterable[str | os.PathLike[str] | None],
+) -> None:
+    """Refuse, before any work and even with ``--force`` (exit 4), an output that is one of the
+    inputs or another output. A folder among the inputs stands for the audio files found in it;
+    ``None`` and the standard streams (``-``, ``/dev/stdout``) are skipped."""
+    from analyzer.io.files import find_audio_files
+
+    ins: list[str] = []
+    for raw in inputs:
+        if raw is None or stream_of(raw) is not None:
+            continue
+        text = os.fspath(raw)
+        if os.path.isdir(text):
+            ins.extend(f.path for f in find_audio_files([text]).files)
+        else:
+            ins.append(text)
+    outs = [os.fspath(o) for o in outputs if o is not None and stream_of(o) is None]
+    for i, out in enumerate(outs):
+        for inp in ins:
+            if _same_file(out, inp):
+                raise OutputError(
+                    f"{display_path(out)}: is the input file {display_path(inp)}; an output "
+                    "never replaces an input (refused even with --force)",
+                    slug="is-input",
+                )
+        for other in outs[:i]:
+            if _same_file(out, other):
+                raise OutputError(
+                    f"{display_path(out)}: named twice as an output "
+                    f"(also {display_path(other)}); each output needs its own file",
+                    slug="same-output",
+                )

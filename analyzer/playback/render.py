@@ -41,12 +41,15 @@ Public API: :class:`DeviceRenderer` (and :func:`device_fir`, whose FIR design li
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
 from analyzer.dsp.convolve import StreamingConvolver
 from analyzer.dsp.units import db_to_amplitude
+from analyzer.io import display_path
 from analyzer.playback.device_fir import (
     default_taps,
     device_fir,
@@ -376,4 +379,34 @@ def _fit(h: np.ndarray, n: int) -> np.ndarray:
     return h[:n] if h.size >= n else np.pad(h, (0, n - h.size))
 
 
-__all__ = ["DeviceRenderer", "device_fir"]
+def safe_file_part(name: str) -> str:
+    """``name`` as one file-name component: every character other than letters, digits and
+    ``. _ - +`` becomes ``_`` (so a device named ``x/../../outside`` cannot reach outside the
+    render folder: ``/`` and ``\\`` are gone, and a component between a stem and ``.wav`` is
+    never ``..``)."""
+    return "".join(ch if ch.isalnum() or ch in "._-+" else "_" for ch in name) or "_"
+
+
+def render_paths(
+    path: str | os.PathLike[str], devices: Sequence[Device], out_dir: str | os.PathLike[str],
+    extension: str = "wav",
+) -> list[Path]:  # fmt: skip
+    """``out_dir/<stem>.<device>.<extension>`` for each device, its name made safe as one file-name
+    component (:func:`safe_file_part`); two devices that would share a file are refused
+    (exit 2): a render never lands outside ``out_dir`` nor replaces another."""
+    from analyzer.errors import UsageError
+
+    out = Path(out_dir)
+    stem = Path(path).stem  # a file name's own stem: no separator in it
+    targets = [out / f"{stem}.{safe_file_part(d.name)}.{extension}" for d in devices]
+    seen: dict[Path, str] = {}
+    for d, t in zip(devices, targets, strict=True):
+        if t in seen:
+            raise UsageError(
+                f"devices {seen[t]!r} and {d.name!r} would both render to {display_path(t)}"
+            )
+        seen[t] = d.name
+    return targets
+
+
+__all__ = ["DeviceRenderer", "device_fir", "render_paths", "safe_file_part"]

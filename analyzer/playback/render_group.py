@@ -153,8 +153,9 @@ class _Lane:
 
 def _targets(src: Path, devices: Sequence[Device], req: RenderRequest) -> list[Path]:
     from analyzer.errors import OutputError
+    from analyzer.playback.render import render_paths
 
-    targets = [req.out_dir / f"{src.stem}.{d.name}.{req.render_format}" for d in devices]
+    targets = render_paths(src, devices, req.out_dir, req.render_format)
     if not req.force:
         for t in targets:
             if t.exists():

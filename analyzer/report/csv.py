@@ -77,6 +77,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+#: What makes a spreadsheet read a text cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (a file named
+    ``=HYPERLINK(...).wav``) gets a leading ``'``, which spreadsheets show as text (OWASP's
+    advice for CSV injection); numbers, negative ones included, stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def batch_csv(
     result: BatchResult,
     files: list[dict[str, Any]],
@@ -85,7 +98,8 @@ def batch_csv(
 ) -> str:
     """One row per file: the fixed ``analyze`` keys flattened, then ``cached``, ``warnings``,
     the comparison and album columns when present; failed files get a row with ``error``.
-    Quoting and escaping are the csv module's (RFC 4180)."""
+    Quoting and escaping are the csv module's (RFC 4180); text that would run as a formula is
+    made inert (:func:`formula_safe`)."""
     columns: list[str] = []
     for key in CSV_KEYS:
         if key.endswith(("_per_band_db", "_per_band_lu", "tonal_balance_db")):
@@ -131,7 +145,8 @@ def batch_csv(
             row["album.gain_reason"] = _cell(g.reason if g else None)
             o = outliers.get(path)
             row["album.outlier"] = _cell(o.text if o else None)
-        writer.writerow(row)
+        writer.writerow({k: formula_safe(v) for k, v in row.items()})
     for e in result.errors:
-        writer.writerow({c: "" for c in columns} | {"file.path": e.path, "error": e.message})
+        row = {c: "" for c in columns} | {"file.path": e.path, "error": e.message}
+        writer.writerow({k: formula_safe(v) for k, v in row.items()})
     return buf.getvalue()

@@ -13,7 +13,7 @@ import typer
 
 from analyzer.cli.console import print_error, print_warnings, stdout_console
 from analyzer.cli.options import Force, Html, Quiet, Series, json_option, targets_option
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.output import check_outputs, emit, existing_files
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_BAD_INPUT, CheckFailedError, UsageError
 
@@ -142,7 +142,7 @@ def analyze(
     )
 
     checks = parse_fail_on(fail_on or [])
-    check_outputs(json_path, force=force, html=html_path)
+    check_outputs(json_path, force=force, html=html_path, inputs=[*files, *existing_files(targets)])
     # The HTML report plots the series; the JSON holds them only with --series.
     settings = AnalyzeSettings(series=series or bool(html_path), level_spectrum=level_spectrum,
                                targets=targets, codec_check=codec_check)  # fmt: skip

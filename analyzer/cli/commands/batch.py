@@ -19,8 +19,9 @@ from analyzer.cli.options import (
     html_option,
     profile_option,
     ref_option,
+    stream_alias,
 )
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.output import check_outputs, emit, existing_files
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ReferencesFailedError, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
@@ -69,7 +70,12 @@ SchedulerOption = Annotated[
 ]
 CsvPathOption = Annotated[
     str | None,
-    typer.Option("--csv", metavar="PATH", help="Write one CSV row per file ('-' for stdout)."),
+    typer.Option(
+        "--csv",
+        metavar="PATH",
+        help="Write one CSV row per file ('-' for stdout).",
+        callback=stream_alias,
+    ),
 ]
 NoCacheOption = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the result cache.")
@@ -107,7 +113,8 @@ def batch(
     )  # fmt: skip
     if json_path == "-" and csv_path == "-":
         raise UsageError("--json - and --csv -: only one of them can go to stdout")
-    check_outputs(json_path, csv_path, force=force, html=html_path)
+    inputs = [*paths, *(ref or ()), *existing_files(profile)]
+    check_outputs(json_path, csv_path, force=force, html=html_path, inputs=inputs)
     with progress_bar(sys.stderr.isatty() and not quiet, files=True) as bar:
 
         def progress(done: int, total: int, name: str, error: str | None) -> None:
@@ -135,14 +142,7 @@ def batch(
     if csv_path:
         emit(csv_path, batch_csv(result, docs, album=run.album), force=force)
     if html_path:
-        from analyzer.report.html import write_html
-        from analyzer.report.view import batch_view_for, build_view
-
-        view = build_view(
-            "batch", [], batch=batch_view_for(result, run.album, comparisons),
-            notes=list(result.notes), title=f"mixanalyzer batch: {len(result.files)} files",
-        )  # fmt: skip
-        write_html(html_path, view, force=force)
+        _write_html(html_path, run, comparisons, force)
     if not quiet and "-" not in (json_path, csv_path):
         from analyzer.report.terminal import render_album, render_batch
 
@@ -156,6 +156,19 @@ def batch(
             print_error(f"{len(result.errors)} of {total} files could not be measured")
         internal = any(e.exit_code == EXIT_INTERNAL for e in result.errors)
         raise typer.Exit(EXIT_INTERNAL if internal else EXIT_BAD_INPUT)
+
+
+def _write_html(path: str, run: Any, comparisons: list[Any] | None, force: bool) -> None:
+    """The batch's self-contained HTML page."""
+    from analyzer.report.html import write_html
+    from analyzer.report.view import batch_view_for, build_view
+
+    result = run.result
+    view = build_view(
+        "batch", [], batch=batch_view_for(result, run.album, comparisons),
+        notes=list(result.notes), title=f"mixanalyzer batch: {len(result.files)} files",
+    )  # fmt: skip
+    write_html(path, view, force=force)
 
 
 def _measured(result: Any) -> None:
@@ -179,4 +192,4 @@ def _interrupted(result: Any, quiet: bool) -> None:
     )
     for analysis in result.files:
         print(f"  finished: {terminal_safe(display_path(analysis.file.path))}", file=sys.stderr)
-    raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(result.interrupted_exit_code or EXIT_INTERRUPTED)

@@ -10,7 +10,7 @@ import typer
 
 from analyzer.cli.console import PROPOSAL_TITLE, print_warnings, stdout_console
 from analyzer.cli.options import Force, Html, Json, Listen, Profile, Quiet, Ref, Targets
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.output import check_outputs, emit, existing_files
 from analyzer.cli.progress import progress_bar
 
 
@@ -46,7 +46,8 @@ def compare(
 
     settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
                                targets=targets, series=bool(html_path))  # fmt: skip
-    check_outputs(json_path, force=force, html=html_path, listen=listen)
+    inputs = [mix, *(ref or ()), *existing_files(profile, targets)]
+    check_outputs(json_path, force=force, html=html_path, inputs=inputs, listen=listen)
     with progress_bar(sys.stderr.isatty()) as bar:
         run = run_compare(mix, settings, progress=bar.step if bar else None)
     for r_result in run.references:

@@ -10,7 +10,7 @@ import typer
 
 from analyzer.cli.console import print_error, print_notes, print_warnings, stdout_console
 from analyzer.cli.options import Force, Json, Listen, Profile, Ref, html_option, quiet_option
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.output import check_outputs, emit, existing_files
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_CHECK_FAILED, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
@@ -157,9 +157,9 @@ def master(
         allow_heavy_limiting=allow_heavy_limiting, raw_matchering=raw_matchering,
         force_match=force_match, surgical=surgical,
     )  # fmt: skip
-    if output is None and not dry_run:
-        raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
-    check_outputs(json_path, force=force, html=html_path, listen=listen)
+    _check_outputs(mix, None if dry_run else output, json_path, html_path,
+                   inputs=[mix, *(ref or ()), *existing_files(profile)], dry_run=dry_run,
+                   force=force, listen=listen)  # fmt: skip
     console = stdout_console()
     show_tables = not quiet and json_path != "-"  # no tables when the JSON goes to stdout
 
@@ -190,6 +190,17 @@ def master(
     if html_path:
         _write_html(html_path, mix, run, engine, bool(profile), force, listen)
     _finish(run)
+
+
+def _check_outputs(
+    mix: str, output: str | None, json_path: str | None, html_path: str | None, *,
+    inputs: list[str], dry_run: bool, force: bool, listen: bool,
+) -> None:  # fmt: skip
+    """The master needs -o OUT unless --dry-run; no output may replace an input or an existing
+    file without --force."""
+    if output is None and not dry_run:
+        raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
+    check_outputs(json_path, output, force=force, html=html_path, inputs=inputs, listen=listen)
 
 
 def _written_tables(console: Any, run: Any) -> None:

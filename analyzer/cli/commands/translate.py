@@ -15,7 +15,7 @@ from analyzer.cli.console import (
     stdout_console,
 )
 from analyzer.cli.options import Force, Html, Json, Listen, Quiet, profile_option, ref_option
-from analyzer.cli.output import check_outputs, emit
+from analyzer.cli.output import check_outputs, emit, existing_files
 from analyzer.cli.progress import progress_bar
 from analyzer.untrusted import terminal_safe
 
@@ -81,16 +81,19 @@ def translate(
     beside the references on the same devices."""
     from analyzer.app import TranslateSettings
     from analyzer.app import translate as run_translate
+    from analyzer.app.translating import render_targets
     from analyzer.report.json import translate_document
     from analyzer.report.terminal import render_translation
 
-    check_outputs(json_path, force=force, html=html_path, listen=listen)
     names = [n.strip() for n in devices.split(",") if n.strip()] if devices else None
     settings = TranslateSettings(
         references=tuple(ref or ()), profile=profile, devices=names, device_file=device_file,
         level_db_spl=level_db_spl, speed_kmh=speed_kmh, series=bool(html_path),
         render_lufs=render_lufs, render_format=render_format,
     )  # fmt: skip
+    renders = render_targets(mix, settings, render) if render else []
+    inputs = [mix, *(ref or ()), *existing_files(profile, device_file)]
+    check_outputs(json_path, *renders, force=force, html=html_path, inputs=inputs, listen=listen)
     show = sys.stderr.isatty() and not quiet
     with progress_bar(show) as bar:
         run = run_translate(mix, settings, progress=bar.step if bar else None,

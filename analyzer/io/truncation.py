@@ -1,0 +1,117 @@
+"""Short reads that libsndfile does not report: a file cut short, or with pages lost, decodes
+as a shorter file without an error. These checks find them from what each format declares.
+
+* PCM containers other than WAV/AIFF/RF64 (whose data size :mod:`analyzer.io.source` reads
+  itself): libsndfile shortens the frame count to the bytes present and says so only in its log
+  (``SFC_GET_LOG_INFO``, soundfile's ``extra_info``): a size ``N (should be M)`` with N > M
+  (W64, AU, VOC, 8SVX, WVE), "Seems to be a truncated file", a frame count that "does not
+  match"; a header's own ``Frames : N`` (AVR, MPC 2000) against the frames it reports; NIST
+  SPHERE's ``sample_count`` (NIST speech file format, its text header), read here.
+* Ogg (Vorbis, Opus, FLAC in Ogg): the stream's last page must carry the end-of-stream flag
+  (RFC 3533, section 6: header_type 0x04); libvorbisfile and libopusfile skip pages whose CRC
+  fails, so fewer frames decoded than the last granule position declares means lost pages.
+* MP3: a Xing/Info (or VBRI) header states the frame count: fewer decoded means truncation.
+  Without one libsndfile estimates the length from the bit rate, so nothing is compared.
+
+Not detectable: a PAF, MAT or XI file cut at a frame boundary (their headers hold no length).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterator
+
+#: Where MP3 encoders put the Xing/Info/VBRI header: the first frame, after any ID3v2 tag.
+_XING_SEARCH_BYTES = 1 << 16
+_SHOULD_BE = re.compile(r"^\s*(\w[\w ]*?)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
+_WVE_LENGTH = re.compile(r"Data length (\d+) should be (\d+)")
+_FRAMES = re.compile(r"^\s*Frames\s*:\s*(\d+)\s*$", re.MULTILINE)
+_BAD_LOG = ("truncated file", "does not match", "not equal to frame count", "> file length")
+_NIST_COUNT = re.compile(rb"^sample_count -i (\d+)\s*$", re.MULTILINE)
+#: One MP3 frame (MPEG-1 layer III): the tolerance of the Xing count against what is decoded.
+MP3_FRAME_SAMPLES = 1152
+_stderr_lock = threading.Lock()
+
+
+def log_shortfall(log: str, frames: int) -> str | None:
+    """What libsndfile's log says is missing (None: nothing): a declared size larger than the
+    file holds, a truncation note, or a header frame count above ``frames``."""
+    for field, declared, present in _SHOULD_BE.findall(log):
+        if int(declared) > int(present):
+            return (
+                f"the header declares {declared} bytes ({field.strip()}) "
+                f"but the file holds {present}"
+            )
+    for declared, present in _WVE_LENGTH.findall(log):
+        if int(declared) > int(present):
+            return f"the header declares {declared} frames but the file holds {present}"
+    lowered = log.lower()
+    for phrase in _BAD_LOG:
+        if phrase in lowered:
+            line = next(ln for ln in log.splitlines() if phrase in ln.lower())
+            return f"libsndfile: {line.strip(' *')}"
+    for declared in _FRAMES.findall(log):
+        if int(declared) > frames:
+            return f"the header declares {declared} frames but the file holds {frames}"
+    return None
+
+
+def nist_shortfall(path: str | os.PathLike[str], frames: int) -> str | None:
+    """NIST SPHERE: ``sample_count`` (frames) of the text header against ``frames``."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    match = _NIST_COUNT.search(head) if head.startswith(b"NIST_1A") else None
+    if match and int(match.group(1)) > frames:
+        return f"the header declares {int(match.group(1))} frames but the file holds {frames}"
+    return None
+
+
+def ogg_ends_cleanly(path: str | os.PathLike[str]) -> bool:
+    """Whether the last Ogg page of the file has the end-of-stream flag (RFC 3533 section 6).
+    A file cut short ends inside or after a page without it."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        fh.seek(max(size - 65536, 0))  # a page is at most 65,307 bytes
+        tail = fh.read()
+    at = tail.rfind(b"OggS")
+    return at >= 0 and at + 6 <= len(tail) and tail[at + 4] == 0 and bool(tail[at + 5] & 0x04)
+
+
+def has_length_header(path: str | os.PathLike[str]) -> bool:
+    """Whether an MP3 states its frame count (a Xing/Info or VBRI header in its first bytes)."""
+    with open(path, "rb") as fh:
+        head = fh.read(_XING_SEARCH_BYTES)
+    return any(tag in head for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+@contextlib.contextmanager
+def quiet_decoder() -> Iterator[None]:
+    """Standard error (file descriptor 2) pointed at /dev/null for the duration: libmpg123
+    prints its warnings there itself (``Warning: Xing stream size off by more than 1%``), which
+    would reach the user's terminal raw; the decoder's errors still come back as exceptions."""
+    with _stderr_lock:
+        try:
+            saved = os.dup(2)
+            null = os.open(os.devnull, os.O_WRONLY)
+        except OSError:  # no descriptor 2 or no /dev/null: nothing to protect
+            yield
+            return
+        try:
+            os.dup2(null, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(null)
+
+
+__all__ = [
+    "has_length_header",
+    "log_shortfall",
+    "nist_shortfall",
+    "ogg_ends_cleanly",
+    "quiet_decoder",
+]
