@@ -84,11 +84,8 @@ def _check_rendered(dom: str) -> int:
 
 
 def test_demo_report_in_chromium(chromium: str, tmp_path: Path) -> None:
-    start = time.perf_counter()
-    proc = run("demo", "--out", str(tmp_path / "demo"))
-    demo_s = time.perf_counter() - start
+    proc = run("demo", "--out", str(tmp_path / "demo"))  # its time is a `make bench` figure
     assert proc.returncode == 0, proc.stderr
-    assert demo_s < 30.0, f"the demo took {demo_s:.1f} s"
     report = tmp_path / "demo" / "report.html"
     assert f"report: {report}" in proc.stdout
 
