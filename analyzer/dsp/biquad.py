@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ RBJ_KINDS = ("peaking", "low_shelf", "high_shelf", "high_pass", "low_pass")
 # --------------------------------------------------------------------------------------------
 
 
-def _shelf(big_a: float, cw: float, r: float, sign: float) -> tuple[list[float], list[float]]:
+def _shelf(big_a: Any, cw: Any, r: Any, sign: float) -> tuple[list, list]:
     """Low (``sign = -1``) or high (``sign = +1``) shelf numerator and denominator."""
     b = [
         big_a * ((big_a + 1.0) + sign * (big_a - 1.0) * cw + r),
@@ -45,6 +46,24 @@ def _shelf(big_a: float, cw: float, r: float, sign: float) -> tuple[list[float],
     return b, a
 
 
+def _rbj(kind: str, big_a: Any, cw: Any, sw: Any, q: Any, sqrt: Any) -> tuple[list, list]:
+    """The cookbook's ``(b, a)`` before normalisation, from ``A``, ``cos w0``, ``sin w0`` and
+    ``Q``: plain arithmetic, so floats and arrays of sections go through the same lines."""
+    alpha = sw / (2.0 * q)
+    if kind == "peaking":
+        return ([1.0 + alpha * big_a, -2.0 * cw, 1.0 - alpha * big_a],
+                [1.0 + alpha / big_a, -2.0 * cw, 1.0 - alpha / big_a])  # fmt: skip
+    if kind in ("low_shelf", "high_shelf"):
+        return _shelf(big_a, cw, 2.0 * sqrt(big_a) * alpha, -1.0 if kind == "low_shelf" else 1.0)
+    if kind == "low_pass":
+        return ([(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0],
+                [1.0 + alpha, -2.0 * cw, 1.0 - alpha])  # fmt: skip
+    return (
+        [(1.0 + cw) / 2.0, -(1.0 + cw), (1.0 + cw) / 2.0],
+        [1.0 + alpha, -2.0 * cw, 1.0 - alpha],
+    )  # fmt: skip  (high-pass)
+
+
 def rbj_coefficients(
     kind: str, frequency_hz: float, gain_db: float, q: float, sample_rate_hz: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -52,24 +71,29 @@ def rbj_coefficients(
     low-pass; ``frequency_hz`` must lie strictly between 0 and Nyquist (not checked here)."""
     if kind not in RBJ_KINDS:
         raise ValueError(f"unknown biquad kind {kind!r}")
-    big_a = 10.0 ** (gain_db / 40.0)
     w0 = 2.0 * math.pi * frequency_hz / float(sample_rate_hz)
-    cw, sw = math.cos(w0), math.sin(w0)
-    alpha = sw / (2.0 * q)
-    if kind == "peaking":
-        b = [1.0 + alpha * big_a, -2.0 * cw, 1.0 - alpha * big_a]
-        a = [1.0 + alpha / big_a, -2.0 * cw, 1.0 - alpha / big_a]
-    elif kind in ("low_shelf", "high_shelf"):
-        r = 2.0 * math.sqrt(big_a) * alpha
-        b, a = _shelf(big_a, cw, r, -1.0 if kind == "low_shelf" else 1.0)
-    elif kind == "low_pass":
-        b = [(1.0 - cw) / 2.0, 1.0 - cw, (1.0 - cw) / 2.0]
-        a = [1.0 + alpha, -2.0 * cw, 1.0 - alpha]
-    else:  # high_pass
-        b = [(1.0 + cw) / 2.0, -(1.0 + cw), (1.0 + cw) / 2.0]
-        a = [1.0 + alpha, -2.0 * cw, 1.0 - alpha]
+    b, a = _rbj(kind, 10.0 ** (gain_db / 40.0), math.cos(w0), math.sin(w0), q, math.sqrt)
     a0 = a[0]
     return np.array(b) / a0, np.array(a) / a0
+
+
+def rbj_coefficient_arrays(
+    kind: str, frequency_hz: np.ndarray, gain_db: np.ndarray, q: np.ndarray, sample_rate_hz: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rbj_coefficients` of many sections of one kind at once: ``(b, a)`` shaped
+    ``(3, sections)``, ``a[0] == 1`` (the same formulas, numpy's cos/sin: equal to the one-section
+    values bit for bit)."""
+    if kind not in RBJ_KINDS:
+        raise ValueError(f"unknown biquad kind {kind!r}")
+    # math's cos, sin and pow per section (few): the values equal rbj_coefficients' bit for
+    # bit on every CPU, where numpy's SIMD versions may differ in the last place.
+    w0 = [2.0 * math.pi * float(f) / float(sample_rate_hz) for f in np.ravel(frequency_hz)]
+    big_a = np.array([10.0 ** (float(g) / 40.0) for g in np.ravel(gain_db)])
+    cw, sw = np.array([math.cos(w) for w in w0]), np.array([math.sin(w) for w in w0])
+    ones = np.ones_like(cw)
+    b, a = _rbj(kind, big_a, cw, sw, np.asarray(q, dtype=float), np.sqrt)
+    b, a = np.array([x * ones for x in b]), np.array([x * ones for x in a])
+    return b / a[0], a / a[0]
 
 
 def cascade_response(

@@ -8,10 +8,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from analyzer.dsp.biquad import rbj_coefficients
+from analyzer.dsp.biquad import rbj_coefficient_arrays
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.tone_rules import (
     BELL_MAX_HZ,
@@ -78,48 +79,69 @@ class MoveFit:
         }
 
     def moves(self, kinds: Sequence[str], x: np.ndarray) -> list[EqMove]:
+        return [EqMove(kind, float(f[0]), float(g[0]), float(q[0]))
+                for kind, f, g, q in self._params(kinds, x[None, :])]  # fmt: skip
+
+    def _params(self, kinds: Sequence[str], xs: np.ndarray) -> list[tuple[str, Any, Any, Any]]:
+        """``(kind, frequencies, gains, Qs)`` of each move, one value per row of ``xs``
+        (parameter vectors: log2 frequency, gain, and log2 Q for a bell)."""
         out, i = [], 0
         for kind in kinds:
-            f, g = 2.0 ** x[i], float(x[i + 1])
+            f, g = 2.0 ** xs[:, i], xs[:, i + 1]
             if kind == "peaking":
-                q = 2.0 ** x[i + 2]
+                q = 2.0 ** xs[:, i + 2]
                 i += 3
             else:
-                q = SHELF_Q
+                q = np.full(len(xs), SHELF_Q)
                 i += 2
-            out.append(EqMove(kind, float(f), g, float(q)))
+            out.append((kind, f, g, q))
         return out
 
     def gains(self, moves: Sequence[EqMove]) -> tuple[np.ndarray, np.ndarray]:
         """``(band power gains, summed response over the response grid)`` in dB, from one
         evaluation of the cascade on both grids (z precomputed: the fit calls this often)."""
-        h = np.ones(len(self.z1), dtype=complex)
-        for m in moves:
-            b, a = rbj_coefficients(m.kind, m.frequency_hz, m.gain_db, m.q, self.fs)
-            h *= (b[0] + b[1] * self.z1 + b[2] * self.z2) / (a[0] + a[1] * self.z1 + a[2] * self.z2)
+        params = [(m.kind, np.array([m.frequency_hz]), np.array([m.gain_db]), np.array([m.q]))
+                  for m in moves]  # fmt: skip
+        band, summed = self._responses(params, 1)
+        return band[0], summed[0]
+
+    def _responses(self, params: Sequence[tuple], rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`gains` of ``rows`` cascades at once (``(rows, bands)``, ``(rows, grid)``)."""
+        h = np.ones((rows, len(self.z1)), dtype=complex)
+        for kind, f, g, q in params:
+            b, a = rbj_coefficient_arrays(kind, f, g, q, self.fs)
+            h *= (b[0][:, None] + b[1][:, None] * self.z1 + b[2][:, None] * self.z2) / (
+                a[0][:, None] + a[1][:, None] * self.z1 + a[2][:, None] * self.z2)  # fmt: skip
         p = np.maximum(np.abs(h) ** 2, 1e-24)
-        band = 10.0 * np.log10(p[: self.grid.size].reshape(self.grid.shape).mean(axis=1))
-        return band, 10.0 * np.log10(p[self.grid.size :])
+        n = self.grid.size
+        band = 10.0 * np.log10(p[:, :n].reshape(rows, *self.grid.shape).mean(axis=2))
+        return band, 10.0 * np.log10(p[:, n:])
 
     def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
         return predicted_levels(self.t.mix_db, self.gains(moves)[0], self.kp)
 
     def residual(self, kinds: Sequence[str], x: np.ndarray) -> np.ndarray:
-        moves = self.moves(kinds, x)
-        band, summed = self.gains(moves)
+        return self.residuals(kinds, np.asarray(x, dtype=float)[None, :])[0]
+
+    def residuals(self, kinds: Sequence[str], xs: np.ndarray) -> np.ndarray:
+        """The residual of every row of ``xs`` (one vectorised evaluation: the solver's finite
+        differences ask for one per parameter, see :class:`_Batched`)."""
+        params = self._params(kinds, xs)
+        band, summed = self._responses(params, len(xs))
         levels = predicted_levels(self.t.mix_db, band, self.kp)
         d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
-        gains = np.array([m.gain_db for m in moves])
+        gains = np.array([g for _, _, g, _ in params]).T.reshape(len(xs), len(params))
         over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
-        return np.concatenate([d * self.w, GAIN_PENALTY * gains, RESPONSE_PENALTY * over,
-                               RESPONSE_PENALTY * self.lift_over_room(levels),
-                               RESPONSE_PENALTY * spacing_violation(moves)])  # fmt: skip
+        spacing = np.array([spacing_violation(self.moves(kinds, x)) for x in xs])
+        rules = [over, self.lift_over_room(levels), spacing.reshape(len(xs), -1)]
+        return np.concatenate([d * self.w, GAIN_PENALTY * gains,
+                               *(RESPONSE_PENALTY * r for r in rules)], axis=1)  # fmt: skip
 
     def lift_over_room(self, levels: np.ndarray) -> np.ndarray:
         """The fit's penalty, stricter than :meth:`boost_over_room`: the level-matched rise of
         the bands below 30 Hz / above 16 kHz beyond the room (a loudness loss counted too), so
         the solver stays clear of the rule and the final hold rarely has to act."""
-        lift = levels[self.out_sel] - self.t.mix_db[self.out_sel]
+        lift = levels[..., self.out_sel] - self.t.mix_db[self.out_sel]
         return np.maximum(lift - self.room[self.out_sel], 0.0)
 
     def boost_over_room(self, band_gain_db: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -156,8 +178,23 @@ class MoveFit:
         res = least_squares(
             lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
             x_scale="jac", max_nfev=max_nfev, ftol=1e-6, xtol=1e-6,
+            workers=_Batched(self, kinds),
         )  # fmt: skip
         return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
+
+
+class _Batched:
+    """A map for scipy's finite differences (``least_squares(workers=...)``, scipy >= 1.16):
+    scipy still chooses every step (its 2-point rule and bounds), and the residuals of all the
+    stepped vectors come from one vectorised :meth:`MoveFit.residuals` instead of a Python call
+    each, which is most of the fit's time."""
+
+    def __init__(self, fit: MoveFit, kinds: Sequence[str]) -> None:
+        self.fit, self.kinds = fit, list(kinds)
+
+    def __call__(self, fun: Any, xs: Any) -> list[np.ndarray]:
+        rows = np.array(list(xs), dtype=float)
+        return list(self.fit.residuals(self.kinds, rows)) if len(rows) else []
 
 
 def deadband_target(target: ToneTarget) -> ToneTarget:

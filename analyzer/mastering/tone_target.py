@@ -87,8 +87,10 @@ def predicted_levels(mix_db: np.ndarray, gain_db: np.ndarray, k_power: np.ndarra
     p = np.where(np.isfinite(mix_db), 10.0 ** (np.nan_to_num(mix_db, nan=-300.0) / 10.0), 0.0)
     g = 10.0 ** (gain_db / 10.0)
     before = float(np.sum(p * k_power))
-    after = float(np.sum(p * k_power * g))
-    shift = ratio_db(after, before)
+    if np.ndim(gain_db) == 2:  # one filter per row (the fit's finite differences)
+        shifts = [ratio_db(float(a), before) for a in np.sum(p * k_power * g, axis=1)]
+        return mix_db + gain_db - np.array([[0.0 if s is None else s] for s in shifts])
+    shift = ratio_db(float(np.sum(p * k_power * g)), before)
     return mix_db + gain_db - (0.0 if shift is None else shift)
 
 

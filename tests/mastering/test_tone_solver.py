@@ -1,0 +1,88 @@
+"""The tone fit's vectorised residuals (every finite-difference step in one evaluation) equal
+the one-vector residual bit for bit, so the solver's path, and with it the proposal, is the same
+as with one call per step; and scipy really hands the steps to the batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analyzer.dsp.biquad import rbj_coefficient_arrays, rbj_coefficients
+from analyzer.mastering.eq import EqMove
+from analyzer.mastering.tone_solver import MoveFit, vector
+from analyzer.mastering.tone_target import ToneTarget
+
+BANDS = 1000.0 * 2.0 ** (np.arange(-15, 15) / 3.0)
+
+
+def _fit(fs: float = 48000.0) -> MoveFit:
+    rng = np.random.default_rng(7)
+    mix = -20.0 - 3.0 * np.log2(BANDS / 1000.0) + rng.normal(0.0, 2.0, BANDS.size)
+    median = -20.0 - 2.0 * np.log2(BANDS / 1000.0)
+    mix[0] = np.nan  # an undefined band
+    target = ToneTarget(BANDS, mix, median, median - 1.5, median + 1.5)
+    return MoveFit(target, fs, 6.0, np.ones(BANDS.size))
+
+
+KINDS = ["low_shelf", "peaking", "peaking", "high_shelf"]
+MOVES = [
+    EqMove("low_shelf", 90.0, 2.5, 0.7071),
+    EqMove("peaking", 400.0, -3.0, 0.9),
+    EqMove("peaking", 520.0, -1.0, 2.0),
+    EqMove("high_shelf", 7000.0, 4.0, 0.7071),
+]
+
+
+@pytest.mark.parametrize("kind", ["peaking", "low_shelf", "high_shelf", "low_pass", "high_pass"])
+def test_coefficient_arrays_equal_one_section_at_a_time(kind: str) -> None:
+    rng = np.random.default_rng(1)
+    f, g, q = rng.uniform(20, 20000, 50), rng.uniform(-12, 12, 50), rng.uniform(0.3, 8, 50)
+    b, a = rbj_coefficient_arrays(kind, f, g, q, 44100.0)
+    for i in range(50):
+        b1, a1 = rbj_coefficients(kind, f[i], g[i], q[i], 44100.0)
+        assert np.array_equal(b[:, i], b1) and np.array_equal(a[:, i], a1)
+
+
+def test_batched_residuals_equal_single_ones_bit_for_bit() -> None:
+    fit = _fit()
+    x = vector(MOVES)
+    rng = np.random.default_rng(3)
+    xs = x + rng.normal(0.0, 0.3, (12, x.size))
+    batch = fit.residuals(KINDS, xs)
+    for row, xi in zip(batch, xs, strict=True):
+        single = fit.residual(KINDS, xi)
+        assert np.array_equal(row, single)
+    # the residual is what its parts say: the gain penalty holds each move's gain
+    gains = fit.residual(KINDS, x)[BANDS.size : BANDS.size + len(KINDS)]
+    assert gains == pytest.approx([0.04 * m.gain_db for m in MOVES], abs=1e-12)
+
+
+def test_the_solver_uses_the_batch_and_reaches_the_same_point(monkeypatch) -> None:
+    from analyzer.mastering import tone_solver
+
+    fit = _fit()
+    x0 = vector(MOVES)
+    rows: list[int] = []
+    real = tone_solver.MoveFit.residuals
+
+    def counted(self, kinds, xs):
+        rows.append(len(xs))
+        return real(self, kinds, xs)
+
+    monkeypatch.setattr(tone_solver.MoveFit, "residuals", counted)
+    batched = fit.solve(KINDS, x0)
+    assert max(rows) == x0.size  # one call holds every parameter's step
+
+    class OneByOne:  # scipy's own way: the residual called once per step
+        def __init__(self, fit: MoveFit, kinds: list[str]) -> None:
+            pass
+
+        def __call__(self, fun, xs):
+            return [fun(x) for x in xs]
+
+    monkeypatch.setattr(tone_solver, "_Batched", OneByOne)
+    rows.clear()
+    plain = fit.solve(KINDS, x0)
+    assert max(rows) == 1
+    assert np.array_equal(batched, plain)
+    assert fit.cost(KINDS, batched) < fit.cost(KINDS, x0)
