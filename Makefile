@@ -12,6 +12,8 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# compile the limiter's numba kernels into their cache: no user-facing run compiles
+	$(BIN)/python -m analyzer.mastering.limiter_kernel
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -39,6 +39,7 @@ from analyzer.mastering.limiter import (
     gain_reduction_db,
 )
 from analyzer.mastering.loudness_plan import LoudnessPlan, measured
+from analyzer.mastering.loudness_search import limited_segment_sums, segment_sums
 from analyzer.mastering.propose import Proposal
 from analyzer.mastering.signal_chain import Chain, processed_blocks
 from analyzer.measure.engine import TrackMeters, run_meters
@@ -281,6 +282,7 @@ class _Recording:
     k_power: np.ndarray
     lufs: float | None
     true_peak_dbtp: float | None
+    segments: np.ndarray | None = None  # 100 ms sums of k_power (the trials' base)
 
 
 def _record_pass(
@@ -361,31 +363,14 @@ def _integrated_from_segments(seg: np.ndarray, hop: int) -> float | None:
 
 
 def _replay_lufs(rec: _Recording, fs: int, gain: float, ceiling_dbtp: float) -> float | None:
-    """Loudness of the limited output at ``gain``: the recorded detection replayed, and the
-    K-weighted power scaled by the gain the limiter applies (fed as a one-channel signal
-    ``sqrt(power)``, so the output squared is the limited power; the K-filter and the gain
-    commute to within the gain's slow variation)."""
-    lim = TruePeakLimiter(fs, 1, ceiling_dbtp=ceiling_dbtp, input_gain_db=gain,
-                          replay_peaks=rec.peaks)  # fmt: skip
+    """Loudness of the limited output at ``gain``, from the recording alone (no pass over the
+    file, :mod:`analyzer.mastering.loudness_search`)."""
     hop = round(0.1 * fs)
-    n = rec.k_power.size
-    seg = np.zeros(n // hop + 1)
-    pos = fed = 0
-
-    def add(y: np.ndarray) -> None:
-        nonlocal pos
-        y = y[: n - pos]
-        # 100 ms segment sums of the limited power (all the gating needs)
-        first = pos // hop
-        idx = (np.arange(pos, pos + y.size) // hop) - first
-        seg[first : first + idx[-1] + 1] += np.bincount(idx, weights=y * y) if y.size else 0
-        pos += y.size
-
-    for size in rec.blocks:
-        add(lim.process(np.sqrt(rec.k_power[None, fed : fed + size], dtype=np.float64))[0])
-        fed += size
-    add(lim.flush()[0])
-    return _integrated_from_segments(seg[: n // hop], hop)
+    if rec.segments is None:
+        rec.segments = segment_sums(rec.k_power, hop)
+    seg = limited_segment_sums(rec.peaks, rec.k_power, rec.segments, hop, fs, gain,
+                               ceiling_dbtp)  # fmt: skip
+    return _integrated_from_segments(seg, hop)
 
 
 def _trial_lufs(

@@ -18,8 +18,9 @@ domain ``gr = -ln(gain) >= 0`` so that "more reduction" is a maximum and exact:
    the fraction of that time spent limiting. The envelope is ``max(held, fast, slow)``: after a
    short peak the sustained part is ~0 and the fast release wins (a click recovers in a few tens
    of ms); sustained limiting builds it up, recovers slowly and does not modulate low tones
-   (THD of a 100 Hz sine 6 dB over the ceiling well under 1 %). The recursions are evaluated
-   in closed form (a running maximum of ``ln v[i] + i / tau``), so they vectorise.
+   (THD of a 100 Hz sine 6 dB over the ceiling well under 1 %). Steps 2-4 run as one compiled
+   sequential pass per chunk (:mod:`analyzer.mastering.limiter_kernel`, numba), with the
+   vectorised numpy form (closed-form recursions) as its reference and fallback.
 4. **Attack.** The envelope is averaged over ``A`` samples (a box filter), which turns each step of
    the held envelope into a ramp that reaches the full reduction ``A`` samples after it starts,
    i.e. at the first sample whose interpolation involves the peak: the reduction is complete
@@ -48,12 +49,14 @@ A signal that never needs reduction comes out bit-exact (gain exactly 1).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from analyzer.dsp.oversample import HALF_TAPS, interpolation_matrix, oversampling_factor
 from analyzer.dsp.units import db_to_amplitude
+from analyzer.mastering.limiter_kernel import EXACT_TINY, envelope
 from analyzer.types import DEFAULT_CEILING_DBTP
 
 #: Frames per internal processing chunk (fixed, so results do not depend on block sizes).
@@ -91,41 +94,6 @@ class LimiterStats:
     latency_samples: int
     ceiling_dbtp: float
     input_gain_db: float
-
-
-def _sliding_max(a: np.ndarray, width: int) -> np.ndarray:
-    """``out[i] = max(a[i : i + width])`` for ``i`` in ``0 .. len(a) - width`` (doubling)."""
-    n = a.size - width + 1
-    cur = a
-    span = 1
-    while 2 * span <= width:
-        cur = np.maximum(cur[:-span], cur[span:])
-        span *= 2
-    if span == width:
-        return cur[:n]
-    return np.maximum(cur[:n], cur[width - span : width - span + n])
-
-
-def _box_sum(hist: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Sums of ``len(hist) + 1`` consecutive values ending at each value of ``new``."""
-    joined = np.concatenate([hist, new])
-    cs = np.concatenate([[0.0], np.cumsum(joined)])
-    w = hist.size + 1
-    out = cs[w:] - cs[:-w]
-    np.maximum(out, 0.0, out=out)  # no rounding below zero
-    return out
-
-
-def _decay(v: np.ndarray, prev: float, tau: float) -> np.ndarray:
-    """``env[j] = max(v[j], exp(-1/tau) * env[j-1])`` with ``env[-1] = prev``, in closed form."""
-    t = np.arange(v.size, dtype=np.float64) / tau
-    with np.errstate(divide="ignore"):
-        lv = np.log(v)
-    env = np.exp(np.maximum.accumulate(lv + t) - t)
-    if prev > 0.0:
-        np.maximum(env, prev * np.exp(-(t + 1.0 / tau)), out=env)
-    np.maximum(env, v, out=env)
-    return env
 
 
 def _banded_interpolation(factor: int) -> np.ndarray:
@@ -210,14 +178,17 @@ class TruePeakLimiter:
         a, fs, channels = self.attack_samples, self.sample_rate_hz, self.channels
         self._x_hist = np.zeros((channels, _TAPS - 1))
         self._delay = np.zeros((channels, self.latency_samples))
-        self._req_hist = np.zeros(a + DETECT_DELAY)
-        self._avg_hist = np.zeros(self._avg_width - 1)
-        self._occ_hist = np.zeros(self._avg_width - 1)
-        self._bridge_hist = np.zeros(max(round(BRIDGE_MS * fs / 1000.0), 1) - 1)
-        self._env_hist = np.zeros(a - 1)
-        self._gr_delay = np.zeros(self.latency_samples - DETECT_DELAY - a)
-        self._fast_prev = 0.0
-        self._slow_prev = 0.0
+        # the gain computer's histories: required reduction, bridge, average, occupancy,
+        # envelope (attack ramp), gain delay; and the fast and slow releases' last values
+        self._hist = [
+            np.zeros(a + DETECT_DELAY),
+            np.zeros(max(round(BRIDGE_MS * fs / 1000.0), 1) - 1),
+            np.zeros(self._avg_width - 1),
+            np.zeros(self._avg_width - 1),
+            np.zeros(a - 1),
+            np.zeros(self.latency_samples - DETECT_DELAY - a),
+        ]
+        self._prev = np.zeros(2)
         self._pending: list[np.ndarray] = []
         self._pending_frames = 0
         self._n0 = 0  # global index of the first input frame not yet committed
@@ -272,6 +243,29 @@ class TruePeakLimiter:
             ceiling_dbtp=self.ceiling_dbtp,
             input_gain_db=self.input_gain_db,
         )
+
+    def replayed_reductions(self, tiny: float = EXACT_TINY) -> Iterator[tuple[int, np.ndarray]]:
+        """The gain reduction (nepers) this limiter applies, from its replayed detection alone
+        (no signal): ``(first, gr)`` for each chunk with any reduction, ``gr[j]`` applying to
+        output frame ``first + j`` (frames past the input's end included). The same values as
+        :meth:`process` uses (releases end at zero below ``tiny`` nepers, see
+        :func:`~analyzer.mastering.limiter_kernel.envelope`); chunks that need none are skipped
+        without running the stages."""
+        if self._replay is None:
+            raise RuntimeError("replayed_reductions needs replay_peaks")
+        params = (self.attack_samples, self._tau_fast, self._tau_slow)
+        ceiling = math.exp(self._ln_ceiling) * (1.0 - 1e-6)  # float32 peaks: skip only below
+        quiet = np.zeros(CHUNK)
+        for k, recorded in enumerate(self._replay):
+            peak = recorded * self._in_gain
+            if float(recorded.max()) * self._in_gain > ceiling:
+                with np.errstate(divide="ignore"):
+                    req = np.maximum(np.log(peak) - self._ln_ceiling, 0.0)
+            else:
+                req = quiet
+            gr = envelope(req, self._hist, self._prev, params, tiny)
+            if gr.any():
+                yield k * CHUNK - self.latency_samples, gr
 
     # -- internals --------------------------------------------------------------------------
 
@@ -348,39 +342,15 @@ class TruePeakLimiter:
             return np.zeros((self.channels, 0))
         with np.errstate(divide="ignore"):
             req = np.maximum(np.log(peak) - self._ln_ceiling, 0.0)
-        # 2. hold over the attack look-ahead and the kernel span
-        rj = np.concatenate([self._req_hist, req])
-        held = _sliding_max(rj, self._req_hist.size + 1)
-        # 3. program-dependent release
-        bj = np.concatenate([self._bridge_hist, held])
-        bridged = _sliding_max(bj, self._bridge_hist.size + 1)
-        busy = (bridged > 0.0).astype(np.float64)
-        avg = _box_sum(self._avg_hist, bridged) / self._avg_width
-        occupancy = _box_sum(self._occ_hist, busy) / self._avg_width
-        fast = _decay(held, self._fast_prev, self._tau_fast)
-        slow = _decay(avg * occupancy, self._slow_prev, self._tau_slow)
-        env = np.maximum(fast, slow)
-        # 4. attack ramp (box average over A samples)
-        gr = _box_sum(self._env_hist, env) / self.attack_samples
-        # a shorter attack than the look-ahead allows: delay the gain to stay aligned
-        grj = np.concatenate([self._gr_delay, gr])
-        gr = grj[:c]
+        # 2.-4. hold, release, attack ramp (and the gain delay of a shorter attack)
+        hist, prev = (self._hist, self._prev) if commit else (list(self._hist), self._prev.copy())
+        gr = envelope(req, hist, prev, (self.attack_samples, self._tau_fast, self._tau_slow))
         # 5. apply to the delayed input
         dj = np.concatenate([self._delay, x], axis=1)
         first = self._n0 - self.latency_samples  # global index of this chunk's first output
         if commit:
             self._x_hist = joined[:, c:].copy()
-            self._req_hist = rj[c:].copy()
-            self._bridge_hist = bj[c:].copy()
-            if self._avg_hist.size:
-                self._avg_hist = np.concatenate([self._avg_hist, bridged])[c:].copy()
-                self._occ_hist = np.concatenate([self._occ_hist, busy])[c:].copy()
-            self._fast_prev = float(fast[-1])
-            self._slow_prev = float(slow[-1])
-            if self._env_hist.size:
-                self._env_hist = np.concatenate([self._env_hist, env])[c:].copy()
             self._delay = dj[:, c:].copy()
-            self._gr_delay = grj[c:].copy()
             self._n0 += c
         lo = max(self._next_out, first, 0) - first
         hi = min(first + ready, self._in_frames) - first
