@@ -4,6 +4,9 @@ and unlimited passages exact."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,3 +72,18 @@ def test_silence_and_quiet_signals_are_exact(monkeypatch):
     np.testing.assert_array_equal(y, x)
     _with_reference(monkeypatch)
     np.testing.assert_array_equal(limit(x, fs)[0], y)
+
+
+def test_numba_is_imported_only_when_a_limiter_runs():
+    """Commands that do not limit do not pay numba's import (~0.4 s)."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import analyzer.app.measuring, analyzer.mastering.chain\n"
+        "from analyzer.mastering.limiter import limit\n"
+        "assert 'numba' not in sys.modules\n"
+        "limit(np.full((2, 100), 3.0), 44100)  # needs reduction: the kernel runs\n"
+        "assert 'numba' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
