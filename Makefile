@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_loudness.py
 	$(BIN)/python benchmarks/bench_master.py
 	$(BIN)/python benchmarks/bench_commands.py
+	$(BIN)/python benchmarks/bench_watch.py
 
 bench-batch: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py --repeat 2

@@ -3,8 +3,8 @@
 The public API is imported lazily so that ``mixanalyzer --version`` and the CLI start fast:
 ``from analyzer import compare`` loads numpy and soundfile only when first used. The use cases
 (:mod:`analyzer.app`): ``analyze``, ``compare``, ``translate``, ``propose``, ``master``,
-``batch``, ``build_profile`` and their settings classes; the measuring core: ``analyze_file``,
-``analyze_array``, ``open_audio``.
+``batch``, ``build_profile``, ``watch`` and their settings classes; the measuring core:
+``analyze_file``, ``analyze_array``, ``open_audio``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from analyzer.version import __version__
 #: The use cases and their settings (:mod:`analyzer.app`).
 _USE_CASES = (
     *("analyze", "compare", "translate", "propose", "master", "batch", "build_profile"),
-    *("AnalyzeSettings", "CompareSettings", "TranslateSettings", "MasterSettings"),
-    *("BatchSettings", "ProfileSettings"),
+    *("watch", "AnalyzeSettings", "CompareSettings", "TranslateSettings", "MasterSettings"),
+    *("BatchSettings", "ProfileSettings", "WatchSettings", "WatchCallbacks"),
 )
 #: Public name -> module that defines it (imported on first use).
 _LAZY = {

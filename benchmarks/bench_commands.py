@@ -91,6 +91,19 @@ def render_lines(analyze: Run, render: Run) -> list[str]:
     ]
 
 
+def bench_inputs(corpus_arg: str | None) -> tuple[Path, str]:
+    """The 4-minute 44.1 kHz benchmark file (made once from the corpus) and the
+    ``mixanalyzer`` beside this Python."""
+    corpus = find_corpus(corpus_arg)
+    tracks = [p for p, rate in corpus_tracks(corpus) if rate == SHORT_RATE_HZ]
+    wav = make_wav(DATA_DIR / "short_4min_44k1_16bit.wav", tracks, rate_hz=SHORT_RATE_HZ,
+                   seconds=SHORT_SECONDS, subtype="PCM_16")  # fmt: skip
+    mixanalyzer = shutil.which("mixanalyzer", path=str(Path(sys.executable).parent))
+    if mixanalyzer is None:
+        sys.exit("benchmarks: no mixanalyzer beside this Python (run it from the venv)")
+    return wav, mixanalyzer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -98,13 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--part", choices=("all", "render"), default="all")
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
-    corpus = find_corpus(args.corpus)
-    tracks = [p for p, rate in corpus_tracks(corpus) if rate == SHORT_RATE_HZ]
-    wav = make_wav(DATA_DIR / "short_4min_44k1_16bit.wav", tracks, rate_hz=SHORT_RATE_HZ,
-                   seconds=SHORT_SECONDS, subtype="PCM_16")  # fmt: skip
-    mixanalyzer = shutil.which("mixanalyzer", path=str(Path(sys.executable).parent))
-    if mixanalyzer is None:
-        sys.exit("bench_commands: no mixanalyzer beside this Python (run it from the venv)")
+    wav, mixanalyzer = bench_inputs(args.corpus)
     ffmpeg = shutil.which("ffmpeg")
     if args.part == "render":
         return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg)

@@ -36,8 +36,10 @@ from analyzer.app.settings import (
     MasterSettings,
     ProfileSettings,
     TranslateSettings,
+    WatchSettings,
 )
 from analyzer.app.translating import translate
+from analyzer.app.watching import Bounce, WatchCallbacks, WatchRun, WatchStart, watch
 
 __all__ = [
     "AnalyzeRun",
@@ -45,6 +47,7 @@ __all__ = [
     "AnalyzedTrack",
     "BatchRun",
     "BatchSettings",
+    "Bounce",
     "CompareRun",
     "CompareSettings",
     "DemoRun",
@@ -56,6 +59,10 @@ __all__ = [
     "ProposeRun",
     "TranslateRun",
     "TranslateSettings",
+    "WatchCallbacks",
+    "WatchRun",
+    "WatchSettings",
+    "WatchStart",
     "analyze",
     "batch",
     "build_profile",
@@ -64,4 +71,5 @@ __all__ = [
     "propose",
     "run_demo",
     "translate",
+    "watch",
 ]

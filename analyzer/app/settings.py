@@ -271,3 +271,29 @@ class ProfileSettings:
         _check_jobs(self.jobs)
         check_profile_name(self.name)
         _set(self, "description", display_path(self.description))  # printable UTF-8 only
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    """``watch``: reference tracks or one genre profile; a file is complete when its size has
+    not changed for ``settle_s`` (0.05-60 s) and the loader takes it whole; one still
+    unreadable after ``give_up_s`` of quiet is reported as a bad bounce; ``max_bounces``
+    (None: until stopped) ends the watch after that many bounces, bad ones included."""
+
+    references: tuple[str, ...] = ()
+    profile: str | None = None
+    settle_s: float = 0.5
+    give_up_s: float = 5.0
+    max_bounces: int | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "references", _paths(self.references))
+        _refs_or_profile(self.references, self.profile)
+        if not (self.references or self.profile):
+            raise UsageError("give references with --ref FILE (one or more) or one --profile")
+        if not 0.05 <= self.settle_s <= 60:  # also refuses NaN
+            raise UsageError(f"--settle {self.settle_s:g}: expected 0.05 to 60 s")
+        if not self.settle_s <= self.give_up_s <= 3600:
+            raise UsageError(f"give-up time {self.give_up_s:g} s: expected settle to 3600 s")
+        if self.max_bounces is not None and self.max_bounces < 1:
+            raise UsageError(f"--max-bounces {self.max_bounces}: expected 1 or more")

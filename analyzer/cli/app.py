@@ -20,6 +20,7 @@ from analyzer.cli.commands import (
     reference,
     schema,
     translate,
+    watch,
 )
 from analyzer.untrusted import terminal_safe
 from analyzer.version import __version__
@@ -93,6 +94,7 @@ app.command()(compare.compare)
 app.command()(translate.translate)
 app.command()(master.master)
 app.command()(batch.batch)
+app.command()(watch.watch)
 app.command()(demo.demo)
 app.command()(schema.schema)
 reference.register(app)

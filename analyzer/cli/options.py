@@ -70,3 +70,20 @@ Jobs = Annotated[
 Series = Annotated[
     bool, typer.Option("--series", help="Include momentary and short-term series (10 Hz).")
 ]
+ExportEq = Annotated[
+    str | None,
+    typer.Option(
+        "--export-eq",
+        metavar="PATH",
+        help="Write the proposed EQ moves for a DAW or Equalizer APO ('-' for stdout).",
+        callback=stream_alias,
+    ),
+]
+ExportFormat = Annotated[
+    str,
+    typer.Option(
+        "--export-format",
+        metavar="apo|moves-csv|response-csv",
+        help="--export-eq as Equalizer APO/AutoEq text, a CSV of the moves or of their response.",
+    ),
+]

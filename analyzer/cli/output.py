@@ -3,6 +3,7 @@ up front when it exists without ``--force`` (exit 4), before any analysis."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 
@@ -58,3 +59,29 @@ def emit(path: str | None, text: str, *, force: bool) -> None:
     from analyzer.io import write_text_atomic
 
     write_text_atomic(path, text, force=force)
+
+
+def check_export(export_eq: str | None, export_format: str, json_path: str | None) -> None:
+    """``--export-format`` is one of the formats and goes with ``--export-eq``; the JSON and
+    the export cannot both go to standard output (exit 2)."""
+    from analyzer.report.eq_export import EXPORT_FORMATS
+
+    if export_format not in EXPORT_FORMATS:
+        raise UsageError(f"--export-format {export_format!r}: expected one of "
+                         f"{', '.join(EXPORT_FORMATS)}")  # fmt: skip
+    if export_eq == "-" and json_path == "-":
+        raise UsageError("--json - and --export-eq -: only one of them can go to stdout")
+
+
+def emit_export(
+    path: str | None, proposal: object, sample_rate_hz: float, fmt: str, *, source: str,
+    force: bool,
+) -> None:  # fmt: skip
+    """Write the proposal's EQ moves in ``fmt`` (:mod:`analyzer.report.eq_export`)."""
+    if not path or proposal is None:
+        return
+    from analyzer.io import display_path
+    from analyzer.report.eq_export import export_text
+
+    name = display_path(os.path.basename(source))
+    emit(path, export_text(proposal, sample_rate_hz, fmt, source=name), force=force)  # type: ignore[arg-type]

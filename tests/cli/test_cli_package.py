@@ -47,7 +47,7 @@ def test_every_verb_is_registered() -> None:
 
     verbs = set(get_command(app).commands)  # type: ignore[attr-defined]
     assert verbs == {"analyze", "compare", "translate", "master", "reference", "batch", "cache",
-                     "demo", "schema"}  # fmt: skip
+                     "demo", "schema", "watch"}  # fmt: skip
 
 
 def test_the_progress_factory() -> None:

@@ -9,8 +9,19 @@ from typing import Annotated
 import typer
 
 from analyzer.cli.console import PROPOSAL_TITLE, print_warnings, stdout_console
-from analyzer.cli.options import Force, Html, Json, Listen, Profile, Quiet, Ref, Targets
-from analyzer.cli.output import check_outputs, emit, existing_files
+from analyzer.cli.options import (
+    ExportEq,
+    ExportFormat,
+    Force,
+    Html,
+    Json,
+    Listen,
+    Profile,
+    Quiet,
+    Ref,
+    Targets,
+)
+from analyzer.cli.output import check_export, check_outputs, emit, emit_export, existing_files
 from analyzer.cli.progress import progress_bar
 
 
@@ -30,6 +41,8 @@ def compare(
     targets: Targets = None,
     html_path: Html = None,
     listen: Listen = False,
+    export_eq: ExportEq = None,
+    export_format: ExportFormat = "apo",
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:
@@ -47,7 +60,8 @@ def compare(
     settings = CompareSettings(references=tuple(ref or ()), profile=profile, section=section,
                                targets=targets, series=bool(html_path))  # fmt: skip
     inputs = [mix, *(ref or ()), *existing_files(profile, targets)]
-    check_outputs(json_path, force=force, html=html_path, inputs=inputs, listen=listen)
+    check_export(export_eq, export_format, json_path)
+    check_outputs(json_path, export_eq, force=force, html=html_path, inputs=inputs, listen=listen)
     with progress_bar(sys.stderr.isatty()) as bar:
         run = run_compare(mix, settings, progress=bar.step if bar else None)
     for r_result in run.references:
@@ -58,6 +72,8 @@ def compare(
         proposal=proposal_to_dict(run.proposal),
     )  # fmt: skip
     emit(json_path, doc, force=force)
+    emit_export(export_eq, run.proposal, mix_result.file.sample_rate_hz, export_format,
+                source=mix, force=force)  # fmt: skip
     if html_path:
         from analyzer.io import read_tags
         from analyzer.report.html import write_html
@@ -75,7 +91,7 @@ def compare(
 
             clips = listen_clips(mix, [] if profile else list(ref or ()))
         write_html(html_path, view, force=force, listen=clips)
-    if not quiet and json_path != "-":
+    if not quiet and "-" not in (json_path, export_eq):
         from analyzer.report.view import comparison_view
 
         console = stdout_console()

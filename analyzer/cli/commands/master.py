@@ -9,8 +9,18 @@ from typing import Annotated, Any
 import typer
 
 from analyzer.cli.console import print_error, print_notes, print_warnings, stdout_console
-from analyzer.cli.options import Force, Json, Listen, Profile, Ref, html_option, quiet_option
-from analyzer.cli.output import check_outputs, emit, existing_files
+from analyzer.cli.options import (
+    ExportEq,
+    ExportFormat,
+    Force,
+    Json,
+    Listen,
+    Profile,
+    Ref,
+    html_option,
+    quiet_option,
+)
+from analyzer.cli.output import check_export, check_outputs, emit, emit_export, existing_files
 from analyzer.cli.progress import progress_bar
 from analyzer.errors import EXIT_CHECK_FAILED, UsageError
 from analyzer.types import DEFAULT_CEILING_DBTP
@@ -139,6 +149,8 @@ def master(
     json_path: Json = None,
     html_path: MasterHtml = None,
     listen: Listen = False,
+    export_eq: ExportEq = None,
+    export_format: ExportFormat = "apo",
     force: Force = False,
     quiet: MasterQuiet = False,
 ) -> None:
@@ -146,7 +158,6 @@ def master(
     and prove the result by measuring the written master."""
     from analyzer.app import MasterSettings, propose
     from analyzer.app import master as run_master
-    from analyzer.report.json import master_document
     from analyzer.report.terminal import render_proposal
 
     settings = MasterSettings(references=tuple(ref or ()), profile=profile, target_lufs=target_lufs,
@@ -158,10 +169,11 @@ def master(
         force_match=force_match, surgical=surgical,
     )  # fmt: skip
     _check_outputs(mix, None if dry_run else output, json_path, html_path,
+                   (export_eq, export_format, engine),
                    inputs=[mix, *(ref or ()), *existing_files(profile)], dry_run=dry_run,
                    force=force, listen=listen)  # fmt: skip
     console = stdout_console()
-    show_tables = not quiet and json_path != "-"  # no tables when the JSON goes to stdout
+    show_tables = not quiet and "-" not in (json_path, export_eq)  # stdout holds a document
 
     def shown(proposed: Any) -> None:
         if show_tables and engine == "native":  # Matchering's moves are measured afterwards
@@ -178,29 +190,47 @@ def master(
             assert output is not None
             run = run_master(mix, output, settings, force=force, progress=step,
                              on_proposal=shown)  # fmt: skip
-    result = getattr(run, "result", None)
-    verification = getattr(run, "verification", None)
-    if result is not None and show_tables:
+    if getattr(run, "result", None) is not None and show_tables:
         _written_tables(console, run)
-    doc = master_document(
-        mix=run.mix, proposal=run.proposal, engine=engine, result=result,
-        verification=verification, references=list(run.reference_names), notes=list(run.notes),
-    )  # fmt: skip
-    emit(json_path, doc, force=force)
+    _documents(run, mix, engine, json_path, (export_eq, export_format), force=force)
     if html_path:
         _write_html(html_path, mix, run, engine, bool(profile), force, listen)
     _finish(run)
 
 
+def _documents(
+    run: Any, mix: str, engine: str, json_path: str | None, export: tuple[str | None, str], *,
+    force: bool,
+) -> None:  # fmt: skip
+    """The JSON document and the exported EQ moves (``export``: path and format)."""
+    from analyzer.report.json import master_document
+
+    doc = master_document(
+        mix=run.mix, proposal=run.proposal, engine=engine, result=getattr(run, "result", None),
+        verification=getattr(run, "verification", None), references=list(run.reference_names),
+        notes=list(run.notes),
+    )  # fmt: skip
+    emit(json_path, doc, force=force)
+    emit_export(export[0], run.proposal, run.mix.file.sample_rate_hz, export[1], source=mix,
+                force=force)  # fmt: skip
+
+
 def _check_outputs(
-    mix: str, output: str | None, json_path: str | None, html_path: str | None, *,
+    mix: str, output: str | None, json_path: str | None, html_path: str | None,
+    export: tuple[str | None, str, str], *,
     inputs: list[str], dry_run: bool, force: bool, listen: bool,
 ) -> None:  # fmt: skip
     """The master needs -o OUT unless --dry-run; no output may replace an input or an existing
-    file without --force."""
+    file without --force; ``export`` is ``(--export-eq, --export-format, --engine)``: the
+    moves exported are the native engine's."""
+    export_eq, export_format, engine = export
     if output is None and not dry_run:
         raise UsageError("give the output with -o OUT (or --dry-run to only see the proposal)")
-    check_outputs(json_path, output, force=force, html=html_path, inputs=inputs, listen=listen)
+    check_export(export_eq, export_format, json_path)
+    if export_eq and engine == "matchering":
+        raise UsageError("--export-eq goes with --engine native (Matchering chooses its EQ)")
+    check_outputs(json_path, output, export_eq, force=force, html=html_path, inputs=inputs,
+                  listen=listen)  # fmt: skip
 
 
 def _written_tables(console: Any, run: Any) -> None:
