@@ -208,7 +208,7 @@ def watch(
     import watchfiles
 
     cb = callbacks or WatchCallbacks()
-    target = os.path.abspath(os.fspath(target))
+    target = os.path.realpath(os.fspath(target))  # watchfiles reports real paths
     if not (os.path.isfile(target) or os.path.isdir(target)):
         raise UsageError(f"{target}: no such file or folder to watch")
     profile = load_profile(settings.profile)
@@ -232,7 +232,7 @@ def watch(
                               yield_on_timeout=True, recursive=False, stop_event=stop,
                               watch_filter=None)  # fmt: skip
     while True:
-        settler.seen([os.path.abspath(p) for _, p in changes if wanted(os.path.abspath(p))],
+        settler.seen([os.path.realpath(p) for _, p in changes if wanted(os.path.realpath(p))],
                      time.monotonic())  # fmt: skip
         complete, bad = settler.ready(time.monotonic())
         for path in complete:
