@@ -43,6 +43,10 @@ class _Server(ThreadingHTTPServer):
         port = self.server_address[1]
         return (f"127.0.0.1:{port}", f"localhost:{port}")
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that closes or resets its connection is normal, not an error: socketserver
+        would print a traceback to stderr; a watch's stderr holds only its own lines."""
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
