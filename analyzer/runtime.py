@@ -50,6 +50,19 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
+#: The last signal the handlers saw: native code that checks signals (watchfiles' Rust loop)
+#: swallows the handler's exception and raises a bare KeyboardInterrupt instead.
+_LAST_SIGNAL: int | None = None
+
+
+def swallowed_interrupt() -> Interrupted:
+    """The :class:`Interrupted` a KeyboardInterrupt stands for: the signal the handlers last
+    saw (SIGTERM stays 143), SIGINT when they saw none."""
+    import signal
+
+    return Interrupted(_LAST_SIGNAL or int(signal.SIGINT))
+
+
 def install_signal_handlers() -> dict[int, object]:
     """SIGINT and SIGTERM raise :class:`Interrupted` (a signal this process was started with
     ignored, as ``nohup`` or a background job does, stays ignored). Returns the handlers
@@ -58,6 +71,8 @@ def install_signal_handlers() -> dict[int, object]:
     import threading
 
     def interrupted(signum: int, _frame: object) -> None:
+        global _LAST_SIGNAL
+        _LAST_SIGNAL = signum
         raise Interrupted(signum)
 
     old: dict[int, object] = {}

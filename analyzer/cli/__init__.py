@@ -76,10 +76,17 @@ def main() -> None:
 def _run(app: Callable[..., object]) -> int | str | None:
     """The app's exit status, with standard output flushed inside the error handling (a full
     disk or a closed pipe shows there, not in the interpreter's shutdown)."""
+    from analyzer.runtime import swallowed_interrupt
+
     try:
         app(standalone_mode=True)
         code: int | str | None = 0
     except SystemExit as exc:
+        exit_ = exc.__context__
+        if isinstance(exit_, Exception) and isinstance(exit_.__cause__, KeyboardInterrupt):
+            # typer turns a KeyboardInterrupt into a silent exit 130; it is one a native loop
+            # (watchfiles) raised for our signal handler's Interrupted, which it swallowed
+            raise swallowed_interrupt() from None
         code = exc.code
     sys.stdout.flush()
     return code

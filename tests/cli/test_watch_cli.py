@@ -75,6 +75,23 @@ def test_serves_only_the_page_to_localhost_and_stops_on_ctrl_c(tmp_path):
     assert err.strip().splitlines() == ["mixanalyzer: interrupted"], err
 
 
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_idle_is_one_line_and_its_exit_code(tmp_path, sig, code):
+    """Idle, the watch waits in watchfiles' native loop, which swallows the handler's exception
+    and raises a bare KeyboardInterrupt (typer would make that a silent 130)."""
+    ref, folder, html = tmp_path / "ref.wav", tmp_path / "b", tmp_path / "w.html"
+    ref.write_bytes(_wav_bytes(2.0, 1))
+    folder.mkdir()
+    proc, url = start_watch(folder, ref, html)
+    try:
+        assert get(url, "/").status == 200  # up and idle
+    finally:
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert err.strip().splitlines() == ["mixanalyzer: interrupted"], err
+
+
 def test_bad_options_get_one_line(tmp_path):
     one_error_line(run("watch", str(tmp_path), "--ref", "r.wav", "--serve"), 2, "--serve needs")
     one_error_line(run("watch", str(tmp_path / "none"), "--ref", "r.wav"), 2, "no such")
