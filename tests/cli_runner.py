@@ -13,6 +13,7 @@ thread, so forking it is safe (forking the test process, which has threads, woul
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import subprocess
@@ -28,6 +29,10 @@ PRELOAD = [
 ]  # fmt: skip
 
 _CONTEXT: multiprocessing.context.ForkServerContext | None = None
+
+#: CPU seconds the forked commands used (with their own children): they are not this process's
+#: children, so ``os.times`` here does not see them (the suite's CPU log adds this).
+forked_cpu_s = 0.0
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
@@ -48,7 +53,9 @@ def _importable(name: str) -> bool:
         return False
 
 
-def _child(args: list[str], cwd: str, env: dict[str, str], out: str, err: str, inp: str) -> None:
+def _child(
+    args: list[str], cwd: str, env: dict[str, str], out: str, err: str, inp: str, cpu: str
+) -> None:
     """Runs in the forked process: the streams, folder, environment and ``__main__`` a fresh
     ``python -m analyzer`` would have, then the CLI's own entry point."""
     import io
@@ -79,6 +86,8 @@ def _child(args: list[str], cwd: str, env: dict[str, str], out: str, err: str, i
         atexit._run_exitfuncs()  # an interpreter's exit would; the fork's os._exit does not
         sys.stdout.flush()
         sys.stderr.flush()
+        with open(cpu, "w", encoding="ascii") as f:
+            f.write(repr(sum(os.times()[:4])))
 
 
 def _text(data: bytes) -> str:
@@ -102,13 +111,13 @@ def run_cli(
     :class:`subprocess.TimeoutExpired`, as ``subprocess.run`` does."""
     argv = [os.fspath(a) for a in args]
     with tempfile.TemporaryDirectory(prefix="cli-run-") as tmp:
-        out, err, inp = (os.path.join(tmp, n) for n in ("out", "err", "in"))
+        out, err, inp, cpu = (os.path.join(tmp, n) for n in ("out", "err", "in", "cpu"))
         for path, text in ((out, ""), (err, ""), (inp, input or "")):
             Path(path).write_text(text, encoding="utf-8")
         proc = _context().Process(
             target=_child,
             args=(argv, os.fspath(cwd or os.getcwd()), dict(os.environ if env is None else env),
-                  out, err, inp),
+                  out, err, inp, cpu),
         )  # fmt: skip
         proc.start()
         proc.join(timeout)
@@ -117,5 +126,8 @@ def run_cli(
             proc.join()
             raise subprocess.TimeoutExpired(["python", "-m", "analyzer", *argv], timeout)
         code = proc.exitcode
+        global forked_cpu_s
+        with contextlib.suppress(OSError, ValueError):
+            forked_cpu_s += float(Path(cpu).read_text(encoding="ascii"))
         stdout, stderr = (_text(Path(p).read_bytes()) for p in (out, err))
     return subprocess.CompletedProcess(["python", "-m", "analyzer", *argv], code, stdout, stderr)

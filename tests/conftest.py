@@ -77,10 +77,13 @@ if os.environ.get("MIXANALYZER_TEST_CPU_LOG"):  # where the suite's CPU goes (is
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
         """Appends ``seconds<TAB>nodeid`` per test: this process's CPU and that of the children
-        it waited for (CLI subprocesses, Chromium), fixtures' set-up and teardown included."""
-        before = os.times()
+        it waited for (CLI subprocesses, Chromium) and the commands forked by
+        :mod:`tests.cli_runner`, fixtures' set-up and teardown included."""
+        from tests import cli_runner
+
+        before, forked = os.times(), cli_runner.forked_cpu_s
         yield
         after = os.times()
-        cpu = sum(after[:4]) - sum(before[:4])
+        cpu = sum(after[:4]) - sum(before[:4]) + cli_runner.forked_cpu_s - forked
         with open(os.environ["MIXANALYZER_TEST_CPU_LOG"], "a", encoding="utf-8") as log:
             log.write(f"{cpu:.3f}\t{item.nodeid}\n")
