@@ -36,6 +36,22 @@ def corpus() -> Path:
     return found
 
 
+@pytest.fixture(scope="session")
+def corpus_analyses(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every corpus music track analysed once in the whole run (``analyze_file(path,
+    keep_series=True)``, :func:`tests.shared_once.once`), for the tests that check whole-track
+    results against independent readings or aggregate them (reference readings, the album, the
+    profile's statistics): 20 s of CPU once instead of in each."""
+    from analyzer.measure.engine import analyze_file
+    from tests.shared_once import once
+
+    def analyse(_folder: Path) -> dict:
+        return {p.name: analyze_file(p, keep_series=True)
+                for p in sorted((corpus / "music").iterdir())}  # fmt: skip
+
+    return once(tmp_path_factory, "corpus-analyses", analyse)
+
+
 @dataclass(frozen=True)
 class DemoRun:
     """What ``mixanalyzer demo --out demo`` printed and wrote, run in ``cwd``."""
@@ -50,19 +66,21 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
-    """The demo run once for every test that reads what it wrote (10 s of CPU each time): the
-    tests that use it are in the xdist group ``demo`` (``make test`` runs ``--dist loadgroup``),
-    so one worker runs it once. Run as a user would, from its folder with a relative ``--out``,
-    80 columns, no user configuration; the tests only read the folder."""
-    cwd = tmp_path_factory.mktemp("demo-run")
-    env = {k: v for k, v in os.environ.items() if k != "MIXANALYZER_DEBUG"}
-    env["COLUMNS"] = "80"
-    env["MIXANALYZER_CONFIG_DIR"] = str(cwd / "config")
-    env["MIXANALYZER_CACHE_DIR"] = str(cwd / "cache")
+    """The demo run once in the whole run (:func:`tests.shared_once.once`) for every test that
+    reads what it wrote (10 s of CPU each time). Run as a user would, from its folder with a
+    relative ``--out``, 80 columns, no user configuration; the tests only read the folder."""
     from tests.cli_runner import run_cli
+    from tests.shared_once import once
 
-    proc = run_cli(["demo", "--out", "demo"], cwd=cwd, env=env, timeout=300)
-    return DemoRun(proc, cwd)
+    def demo(cwd: Path) -> DemoRun:
+        env = {k: v for k, v in os.environ.items() if k != "MIXANALYZER_DEBUG"}
+        env["COLUMNS"] = "80"
+        env["MIXANALYZER_CONFIG_DIR"] = str(cwd / "config")
+        env["MIXANALYZER_CACHE_DIR"] = str(cwd / "cache")
+        proc = run_cli(["demo", "--out", "demo"], cwd=cwd, env=env, timeout=300)
+        return DemoRun(proc, cwd)
+
+    return once(tmp_path_factory, "demo", demo)
 
 
 @pytest.fixture(autouse=True)

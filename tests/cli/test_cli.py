@@ -216,7 +216,6 @@ def test_markup_in_file_names_is_printed_as_text(tmp_path: Path) -> None:
     assert "mix [bold]v2[red].wav" in proc.stdout.replace("\n", "")
 
 
-@pytest.mark.xdist_group("demo")
 def test_demo_writes_mix_and_report(demo_run) -> None:
     proc = demo_run.proc
     assert proc.returncode == 0, proc.stderr

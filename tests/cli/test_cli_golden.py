@@ -145,7 +145,6 @@ def test_reference_build_and_list_golden(folder: Path) -> None:
     _check("reference_build.json", json.dumps(_mask_json(doc), indent=1, sort_keys=True) + "\n")
 
 
-@pytest.mark.xdist_group("demo")
 def test_demo_golden(demo_run) -> None:
     proc = demo_run.proc
     assert proc.returncode == 0, proc.stderr

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.batching.runner import run_batch
 from analyzer.comparison.album import album_report
 from analyzer.measure.engine import analyze_array
 from analyzer.types import TrackAnalysis
@@ -104,23 +103,25 @@ def test_silent_tracks_are_left_out_with_a_note(base: TrackAnalysis) -> None:
 
 
 @pytest.mark.slow
-def test_corpus_album_names_the_loud_master_and_the_quiet_chiptune(corpus: Path) -> None:
+def test_corpus_album_names_the_loud_master_and_the_quiet_chiptune(corpus_analyses) -> None:
     """Over all corpus music: the loudest electronic master (nexuiz--brokenlight, about -8 LUFS)
-    and the quietest chiptune (supertux) are loudness outliers, louder and quieter."""
-    result = run_batch([corpus / "music"], jobs=2)
-    assert not result.errors and len(result.files) == 16
-    rep = album_report(result.files)
+    and the quietest chiptune (supertux) are loudness outliers, louder and quieter. (The
+    analyses are the suite's shared ones; that ``batch`` gives the same for these files is
+    ``tests/batching/test_runner.py::test_batch_equals_analyze_on_corpus_files``.)"""
+    files = list(corpus_analyses.values())
+    assert len(files) == 16
+    rep = album_report(files)
     loud = {
         Path(o.path).name: o
         for o in rep.outliers
         if o.reasons and o.reasons[0].endswith(("LU louder", "LU quieter"))
     }
     electronic = max(
-        (f for f in result.files if Path(f.file.path).name.startswith("nexuiz--")),
+        (f for f in files if Path(f.file.path).name.startswith("nexuiz--")),
         key=lambda f: f.loudness.integrated_lufs,
     )
     chiptune = min(
-        (f for f in result.files if Path(f.file.path).name.startswith("supertux--")),
+        (f for f in files if Path(f.file.path).name.startswith("supertux--")),
         key=lambda f: f.loudness.integrated_lufs,
     )
     assert Path(electronic.file.path).name == "nexuiz--brokenlight.ogg"
@@ -132,7 +133,7 @@ def test_corpus_album_names_the_loud_master_and_the_quiet_chiptune(corpus: Path)
     gains = {Path(g.path).name: g for g in rep.gains}
     top = rep.median_lufs + rep.target_spread_lu / 2
     assert gains["nexuiz--brokenlight.ogg"].integrated_after_lufs == pytest.approx(top)
-    for g, f in zip(rep.gains, result.files, strict=True):
+    for g, f in zip(rep.gains, files, strict=True):
         if g.gain_db > 0:
             assert g.true_peak_after_dbtp <= rep.ceiling_dbtp + 1e-9, g
             assert g.true_peak_after_dbtp == pytest.approx(f.peaks.true_peak_dbtp + g.gain_db)

@@ -378,12 +378,9 @@ def test_list_profiles_finds_shipped_and_reports_broken(tmp_path: Path, monkeypa
 
 
 @pytest.mark.slow
-def test_build_over_all_corpus_music(corpus: Path) -> None:
-    """The issue's acceptance case on every corpus music file (20-60 s on 2 cores, depending on
-    what else runs: every track is analysed twice). Deselect with ``-m "not slow"``."""
+def test_build_over_all_corpus_music(corpus: Path, corpus_analyses) -> None:
+    """The issue's acceptance case on every corpus music file: the build (in its worker pool)
+    against the suite's shared analyses of each track. Deselect with ``-m "not slow"``."""
     profile = build_profile([corpus / "music"], name="corpus", jobs=2)
-    files = sorted((corpus / "music").iterdir())
-    assert profile.n_tracks == len(files)
-    _assert_stats_match(
-        profile, [profile_metrics(analyze_file(f, keep_series=True)) for f in files]
-    )
+    assert profile.n_tracks == len(corpus_analyses) == 16
+    _assert_stats_match(profile, [profile_metrics(a) for a in corpus_analyses.values()])

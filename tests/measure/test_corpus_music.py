@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from analyzer.io import read_audio
-from analyzer.measure.engine import analyze_file
 from tests.conftest import _find_corpus
 
 READINGS = "loudness/music_reference_readings.json"
@@ -28,9 +27,9 @@ def readings(corpus) -> dict:
 
 
 @pytest.mark.parametrize("name", _tracks())
-def test_track_matches_reference_readings(corpus, readings, name: str) -> None:
+def test_track_matches_reference_readings(corpus_analyses, readings, name: str) -> None:
     ref = readings[name]
-    res = analyze_file(corpus / "music" / name)
+    res = corpus_analyses[name]
     lo, pk = res.loudness, res.peaks
     assert res.file.sample_rate_hz == ref["sample_rate_hz"]
     assert res.file.duration_s == pytest.approx(ref["duration_s"], abs=0.002)
@@ -50,7 +49,7 @@ LIVE = [
 
 
 @pytest.mark.parametrize("name", LIVE)
-def test_pyebur128_live(corpus, name: str) -> None:
+def test_pyebur128_live(corpus, corpus_analyses, name: str) -> None:
     """libebur128 through pyebur128, fed the same decoded samples."""
     from pyebur128 import (
         MeasurementMode,
@@ -67,7 +66,7 @@ def test_pyebur128_live(corpus, name: str) -> None:
     for start in range(0, interleaved.shape[0], 65536):
         chunk = interleaved[start : start + 65536]
         state.add_frames(chunk.ravel(), chunk.shape[0])
-    ours = analyze_file(corpus / "music" / name)
+    ours = corpus_analyses[name]
     assert ours.loudness.integrated_lufs == pytest.approx(get_loudness_global(state), abs=0.01)
     # libebur128 bins LRA; it reads up to 0.3 LU off on long tracks and 2 LU on short ones.
     assert ours.loudness.lra_lu == pytest.approx(get_loudness_range(state), abs=0.3)
@@ -76,10 +75,10 @@ def test_pyebur128_live(corpus, name: str) -> None:
     assert lib_tp - 0.05 <= ours.peaks.true_peak_dbtp <= lib_tp + 0.2
 
 
-def test_pyloudnorm_live(corpus) -> None:
+def test_pyloudnorm_live(corpus, corpus_analyses) -> None:
     import pyloudnorm as pyln
 
     x, fs = read_audio(corpus / "music" / LIVE[0])
-    ours = analyze_file(corpus / "music" / LIVE[0]).loudness.integrated_lufs
+    ours = corpus_analyses[LIVE[0]].loudness.integrated_lufs
     # pyloudnorm's gating blocks differ slightly at the file end; 0.05 LU is its usual agreement.
     assert ours == pytest.approx(pyln.Meter(fs).integrated_loudness(x.T), abs=0.05)

@@ -83,7 +83,6 @@ def _check_rendered(dom: str) -> int:
     return expected
 
 
-@pytest.mark.xdist_group("demo")
 def test_demo_report_in_chromium(chromium: str, tmp_path: Path, demo_run) -> None:
     assert demo_run.proc.returncode == 0, demo_run.proc.stderr
     report = demo_run.out / "report.html"

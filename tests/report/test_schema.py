@@ -25,10 +25,8 @@ from analyzer.report.json import (
 )
 from analyzer.report.json_load import load_document
 from tests.cli.test_cli import run
+from tests.shared_once import once
 from tests.signals import pink_noise
-
-#: The CLI's documents are made once (a dozen commands), by one worker.
-pytestmark = pytest.mark.xdist_group("schema")
 
 
 def strict_loads(text: str) -> Any:
@@ -79,7 +77,9 @@ def _cli_documents(tracks: dict[str, Path], tmp: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def cli_docs(tracks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return _cli_documents(tracks, tmp_path_factory.mktemp("json"))
+    """The dozen commands' documents, made once in the whole run (the tests are parametrised:
+    xdist spreads them over the workers)."""
+    return once(tmp_path_factory, "schema-docs", lambda folder: _cli_documents(tracks, folder))
 
 
 #: The ``kind`` of each command's document.
