@@ -13,6 +13,13 @@ as a shorter file without an error. These checks find them from what each format
 * MP3: a Xing/Info (or VBRI) header states the frame count: fewer decoded means truncation.
   Without one libsndfile estimates the length from the bit rate, so nothing is compared.
 
+* PAF (Ensoniq PARIS): the header holds no length; 24-bit files come in blocks and libsndfile
+  logs a cut one ("seems to be truncated"); 8- and 16-bit data after the 2048-byte header must
+  be whole frames, so a file ending inside a frame was cut.
+* A file libsndfile cannot open at all that starts as Ogg and has no end-of-stream page (an
+  Opus file cut in half fails while libopusfile looks for its last page) is called truncated,
+  not "unsupported".
+
 Not detectable: a PAF, MAT or XI file cut at a frame boundary (their headers hold no length).
 """
 
@@ -29,7 +36,10 @@ _XING_SEARCH_BYTES = 1 << 16
 _SHOULD_BE = re.compile(r"^\s*(\w[\w ]*?)\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 _WVE_LENGTH = re.compile(r"Data length (\d+) should be (\d+)")
 _FRAMES = re.compile(r"^\s*Frames\s*:\s*(\d+)\s*$", re.MULTILINE)
-_BAD_LOG = ("truncated file", "does not match", "not equal to frame count", "> file length")
+_BAD_LOG = (
+    "truncated file", "seems to be truncated", "does not match", "not equal to frame count",
+    "> file length",
+)  # fmt: skip
 _NIST_COUNT = re.compile(rb"^sample_count -i (\d+)\s*$", re.MULTILINE)
 #: One MP3 frame (MPEG-1 layer III): the tolerance of the Xing count against what is decoded.
 MP3_FRAME_SAMPLES = 1152
@@ -66,6 +76,36 @@ def nist_shortfall(path: str | os.PathLike[str], frames: int) -> str | None:
     match = _NIST_COUNT.search(head) if head.startswith(b"NIST_1A") else None
     if match and int(match.group(1)) > frames:
         return f"the header declares {int(match.group(1))} frames but the file holds {frames}"
+    return None
+
+
+#: PAF: header size and bytes per sample of the subtypes stored frame by frame.
+_PAF_HEADER_BYTES = 2048
+_PAF_SAMPLE_BYTES = {"PCM_16": 2, "PCM_S8": 1}
+
+
+def paf_partial_frame(path: str | os.PathLike[str], subtype: str, channels: int) -> str | None:
+    """A PAF whose 8- or 16-bit data does not end on a frame boundary: the file was cut."""
+    width = _PAF_SAMPLE_BYTES.get(subtype)
+    if width is None or channels < 1:
+        return None
+    data = os.path.getsize(path) - _PAF_HEADER_BYTES
+    frame = width * channels
+    if data > 0 and data % frame:
+        return f"the audio ends inside a frame ({data % frame} of its {frame} bytes present)"
+    return None
+
+
+def unopenable_cause(path: str | os.PathLike[str]) -> str | None:
+    """Why a file libsndfile refused is truncated, when it is: an Ogg stream (``OggS`` at the
+    start) whose last page is not the end of the stream. None: another cause."""
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic == b"OggS" and not ogg_ends_cleanly(path):
+            return "the last Ogg page is not the end of the stream (the file was cut short)"
+    except OSError:
+        return None
     return None
 
 
@@ -113,5 +153,7 @@ __all__ = [
     "log_shortfall",
     "nist_shortfall",
     "ogg_ends_cleanly",
+    "paf_partial_frame",
     "quiet_decoder",
+    "unopenable_cause",
 ]
