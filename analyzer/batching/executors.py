@@ -106,8 +106,9 @@ class LocalExecutor(BatchExecutor):
         # (as in analyzer.comparison.profiles); the workers get the CLI's allocator and BLAS tuning.
         ctx = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=ctx, initializer=worker_setup
-        )
+            max_workers=self.jobs, mp_context=ctx, initializer=worker_setup,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self._pool.submit(fn, *args)

@@ -75,7 +75,7 @@ def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:
     return digest if before is not None and after == before else None
 
 
-def worker_setup() -> None:
+def worker_setup(parent: int | None = None) -> None:
     """A pool worker: the CLI's tuning, and Ctrl-C left to the parent (a terminal sends SIGINT
     to the whole process group): the parent stops the batch and lets the running jobs end,
     instead of every worker dying with a traceback of its own."""
@@ -85,7 +85,7 @@ def worker_setup() -> None:
 
     tune_process()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()  # a parent killed outright (SIGKILL) leaves no worker running
+    die_with_parent(parent)  # a parent killed outright (SIGKILL) leaves no worker running
 
 
 def __getattr__(name: str) -> Any:

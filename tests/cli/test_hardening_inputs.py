@@ -30,16 +30,15 @@ import soundfile as sf
 
 from analyzer.errors import EXIT_BAD_INPUT
 from tests.cli.test_bad_input_matrix import Run, cli
-from tests.cli.test_hardening_matrix import no_part_files, one_line, write_noise
+from tests.cli.test_hardening_matrix import (  # noqa: F401 (a fixture)
+    _private_dirs,
+    no_part_files,
+    one_line,
+    write_noise,
+)
 from tests.signals import pink_noise
 
 FS = 48000
-
-
-@pytest.fixture(autouse=True)
-def _private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MIXANALYZER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("MIXANALYZER_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture
