@@ -103,7 +103,7 @@ def unopenable_cause(path: str | os.PathLike[str]) -> str | None:
         with open(path, "rb") as fh:
             magic = fh.read(4)
         if magic == b"OggS" and not ogg_ends_cleanly(path):
-            return "the last Ogg page is not the end of the stream (the file was cut short)"
+            return "the last Ogg page is not the end of the stream"
     except OSError:
         return None
     return None
