@@ -44,7 +44,7 @@ def analyze_job(
     from analyzer.batching.cache import analysis_to_json
     from analyzer.measure.engine import analyze_file
 
-    before = _identity(path) if digest else None
+    before = _settled_identity(path) if digest else None
     try:
         analysis = analyze_file(path, keep_series=keep_series, threads=threads)
     except AnalyzerError as exc:
@@ -61,6 +61,28 @@ def _identity(path: str) -> tuple[int, ...] | None:
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+#: How long after a file's last change its identity is trusted (ns): file times come from a
+#: coarse clock (one tick, 1-10 ms, on kernels without multigrain timestamps), so a change in
+#: the same tick as the one before leaves them equal ("racy git": git's index has the same rule).
+RACY_NS = 20_000_000
+
+
+def _settled_identity(path: str) -> tuple[int, ...] | None:
+    """:func:`_identity`, taken once the file's last change is more than :data:`RACY_NS` old,
+    so that any later change gets another change time (a file written a moment ago waits at
+    most that long)."""
+    import time
+
+    ident = _identity(path)
+    if ident is None:
+        return None
+    age_ns = time.time_ns() - ident[-1]
+    if 0 <= age_ns < RACY_NS:
+        time.sleep((RACY_NS - age_ns) / 1e9)
+        ident = _identity(path)
+    return ident
 
 
 def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:

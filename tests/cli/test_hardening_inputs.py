@@ -111,6 +111,20 @@ def test_cache_never_stores_one_file_under_another_hash(
             assert _integrated(run) == pytest.approx(truth[content], abs=0.01), content.name
 
 
+def test_identity_is_trusted_only_once_the_file_has_settled(tmp_path: Path) -> None:
+    """A file changed a moment ago: the job waits until its change time is more than one
+    clock tick old before recording it, so a change during the decode cannot keep the same
+    times (file times come from a coarse clock on older kernels)."""
+    import time
+
+    from analyzer.batching.workers import RACY_NS, _settled_identity
+
+    path = write_noise(tmp_path / "fresh.wav", seconds=0.1)
+    ident = _settled_identity(str(path))
+    assert ident is not None and time.time_ns() - ident[-1] >= RACY_NS
+    assert ident == _settled_identity(str(path))
+
+
 def test_cache_serves_an_unchanged_file(tmp_path: Path, capsys) -> None:
     """(The cases above can fail: the same file twice is a hit, with the same figures.)"""
     track = write_noise(tmp_path / "t.wav", 0.1, seed=8)
