@@ -152,6 +152,13 @@ def test_dev_stdout_means_standard_output(name: str, mix: Path, capsys) -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # (nothing system-wide was touched)
 
 
+@pytest.mark.parametrize("name", ["-", "/dev/stdout", "/dev/stderr"])
+def test_html_never_goes_to_a_stream(name: str, mix: Path, capsys) -> None:
+    """A 5 MB page on a terminal helps nobody: ``--html`` takes a file, however the stream is
+    spelled."""
+    one_line(cli(capsys, "analyze", mix, "--html", name, "-q"), EXIT_USAGE, "--html needs a file")
+
+
 def test_dev_stderr_means_standard_error(mix: Path, capsys) -> None:
     run = cli(capsys, "batch", mix, "--csv", "/dev/stderr", "--no-cache", "-q")
     assert run.code == 0, run.stderr
