@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/ruff check analyzer tests benchmarks references fuzz
 	$(BIN)/ruff format --check analyzer tests benchmarks references fuzz
 	$(BIN)/lint-imports
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check analyzer tests benchmarks references fuzz

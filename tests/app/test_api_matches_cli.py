@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.cli_runner import run_cli
 from tests.signals import pink_noise
 
 FS = 44100
@@ -52,10 +51,7 @@ def _here(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def cli_json(folder: Path, *args: str) -> object:
     env = {k: v for k, v in os.environ.items() if k != "MIXANALYZER_DEBUG"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "analyzer", *args, "--json", "-"],
-        capture_output=True, text=True, cwd=folder, env=env, timeout=300,
-    )  # fmt: skip
+    proc = run_cli([*args, "--json", "-"], cwd=folder, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     return _mask(json.loads(proc.stdout))
 

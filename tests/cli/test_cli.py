@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.cli_runner import run_cli
 from tests.signals import sine
 
 EXE = [sys.executable, "-m", "analyzer"]
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m analyzer ARGS`` in a process of its own (forked from a server that has the
+    imports done: :mod:`tests.cli_runner`), 100 columns."""
     env = {k: v for k, v in os.environ.items() if k != "MIXANALYZER_DEBUG"}
     env["COLUMNS"] = "100"
-    return subprocess.run(
-        [*EXE, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
-    )
+    return run_cli(args, cwd=cwd, env=env, timeout=120)
 
 
 def one_error_line(proc: subprocess.CompletedProcess, code: int, *needles: str) -> None:
@@ -215,18 +216,20 @@ def test_markup_in_file_names_is_printed_as_text(tmp_path: Path) -> None:
     assert "mix [bold]v2[red].wav" in proc.stdout.replace("\n", "")
 
 
-def test_demo_writes_mix_and_report(tmp_path: Path) -> None:
-    proc = run("demo", "--out", str(tmp_path / "demo"))
+@pytest.mark.xdist_group("demo")
+def test_demo_writes_mix_and_report(demo_run) -> None:
+    proc = demo_run.proc
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads((tmp_path / "demo" / "demo_mix.analysis.json").read_text())
+    doc = json.loads((demo_run.out / "demo_mix.analysis.json").read_text())
     assert -30 < doc["loudness"]["integrated_lufs"] < -8
     assert doc["loudness"]["true_peak_dbtp"] < 0
-    report = tmp_path / "demo" / "report.html"
-    assert f"report: {report}" in proc.stdout
-    html = report.read_text()
+    assert "report: demo/report.html" in proc.stdout.replace(os.sep, "/")
+    html = (demo_run.out / "report.html").read_text()
     assert 'id="comparison"' in html and 'id="translation"' in html
     # A second run without --force refuses and leaves the files alone.
-    one_error_line(run("demo", "--out", str(tmp_path / "demo")), 4, "exists")
+    before = {p.name: p.stat().st_mtime_ns for p in demo_run.out.iterdir()}
+    one_error_line(run("demo", "--out", "demo", cwd=demo_run.cwd), 4, "exists")
+    assert {p.name: p.stat().st_mtime_ns for p in demo_run.out.iterdir()} == before
 
 
 def test_level_spectrum(tone: Path) -> None:

@@ -11,13 +11,13 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.cli_runner import run_cli
 from tests.signals import pink_noise
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -62,10 +62,7 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MIXANALYZER_DEBUG"}
     env["COLUMNS"] = "80"
     env["MIXANALYZER_CONFIG_DIR"] = str(cwd / "config")  # no user targets or profiles
-    return subprocess.run(
-        [sys.executable, "-m", "analyzer", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, timeout=300,
-    )  # fmt: skip
+    return run_cli(args, cwd=cwd, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -148,9 +145,10 @@ def test_reference_build_and_list_golden(folder: Path) -> None:
     _check("reference_build.json", json.dumps(_mask_json(doc), indent=1, sort_keys=True) + "\n")
 
 
-def test_demo_golden(folder: Path) -> None:
-    proc = _run(folder, "demo", "--out", "demo", "--force")
+@pytest.mark.xdist_group("demo")
+def test_demo_golden(demo_run) -> None:
+    proc = demo_run.proc
     assert proc.returncode == 0, proc.stderr
     _check("demo.stdout.txt", _mask(proc.stdout))
-    doc = json.loads((folder / "demo" / "demo_mix.analysis.json").read_text(encoding="utf-8"))
+    doc = json.loads((demo_run.out / "demo_mix.analysis.json").read_text(encoding="utf-8"))
     _check("demo.analysis.json", json.dumps(_mask_json(doc), indent=1, sort_keys=True) + "\n")

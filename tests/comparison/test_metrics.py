@@ -4,8 +4,6 @@ and the CLI's JSON."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import soxr
 from analyzer.comparison.metrics import compare, track_metrics
 from analyzer.measure.engine import analyze_array, analyze_file
 from analyzer.measure.stats import range_stats
+from tests.cli_runner import run_cli
 from tests.signals import pink_noise
 
 
@@ -132,10 +131,7 @@ def test_cli_compare_json(tmp_path: Path, mix) -> None:
     m, r = tmp_path / "mix.wav", tmp_path / "ref.wav"
     sf.write(m, x.T, fs, subtype="FLOAT")
     sf.write(r, _tilted(x, fs, -1.5).T, fs, subtype="FLOAT")
-    proc = subprocess.run(
-        [sys.executable, "-m", "analyzer", "compare", str(m), "--ref", str(r), "--json", "-"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    proc = run_cli(["compare", str(m), "--ref", str(r), "--json", "-"], timeout=120)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     comp = doc["comparison"]
@@ -151,9 +147,7 @@ def test_cli_compare_needs_references(tmp_path: Path, mix) -> None:
     x, fs = mix
     m = tmp_path / "mix.wav"
     sf.write(m, x.T, fs, subtype="FLOAT")
-    proc = subprocess.run(
-        [sys.executable, "-m", "analyzer", "compare", str(m)], capture_output=True, text=True
-    )
+    proc = run_cli(["compare", str(m)])
     assert proc.returncode == 2 and "--ref" in proc.stderr
 
 
@@ -162,10 +156,7 @@ def test_platforms_in_json(tmp_path: Path, mix) -> None:
     m = tmp_path / "mix.wav"
     sf.write(m, (x * 0.1).T, fs, subtype="FLOAT")
     for args in (["analyze", str(m)], ["compare", str(m), "--ref", str(m)]):
-        proc = subprocess.run(
-            [sys.executable, "-m", "analyzer", *args, "--json", "-"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        proc = run_cli([*args, "--json", "-"], timeout=120)
         assert proc.returncode == 0, proc.stderr
         doc = json.loads(proc.stdout)
         platforms = doc["platforms"]
@@ -202,11 +193,8 @@ def test_section_loudest_compares_chorus_with_chorus(tmp_path: Path) -> None:
     sf.write(ref, _song(fs, 40.0, 40.0, 0.0, 0.0).T, fs, subtype="FLOAT")
     docs = {}
     for section in ("whole", "loudest"):
-        proc = subprocess.run(
-            [sys.executable, "-m", "analyzer", "compare", str(mix), "--ref", str(ref),
-             "--section", section, "--json", "-"],
-            capture_output=True, text=True, timeout=180,
-        )  # fmt: skip
+        proc = run_cli(["compare", str(mix), "--ref", str(ref), "--section", section, "--json",
+                        "-"], timeout=180)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         docs[section] = json.loads(proc.stdout)
     loud = docs["loudest"]["comparison"]["metrics"]

@@ -30,7 +30,7 @@ from analyzer.mastering.proposal import build_proposal
 from analyzer.measure.engine import analyze_array
 from analyzer.report.json.master import proposal_to_dict
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("proposal_rules")]
 
 MAX_GAIN_DB = 6.0
 DETUNE = [

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from analyzer.playback.platforms import TARGETS, preview
 from analyzer.report.findings import clock, track_findings
 from analyzer.report.html import figures
 from analyzer.report.view import build_view
+from tests.cli_runner import run_cli
 
 PEAK_DC_CODES = {
     "true_peak_over_0",
@@ -51,11 +50,8 @@ def hot(excerpt, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("hot")
     wav = folder / "hot.wav"
     write_audio_atomic(wav, x * gain, fs, subtype="FLOAT")
-    proc = subprocess.run(
-        [sys.executable, "-m", "analyzer", "analyze", str(wav), "--json", str(folder / "a.json"),
-         "--html", str(folder / "a.html")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    proc = run_cli(["analyze", str(wav), "--json", str(folder / "a.json"),
+                    "--html", str(folder / "a.html")])  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return {
         "x": x * gain,

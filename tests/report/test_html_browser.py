@@ -83,11 +83,10 @@ def _check_rendered(dom: str) -> int:
     return expected
 
 
-def test_demo_report_in_chromium(chromium: str, tmp_path: Path) -> None:
-    proc = run("demo", "--out", str(tmp_path / "demo"))  # its time is a `make bench` figure
-    assert proc.returncode == 0, proc.stderr
-    report = tmp_path / "demo" / "report.html"
-    assert f"report: {report}" in proc.stdout
+@pytest.mark.xdist_group("demo")
+def test_demo_report_in_chromium(chromium: str, tmp_path: Path, demo_run) -> None:
+    assert demo_run.proc.returncode == 0, demo_run.proc.stderr
+    report = demo_run.out / "report.html"
 
     dom = _dom(chromium, report, tmp_path)
     for section in SECTIONS:

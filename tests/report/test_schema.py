@@ -27,6 +27,9 @@ from analyzer.report.json_load import load_document
 from tests.cli.test_cli import run
 from tests.signals import pink_noise
 
+#: The CLI's documents are made once (a dozen commands), by one worker.
+pytestmark = pytest.mark.xdist_group("schema")
+
 
 def strict_loads(text: str) -> Any:
     def refuse(name: str) -> None:
