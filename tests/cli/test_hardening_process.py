@@ -164,17 +164,22 @@ def test_a_killed_batch_leaves_no_process(sig: int, tmp_path: Path) -> None:
         [sys.executable, "-m", "analyzer", "batch", str(folder), "--jobs", "2", "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
+    below: set[int] = set()
     try:
         assert _wait_until(lambda: len(_descendants(proc.pid)) >= 3, 60), "no workers started"
         below = _descendants(proc.pid)
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=60)
-    finally:
+        left = not _wait_until(lambda: not any(_alive(p) for p in below), 30)
+        assert not left, [p for p in below if _alive(p)]
+    finally:  # (a failure must not leave them running either)
         if proc.poll() is None:
             proc.kill()
-    assert _wait_until(lambda: not any(_alive(p) for p in below), 30), [
-        p for p in below if _alive(p)
-    ]
+        proc.wait()
+        for pid in below:
+            if _alive(pid) and b"multiprocessing" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
     if sig == signal.SIGTERM:
         assert proc.returncode == 143, err
         assert "Traceback" not in err and "interrupted" in err, err
