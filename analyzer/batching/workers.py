@@ -37,9 +37,10 @@ def analyze_job(
     ``threads=1`` by default: each job uses one core, and ``--jobs`` says how many cores work;
     the figures are the same for any thread count. With ``digest`` the outcome carries the
     SHA-256 of the bytes decoded, for the cache: the file is hashed after the analysis, and only
-    when its identity (device, inode, size, modification time in ns) is the same before the
-    decoder opened it and after the hash, i.e. the same bytes were there throughout; a file
-    replaced or rewritten meanwhile gets None and its result is not cached.
+    when its identity (device, inode, size, change and modification times in ns) is the same
+    before the decoder opened it (taken once the last change has settled,
+    :func:`_settled_identity`) and after the hash, i.e. the same bytes were there throughout; a
+    file replaced or rewritten meanwhile gets None and its result is not cached.
     """
     from analyzer.batching.cache import analysis_to_json
     from analyzer.measure.engine import analyze_file
@@ -100,7 +101,9 @@ def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:
 def worker_setup(parent: int | None = None) -> None:
     """A pool worker: the CLI's tuning, and Ctrl-C left to the parent (a terminal sends SIGINT
     to the whole process group): the parent stops the batch and lets the running jobs end,
-    instead of every worker dying with a traceback of its own."""
+    instead of every worker dying with a traceback of its own. ``parent`` is the pid of the
+    process that made the pool (``initargs``): the worker dies with it, even when it died
+    while the worker was starting (:func:`analyzer.runtime.die_with_parent`)."""
     import signal
 
     from analyzer.runtime import die_with_parent, tune_process
