@@ -114,8 +114,11 @@ class AudioSource:
         :func:`_declared_data_bytes`."""
         fmt, frames = self.info.format, self.info.frames
         if fmt == "OGG":
-            ok = truncation.ogg_ends_cleanly(self.path)
-            return None if ok else "the last Ogg page is not the end of the stream"
+            if not truncation.ogg_ends_cleanly(self.path):
+                return "the last Ogg page is not the end of the stream"
+            if damage := truncation.ogg_damaged_page(self.path):
+                raise AudioLoadError(f"{self.name}: {damage}", slug="truncated")
+            return None
         if fmt in ("WAV", "WAVEX", "RF64", "AIFF", "MP3", "FLAC"):
             return None
         if fmt == "NIST" and (why := truncation.nist_shortfall(self.path, frames)):
@@ -323,7 +326,7 @@ def _unopenable(path: Path, name: str, exc: BaseException) -> AudioLoadError:
     (:func:`analyzer.io.truncation.unopenable_cause`), else unsupported or unreadable."""
     cause = truncation.unopenable_cause(path)
     if cause is not None:
-        return AudioLoadError(f"{name}: truncated: {cause}", slug="truncated")
+        return AudioLoadError(f"{name}: {cause}", slug="truncated")
     return AudioLoadError(
         f"{name}: unsupported or unreadable audio ({libsndfile_reason(exc)})", slug="unsupported"
     )

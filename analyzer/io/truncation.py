@@ -9,7 +9,9 @@ as a shorter file without an error. These checks find them from what each format
   SPHERE's ``sample_count`` (NIST speech file format, its text header), read here.
 * Ogg (Vorbis, Opus, FLAC in Ogg): the stream's last page must carry the end-of-stream flag
   (RFC 3533, section 6: header_type 0x04); libvorbisfile and libopusfile skip pages whose CRC
-  fails, so fewer frames decoded than the last granule position declares means lost pages.
+  fails, so every page's CRC is checked (a damaged first or last page leaves the frame count
+  consistent), and fewer frames decoded than the last granule position declares means lost
+  pages.
 * MP3: a Xing/Info (or VBRI) header states the frame count: fewer decoded means truncation.
   Without one libsndfile estimates the length from the bit rate, so nothing is compared.
 
@@ -29,6 +31,7 @@ import contextlib
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 
 #: Where MP3 encoders put the Xing/Info/VBRI header: the first frame, after any ID3v2 tag.
@@ -97,15 +100,66 @@ def paf_partial_frame(path: str | os.PathLike[str], subtype: str, channels: int)
 
 
 def unopenable_cause(path: str | os.PathLike[str]) -> str | None:
-    """Why a file libsndfile refused is truncated, when it is: an Ogg stream (``OggS`` at the
-    start) whose last page is not the end of the stream. None: another cause."""
+    """Why a file libsndfile refused is truncated or corrupt, when it is (``truncated: ...``,
+    ``corrupt: ...``): an Ogg stream (``OggS`` at the start) whose last page is not the end of
+    the stream, or with a damaged page. None: another cause."""
     try:
         with open(path, "rb") as fh:
             magic = fh.read(4)
         if magic == b"OggS" and not ogg_ends_cleanly(path):
-            return "the last Ogg page is not the end of the stream"
+            return "truncated: the last Ogg page is not the end of the stream"
+        if magic == b"OggS" and (damage := ogg_damaged_page(path)):
+            return damage
     except OSError:
         return None
+    return None
+
+
+#: Each byte with its bits in reverse order: Ogg's CRC is the unreflected CRC-32, zlib's the
+#: reflected one, and reversing the input bytes and the result turns one into the other.
+_REVERSED_BITS = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+_OGG_HEADER_BYTES = 27
+
+
+def ogg_crc(page: bytes) -> int:
+    """The CRC of an Ogg page (RFC 3533, section 6: CRC-32, generator 0x04C11DB7, initial value
+    0, no final XOR, not reflected), computed over ``page`` with its CRC field zeroed, by zlib:
+    ``crc32(x, 0xFFFFFFFF) ^ 0xFFFFFFFF`` is the reflected CRC with initial value 0 and no
+    final XOR, and bit-reversing the input bytes and the 32-bit result unreflects it."""
+    raw = zlib.crc32(page.translate(_REVERSED_BITS), 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return int(f"{raw:032b}"[::-1], 2)
+
+
+def ogg_damaged_page(path: str | os.PathLike[str]) -> str | None:
+    """What is wrong with the first bad Ogg page (RFC 3533: pages follow each other, each with
+    its own CRC), as ``corrupt: ...`` or ``truncated or corrupt: ...``; None when every page is
+    intact. libvorbisfile and libopusfile skip a damaged page without an error, and when it is
+    the first or the last one the frame count shows nothing. A page that declares more bytes
+    than the file holds is the end cut off inside it, or its segment table damaged. A file not
+    starting with a page is not judged."""
+    offset = 0
+    with open(path, "rb") as fh:
+        for number in range(1 << 40):
+            head = fh.read(_OGG_HEADER_BYTES)
+            if not head:
+                return None
+            if head[:4] != b"OggS" or len(head) < _OGG_HEADER_BYTES:
+                if offset == 0:
+                    return None
+                return f"corrupt: no whole Ogg page where one should start (byte {offset})"
+            table = fh.read(head[26])
+            body = fh.read(sum(table))
+            if len(table) < head[26] or len(body) < sum(table):
+                need = len(head) + head[26] + sum(table)
+                have = len(head) + len(table) + len(body)
+                return (
+                    f"truncated or corrupt: Ogg page {number} (byte {offset}) declares {need} "
+                    f"bytes but the file holds {have}"
+                )
+            page = head[:22] + b"\0\0\0\0" + head[26:] + table + body
+            if ogg_crc(page) != int.from_bytes(head[22:26], "little"):
+                return f"corrupt: Ogg page {number} (byte {offset}) fails its checksum"
+            offset += len(head) + len(table) + len(body)
     return None
 
 
@@ -152,6 +206,8 @@ __all__ = [
     "has_length_header",
     "log_shortfall",
     "nist_shortfall",
+    "ogg_crc",
+    "ogg_damaged_page",
     "ogg_ends_cleanly",
     "paf_partial_frame",
     "quiet_decoder",

@@ -210,15 +210,17 @@ def _cut(fmt: str, subtype: str, ext: str, keep: float) -> object:
     return make
 
 
-def _damaged_ogg_page(subtype: str, ext: str) -> object:
-    """A page in the middle with its bytes flipped: its CRC fails, the decoder skips it."""
+def _damaged_ogg_page(subtype: str, ext: str, which: str = "middle") -> object:
+    """A page (the first after the headers, one in the middle, the last) with bytes of its body
+    flipped: its CRC fails, and the decoder skips it without an error."""
 
     def make(d: Path) -> Path:
         raw = bytearray(_encoded(d, "OGG", subtype, ext).read_bytes())
         pages = [i for i in range(len(raw)) if raw[i : i + 4] == b"OggS"]
         assert len(pages) > 4
-        mid = pages[len(pages) // 2]
-        for i in range(mid + 40, mid + 140):
+        k = {"first": 2, "middle": len(pages) // 2, "last": len(pages) - 1}[which]
+        end = pages[k + 1] if k + 1 < len(pages) else len(raw)
+        for i in range(pages[k] + 40, min(pages[k] + 140, end)):
             raw[i] ^= 0x5A
         out = d / f"damaged.{ext}"
         out.write_bytes(bytes(raw))
@@ -239,7 +241,11 @@ SHORT_READS = {
     "Opus cut in half": _cut("OGG", "OPUS", "opus", 0.5),
     "MP3 (Xing header) cut in half": _cut("MP3", "MPEG_LAYER_III", "mp3", 0.5),
     "Ogg Vorbis with a damaged page": _damaged_ogg_page("VORBIS", "ogg"),
+    "Ogg Vorbis with a damaged first page": _damaged_ogg_page("VORBIS", "ogg", "first"),
+    "Ogg Vorbis with a damaged last page": _damaged_ogg_page("VORBIS", "ogg", "last"),
     "Opus with a damaged page": _damaged_ogg_page("OPUS", "opus"),
+    "Opus with a damaged first page": _damaged_ogg_page("OPUS", "opus", "first"),
+    "Opus with a damaged last page": _damaged_ogg_page("OPUS", "opus", "last"),
 }
 
 
