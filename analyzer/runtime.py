@@ -94,15 +94,19 @@ def restore_signal_handlers(old: dict[int, object]) -> None:
         signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Linux: this process gets SIGKILL when the process that started it dies (a pool worker
     or helper never outlives the command, even one killed with SIGKILL). ``prctl(2)``
-    PR_SET_PDEATHSIG; a no-op elsewhere."""
+    PR_SET_PDEATHSIG; a no-op elsewhere. ``parent`` is the pid of the process that started
+    this one, passed down by it: a parent that died before this request (while the worker was
+    still importing) leaves it to init, whose pid is then what ``getppid`` says, so only a pid
+    known beforehand tells that it is gone (this worker then leaves at once)."""
     if not sys.platform.startswith("linux"):
         return
     import signal
 
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)

@@ -11,6 +11,8 @@ Run one (``pip install -e '.[fuzz]'``; ``NAME`` is profile, targets or devices):
     mkdir -p fuzz/corpus-NAME && nice -n 19 python fuzz/fuzz_NAME.py fuzz/corpus-NAME \
         fuzz/seeds-NAME -max_total_time=600 -max_len=4096 -rss_limit_mb=6144
 
+(``-max_len=32768`` for the profile: its seeds, the shipped profiles, are about 18 KB.)
+
 ``fuzz/seeds-NAME`` is made on first run from the shipped profiles, the built-in devices and
 the built-in targets.
 """

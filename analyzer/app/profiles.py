@@ -35,6 +35,7 @@ def build_profile(
     their per-metric median and 10th/90th percentiles as a profile at :func:`profile_path`
     (refused when it exists unless ``force``, before the long analysis).
     ``progress(done, total, file_name)`` reports each file."""
+    from analyzer.batching.executors import jobs_note
     from analyzer.batching.profile_build import build_profile as build
     from analyzer.comparison.profiles import save_profile
 
@@ -46,4 +47,5 @@ def build_profile(
     profile = build(paths, name=settings.name, jobs=settings.jobs, progress=progress,
                     description=settings.description)  # fmt: skip
     save_profile(profile, target, force=force)
-    return ProfileRun(profile, target)
+    note = jobs_note(settings.jobs)
+    return ProfileRun(profile, target, notes=(note,) if note else ())

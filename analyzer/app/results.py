@@ -151,10 +151,12 @@ class BatchRun:
 
 @dataclass(frozen=True)
 class ProfileRun:
-    """The built genre profile and where it was saved."""
+    """The built genre profile, where it was saved, and notes about the run (``--jobs``
+    lowered to the cores)."""
 
     profile: ReferenceProfile
     path: Path
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,9 @@ class LocalExecutor(BatchExecutor):
         # (as in analyzer.comparison.profiles); the workers get the CLI's allocator and BLAS tuning.
         ctx = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=ctx, initializer=worker_setup
-        )
+            max_workers=self.jobs, mp_context=ctx, initializer=worker_setup,
+            initargs=(os.getpid(),),
+        )  # fmt: skip
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self._pool.submit(fn, *args)
@@ -213,6 +214,7 @@ def _bounded_setup(address: str, timeout_s: float) -> Any:
             box["ready"] = True
         except BaseException as exc:  # a hostile server can make Dask raise anything
             box["error"] = exc
+            _defuse_half_made_client(exc, distributed.Client)
 
     thread = threading.Thread(target=setup, name="mixanalyzer-scheduler", daemon=True)
     thread.start()
@@ -235,6 +237,22 @@ def _bounded_setup(address: str, timeout_s: float) -> Any:
         "cannot use the Dask scheduler" if "client" in box else "cannot connect to a Dask scheduler"
     )
     raise UsageError(f"--scheduler {address}: {what}: {why}")
+
+
+def _defuse_half_made_client(exc: BaseException, client_type: type) -> None:
+    """A Client whose constructor raised (a server answering garbage) is still alive, held by
+    Dask's own loop; at exit its ``__del__`` tries to close it on that stuck loop and prints a
+    traceback after our one line ("Exception ignored in: Client.__del__"). Found in the
+    traceback's frames, it is told it has no loop (``__del__`` then does nothing, as for a
+    constructor that failed early); the daemon thread that runs the loop dies with the
+    process."""
+    tb = exc.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("self")
+        if isinstance(candidate, client_type):
+            with contextlib.suppress(Exception):
+                candidate._Client__loop = None  # type: ignore[attr-defined]
+        tb = tb.tb_next
 
 
 def usable_cores() -> int:

@@ -168,7 +168,8 @@ def _run_pool(
     # workers are our own processes, so they get the CLI's allocator and BLAS tuning, leave
     # Ctrl-C to this process and die with it.
     ctx = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=worker_setup)
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx, initializer=worker_setup,
+                               initargs=(os.getpid(),))  # fmt: skip
     try:
         futures: dict[Future[dict[str, Any]], int] = {
             pool.submit(analyze_profile_track, f.path, 1): i for i, f in enumerate(files)

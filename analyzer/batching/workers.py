@@ -37,14 +37,15 @@ def analyze_job(
     ``threads=1`` by default: each job uses one core, and ``--jobs`` says how many cores work;
     the figures are the same for any thread count. With ``digest`` the outcome carries the
     SHA-256 of the bytes decoded, for the cache: the file is hashed after the analysis, and only
-    when its identity (device, inode, size, modification time in ns) is the same before the
-    decoder opened it and after the hash, i.e. the same bytes were there throughout; a file
-    replaced or rewritten meanwhile gets None and its result is not cached.
+    when its identity (device, inode, size, change and modification times in ns) is the same
+    before the decoder opened it (taken once the last change has settled,
+    :func:`_settled_identity`) and after the hash, i.e. the same bytes were there throughout; a
+    file replaced or rewritten meanwhile gets None and its result is not cached.
     """
     from analyzer.batching.cache import analysis_to_json
     from analyzer.measure.engine import analyze_file
 
-    before = _identity(path) if digest else None
+    before = _settled_identity(path) if digest else None
     try:
         analysis = analyze_file(path, keep_series=keep_series, threads=threads)
     except AnalyzerError as exc:
@@ -63,6 +64,28 @@ def _identity(path: str) -> tuple[int, ...] | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+#: How long after a file's last change its identity is trusted (ns): file times come from a
+#: coarse clock (one tick, 1-10 ms, on kernels without multigrain timestamps), so a change in
+#: the same tick as the one before leaves them equal ("racy git": git's index has the same rule).
+RACY_NS = 20_000_000
+
+
+def _settled_identity(path: str) -> tuple[int, ...] | None:
+    """:func:`_identity`, taken once the file's last change is more than :data:`RACY_NS` old,
+    so that any later change gets another change time (a file written a moment ago waits at
+    most that long)."""
+    import time
+
+    ident = _identity(path)
+    if ident is None:
+        return None
+    age_ns = time.time_ns() - ident[-1]
+    if 0 <= age_ns < RACY_NS:
+        time.sleep((RACY_NS - age_ns) / 1e9)
+        ident = _identity(path)
+    return ident
+
+
 def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:
     """The file's SHA-256 if it is provably the file decoded (same identity before and after)."""
     from analyzer.io.files import sha256_file
@@ -75,17 +98,19 @@ def _decoded_digest(path: str, before: tuple[int, ...] | None) -> str | None:
     return digest if before is not None and after == before else None
 
 
-def worker_setup() -> None:
+def worker_setup(parent: int | None = None) -> None:
     """A pool worker: the CLI's tuning, and Ctrl-C left to the parent (a terminal sends SIGINT
     to the whole process group): the parent stops the batch and lets the running jobs end,
-    instead of every worker dying with a traceback of its own."""
+    instead of every worker dying with a traceback of its own. ``parent`` is the pid of the
+    process that made the pool (``initargs``): the worker dies with it, even when it died
+    while the worker was starting (:func:`analyzer.runtime.die_with_parent`)."""
     import signal
 
     from analyzer.runtime import die_with_parent, tune_process
 
     tune_process()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()  # a parent killed outright (SIGKILL) leaves no worker running
+    die_with_parent(parent)  # a parent killed outright (SIGKILL) leaves no worker running
 
 
 def __getattr__(name: str) -> Any:

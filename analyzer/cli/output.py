@@ -23,10 +23,10 @@ def check_outputs(
     ``--listen`` without ``--html`` (exit 2); an output that is one of the ``inputs`` or another
     output, even with ``force`` (exit 4); an existing output without ``force``, or one that is
     not a regular file (exit 4)."""
-    from analyzer.io.write import check_distinct
+    from analyzer.io.write import check_distinct, stream_of
 
     check_listen(listen, html)
-    if html == "-":
+    if stream_of(html) is not None:  # -, /dev/stdout, /dev/stderr
         raise UsageError("--html needs a file path ('-' is only for --json)")
     check_distinct(inputs, (*paths, html))
     for path in (*paths, html):

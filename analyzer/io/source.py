@@ -62,10 +62,7 @@ class AudioSource:
         except Exception as exc:
             if self._handle is not None:
                 self._handle.close()  # libsndfile reports every failure as one error type
-            raise AudioLoadError(
-                f"{self.name}: unsupported or unreadable audio ({libsndfile_reason(exc)})",
-                slug="unsupported",
-            ) from None
+            raise _unopenable(self.path, self.name, exc) from None
         f = self._file
         self.info = AudioInfo(
             path=self.name,
@@ -117,11 +114,18 @@ class AudioSource:
         :func:`_declared_data_bytes`."""
         fmt, frames = self.info.format, self.info.frames
         if fmt == "OGG":
-            ok = truncation.ogg_ends_cleanly(self.path)
-            return None if ok else "the last Ogg page is not the end of the stream"
+            if not truncation.ogg_ends_cleanly(self.path):
+                return "the last Ogg page is not the end of the stream"
+            if damage := truncation.ogg_damaged_page(self.path):
+                raise AudioLoadError(f"{self.name}: {damage}", slug="truncated")
+            return None
         if fmt in ("WAV", "WAVEX", "RF64", "AIFF", "MP3", "FLAC"):
             return None
         if fmt == "NIST" and (why := truncation.nist_shortfall(self.path, frames)):
+            return why
+        if fmt == "PAF" and (
+            why := truncation.paf_partial_frame(self.path, self.info.subtype, self.info.channels)
+        ):
             return why
         return truncation.log_shortfall(str(self._file.extra_info), frames)
 
@@ -244,12 +248,10 @@ def probe_info(path: str | os.PathLike[str]) -> AudioInfo:
 
     _check_path(Path(path), display_path(path))  # a FIFO would block the header read forever
     try:
-        info = sf.info(os.fspath(path))
+        with truncation.quiet_decoder():  # libmpg123 prints its warnings on fd 2 itself
+            info = sf.info(os.fspath(path))
     except Exception as exc:  # libsndfile reports every failure as one error type
-        raise AudioLoadError(
-            f"{display_path(path)}: unsupported or unreadable audio ({libsndfile_reason(exc)})",
-            slug="unsupported",
-        ) from None
+        raise _unopenable(Path(path), display_path(path), exc) from None
     return AudioInfo(
         path=display_path(path),
         sample_rate_hz=int(info.samplerate),
@@ -317,6 +319,17 @@ def _check_path(path: Path, name: str) -> None:
             fh.read(1)
     except OSError as exc:
         raise AudioLoadError(f"{name}: unreadable: {exc.strerror}", slug="unreadable") from None
+
+
+def _unopenable(path: Path, name: str, exc: BaseException) -> AudioLoadError:
+    """The error for a file libsndfile could not open: truncated when the container shows it
+    (:func:`analyzer.io.truncation.unopenable_cause`), else unsupported or unreadable."""
+    cause = truncation.unopenable_cause(path)
+    if cause is not None:
+        return AudioLoadError(f"{name}: {cause}", slug="truncated")
+    return AudioLoadError(
+        f"{name}: unsupported or unreadable audio ({libsndfile_reason(exc)})", slug="unsupported"
+    )
 
 
 def non_regular_kind(mode: int) -> str | None:

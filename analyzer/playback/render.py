@@ -387,18 +387,53 @@ def safe_file_part(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-+" else "_" for ch in name) or "_"
 
 
+#: Longest file name (bytes) on Linux, macOS and Windows file systems.
+_NAME_MAX = 255
+#: Room left in a render's name for the writer's hidden temporary (``.NAME.XXXXXXXX.part``
+#: is shortened by the writer itself) and a margin: a render name stays well under NAME_MAX.
+_RENDER_NAME_MAX = 240
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form fits in ``limit`` bytes (whole
+    characters only)."""
+    raw = os.fsencode(text)
+    if len(raw) <= limit:
+        return text
+    return raw[: max(0, limit)].decode("utf-8", "ignore")
+
+
+def render_file_name(stem: str, device_name: str, extension: str) -> str:
+    """``<stem>.<device>.<extension>`` with the device's name made safe
+    (:func:`safe_file_part`). A name longer than a file system takes (NAME_MAX, 255 bytes) is
+    shortened, the device part first, and ends in 8 hex digits of the device name's SHA-256,
+    so two long names that differ only past the cut still make two files."""
+    import hashlib
+
+    part = safe_file_part(device_name)
+    name = f"{stem}.{part}.{extension}"
+    if len(os.fsencode(name)) <= _RENDER_NAME_MAX:
+        return name
+    tag = hashlib.sha256(device_name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    room = _RENDER_NAME_MAX - len(os.fsencode(extension)) - len(tag) - 3  # three separators
+    stem = _cut_bytes(stem, max(room // 2, room - len(os.fsencode(part))))
+    part = _cut_bytes(part, room - len(os.fsencode(stem)))
+    return f"{stem}.{part}-{tag}.{extension}"
+
+
 def render_paths(
     path: str | os.PathLike[str], devices: Sequence[Device], out_dir: str | os.PathLike[str],
     extension: str = "wav",
 ) -> list[Path]:  # fmt: skip
-    """``out_dir/<stem>.<device>.<extension>`` for each device, its name made safe as one file-name
-    component (:func:`safe_file_part`); two devices that would share a file are refused
-    (exit 2): a render never lands outside ``out_dir`` nor replaces another."""
+    """``out_dir/<stem>.<device>.<extension>`` for each device (:func:`render_file_name`: the
+    device name made safe as one file-name component, long names shortened); two devices that
+    would share a file are refused (exit 2): a render never lands outside ``out_dir`` nor
+    replaces another."""
     from analyzer.errors import UsageError
 
     out = Path(out_dir)
     stem = Path(path).stem  # a file name's own stem: no separator in it
-    targets = [out / f"{stem}.{safe_file_part(d.name)}.{extension}" for d in devices]
+    targets = [out / render_file_name(stem, d.name, extension) for d in devices]
     seen: dict[Path, str] = {}
     for d, t in zip(devices, targets, strict=True):
         if t in seen:
@@ -409,4 +444,4 @@ def render_paths(
     return targets
 
 
-__all__ = ["DeviceRenderer", "device_fir", "render_paths", "safe_file_part"]
+__all__ = ["DeviceRenderer", "device_fir", "render_file_name", "render_paths", "safe_file_part"]

@@ -52,7 +52,7 @@ def build(
     with progress_bar(sys.stderr.isatty() and not quiet, files=True) as bar:
         run = build_profile(paths, settings, output=output, force=force,
                             progress=bar.file if bar else None)  # fmt: skip
-    print_warnings(run.profile.warnings)
+    print_warnings((*run.notes, *run.profile.warnings))
     if quiet:
         return
     n = run.profile.n_tracks
