@@ -111,11 +111,13 @@ class _BandLimiter:
         self.g_prev = 1.0  # gain after chunk j-2
         self.g_cur = 1.0  # gain after chunk j-1: samples of chunk j ramp g_prev -> g_cur
 
-    def _gain(self, env: float) -> float:
-        if env <= 0.0:
-            return 1.0
-        over = 10.0 * math.log10(2.0 * env) - self.threshold_db
-        return db_to_amplitude(over * self.slope) if over > 0.0 else 1.0
+    def _gains(self, env: np.ndarray) -> np.ndarray:
+        """The gain after each chunk from its envelope (vectorised: the envelope recursion is
+        the only sequential part)."""
+        over = np.full(env.shape, -1.0)
+        live = env > 0.0
+        over[live] = 10.0 * np.log10(2.0 * env[live]) - self.threshold_db
+        return np.where(over > 0.0, db_to_amplitude(np.maximum(over, 0.0) * self.slope), 1.0)
 
     def process(self, band: np.ndarray) -> np.ndarray:
         n = band.shape[1]
@@ -131,18 +133,16 @@ class _BandLimiter:
         sums = np.bincount(chunk_of, weights=p, minlength=n_chunks)
         sums[0] += self.acc
         complete = (self.pos + n) // c  # chunks completed in this block
-        g_start = np.empty(n_chunks)
-        g_end = np.empty(n_chunks)
-        g_prev, g_cur, env = self.g_prev, self.g_cur, self.env
-        a_att, a_rel = self.a_att, self.a_rel
-        means = (sums[:complete] / c).tolist()
-        for j in range(n_chunks):
-            g_start[j], g_end[j] = g_prev, g_cur
-            if j < complete:
-                m = means[j]
-                env += (a_att if m > env else a_rel) * (m - env)
-                g_prev, g_cur = g_cur, self._gain(env)
-        self.env, self.g_prev, self.g_cur = env, g_prev, g_cur
+        env, a_att, a_rel = self.env, self.a_att, self.a_rel
+        envs = []
+        for m in (sums[:complete] / c).tolist():
+            env += (a_att if m > env else a_rel) * (m - env)
+            envs.append(env)
+        self.env = env
+        # Chunk j's samples ramp from the gain after chunk j-2 to that after chunk j-1.
+        seq = np.concatenate([[self.g_prev, self.g_cur], self._gains(np.array(envs))])
+        g_start, g_end = seq[:n_chunks], seq[1 : n_chunks + 1]
+        self.g_prev, self.g_cur = float(seq[-2]), float(seq[-1])
         if complete < n_chunks:
             self.acc = float(sums[complete])
         else:
