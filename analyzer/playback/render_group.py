@@ -151,6 +151,15 @@ class _Lane:
         # A 2x search grid: the candidates are refined between grid points all the same.
         self.peaks = TruePeakMeter(fs, self.width, grid_factor=2) if out is not None else None
 
+    @property
+    def cost(self) -> float:
+        """Rough relative cost of a block: transforms back per row, the limiter's band split,
+        the road noise, and the meters per output row."""
+        r = self.renderer
+        rows = self.filter.taps.shape[0] * (2 if self.fused else 1)
+        extra = 0.0 if r.limiter is None else 3.0 * len(r.limiter.limiters)
+        return rows + extra + (2.0 if r.noise is not None else 0.0) + 2.0 * self.rows
+
     def step(self, seg: Segments, rows: np.ndarray, flushing: bool = False) -> None:
         """Render, measure and keep the block whose shared spectra are ``seg`` (``rows``: its
         mid/side input rows; with ``flushing``, the ring-out after the last block)."""
@@ -289,6 +298,9 @@ def _pass(
     """One read of ``src``: each block's mid/side spectra once, then every device on them (in
     parallel), then the ring-out."""
     shared = SharedInput([lane.filter for lane in lanes], lanes[0].renderer.sample_rate_hz)
+    # Costliest first: the two workers take the next device as they finish one, so the
+    # slowest devices do not end up together at the end of a block.
+    lanes = sorted(lanes, key=lambda lane: -lane.cost)
     done = 0
     with open_audio(src) as a:
         for block in a.blocks(BLOCK_FRAMES):
