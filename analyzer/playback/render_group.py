@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
@@ -43,6 +43,7 @@ from analyzer.measure.truepeak import TruePeakMeter
 from analyzer.playback.device_bank import BankFilter, Segments, SharedInput
 from analyzer.playback.device_models import Device
 from analyzer.playback.render import DeviceRenderer, SampleDelay
+from analyzer.types import AudioInfo, TrackAnalysis
 
 #: The highest true peak a render may reach (dBTP): EBU R128's distribution maximum.
 MAX_TRUE_PEAK_DBTP = -1.0
@@ -134,8 +135,13 @@ class _Lane:
     (:mod:`analyzer.playback.device_bank`); without a limiter the K-weighting of its loudness
     meter rides on the same transform (``K(h * x) = (K h) * x``)."""
 
-    def __init__(self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device):
+    def __init__(
+        self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device,
+        analysis: TrackAnalysis | None = None,
+    ) -> None:  # fmt: skip
         self.renderer = renderer
+        #: The input's own analysis when this device plays the input unchanged: no pass needed.
+        self.source = analysis if analysis is not None and _plays_input(renderer) else None
         renderer.split_noise = True
         self.rows = renderer.out_rows
         assert renderer.fir.taps is not None
@@ -147,9 +153,38 @@ class _Lane:
         self.k_delay = SampleDelay(delay.buf.size) if delay is not None else None
         self.spec = SpectrumMeter(fs, self.rows)
         self.width = self.rows
-        self.scratch = ScratchAudio(self.width, out) if out is not None else None
+        self.scratch = None
+        if out is not None and self.source is None:
+            self.scratch = ScratchAudio(self.width, out)
         # A 2x search grid: the candidates are refined between grid points all the same.
         self.peaks = TruePeakMeter(fs, self.width, grid_factor=2) if out is not None else None
+
+    def effect(self, name: str, mix: float | None) -> DeviceEffect:
+        """What the device did to the mix (its loudness change against ``mix``)."""
+        if self.source is not None:  # the input itself: no change, the input's spectrum
+            spectrum = self.source.spectrum
+            assert spectrum is not None
+            return DeviceEffect(name, None if mix is None else 0.0, spectrum.third_octave_db)
+        got = _finite(self.loud.result().integrated_lufs)
+        change = got - mix if got is not None and mix is not None else None
+        return DeviceEffect(name, change, tuple(self.spec.result().third_octave_db))
+
+    def true_peak(self) -> float | None:
+        """The true peak of what is written before its gain (dBTP)."""
+        if self.source is not None:
+            return _finite(self.source.peaks.true_peak_dbtp)
+        assert self.peaks is not None
+        return _finite(self.peaks.result().true_peak_dbtp)
+
+    def blocks(self, src: Path) -> Iterator[np.ndarray]:
+        """What is written, before its gain, block by block."""
+        if self.source is None:
+            assert self.scratch is not None
+            yield from self.scratch.blocks()
+            return
+        with open_audio(src) as a:
+            for block in a.blocks(BLOCK_FRAMES):
+                yield np.asarray(block, dtype=np.float64)[: self.width]
 
     @property
     def cost(self) -> float:
@@ -246,42 +281,63 @@ def run_devices(
     speed_kmh: float = 100.0,
     render: RenderRequest | None = None,
     progress: ProgressCallback | None = None,
+    analysis: TrackAnalysis | None = None,
 ) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:
     """One pass of ``path`` (integrated loudness ``integrated_lufs``) through every device:
     each device's own effect (no road noise, no gain) and, with ``render``, the files
     ``out_dir/<stem>.<device>.<wav|flac>`` (module docstring). Existing files are refused
-    unless ``render.force`` (OutputError, exit code 4), before anything is rendered."""
+    unless ``render.force`` (OutputError, exit code 4), before anything is rendered.
+    ``analysis``: the file's own whole analysis at its own rate, if made; a device that plays
+    the input unchanged (the studio) then takes its effect and true peak from it instead of
+    measuring the same samples again, and its file is written from the input."""
     src = Path(path)
     targets = _targets(src, devices, render) if render is not None else []
     with open_audio(src) as a:
-        fs, ch, frames = a.info.sample_rate_hz, a.info.channels, a.info.frames
+        info = a.info
+    fs, frames = info.sample_rate_hz, info.frames
     out = render.out_dir if render is not None else None
     if not devices:
         return {}, []
-    lanes = [_Lane(DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs,
+    own = analysis if analysis is not None and _same_file(analysis, info) else None
+    lanes = [_Lane(DeviceRenderer(d, fs, info.channels, integrated_lufs=integrated_lufs,
                                   level_db_spl=level_db_spl, speed_kmh=speed_kmh,
-                                  noise=render is not None), fs, out, d)
+                                  noise=render is not None), fs, out, d, own)
              for d in devices]  # fmt: skip
     try:
         with ThreadPoolExecutor(max_workers=_workers(len(lanes))) as pool:
-            _pass(src, lanes, pool, progress, frames * (2 if render is not None else 1))
+            _pass(src, [lane for lane in lanes if lane.source is None], pool, progress,
+                  frames * (2 if render is not None else 1))  # fmt: skip
             mix = _finite(integrated_lufs)
-            effects = {}
-            for d, lane in zip(devices, lanes, strict=True):
-                got = _finite(lane.loud.result().integrated_lufs)
-                change = got - mix if got is not None and mix is not None else None
-                effects[d.name] = DeviceEffect(
-                    d.name, change, tuple(lane.spec.result().third_octave_db)
-                )
+            effects = {
+                d.name: lane.effect(d.name, mix) for d, lane in zip(devices, lanes, strict=True)
+            }
             written = []
             if render is not None:
-                written = _write(devices, lanes, targets, effects, mix, render, fs,
+                written = _write(devices, lanes, targets, effects, mix, render, (src, fs),
                                  (pool, progress), frames)  # fmt: skip
     finally:
         for lane in lanes:
             if lane.scratch is not None:
                 lane.scratch.close()
     return effects, written
+
+
+def _same_file(analysis: TrackAnalysis, info: AudioInfo) -> bool:
+    """The analysis measured this file whole, at its own rate, with at most two channels."""
+    a = analysis.file
+    return (a.sample_rate_hz, a.frames, a.channels) == (info.sample_rate_hz, info.frames,
+            info.channels) and info.channels <= 2 and analysis.spectrum is not None  # fmt: skip
+
+
+def _plays_input(r: DeviceRenderer) -> bool:
+    """The renderer's output is its input's first two channels (or its one channel), to float
+    rounding: a unit FIR and nothing else in the chain."""
+    taps = r.fir.taps
+    return bool(
+        taps is not None and taps.shape[1] == 1 and np.all(taps == 1.0) and r.limiter is None
+        and r.noise is None and not r.device.balance_db and r.right_delay is None
+        and r.side_gain == 1.0 and (r.channels == 1 or not r.mono)
+    )  # fmt: skip
 
 
 def _workers(lanes: int) -> int:
@@ -297,6 +353,8 @@ def _pass(
 ) -> None:  # fmt: skip
     """One read of ``src``: each block's mid/side spectra once, then every device on them (in
     parallel), then the ring-out."""
+    if not lanes:
+        return
     shared = SharedInput([lane.filter for lane in lanes], lanes[0].renderer.sample_rate_hz)
     # Costliest first: the two workers take the next device as they finish one, so the
     # slowest devices do not end up together at the end of a block.
@@ -326,16 +384,17 @@ def _mid_side(x: np.ndarray) -> np.ndarray:
 
 def _write(
     devices: Sequence[Device], lanes: Sequence[_Lane], targets: Sequence[Path],
-    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest, fs: int,
-    pool_progress: tuple[ThreadPoolExecutor, ProgressCallback | None], frames: int,
+    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest,
+    src_fs: tuple[Path, int], pool_progress: tuple[ThreadPoolExecutor, ProgressCallback | None],
+    frames: int,
 ) -> list[RenderedDevice]:  # fmt: skip
     """Gain each scratch to its target and write it as 24-bit PCM (the files in parallel)."""
     pool, progress = pool_progress
+    src, fs = src_fs
     target = _finite(mix if req.render_lufs is None else req.render_lufs)
 
     def one(job: tuple[Device, _Lane, Path]) -> RenderedDevice:
         d, lane, t = job
-        assert lane.scratch is not None and lane.peaks is not None
         change = effects[d.name].loudness_change_lu
         got = None
         if mix is not None and change is not None:
@@ -343,13 +402,13 @@ def _write(
             noise = noise_loudness_lufs(lane.renderer)
             if noise is not None:
                 got = 10.0 * math.log10(10.0 ** (got / 10.0) + 10.0 ** (noise / 10.0))
-        tp = _finite(lane.peaks.result().true_peak_dbtp)
+        tp = lane.true_peak()
         gain = output_gain_db(got, tp, target)
         g = db_to_amplitude(gain)
         container = RENDER_FORMATS[req.render_format]
         with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
                              force=req.force) as w:  # fmt: skip
-            for block in lane.scratch.blocks():
+            for block in lane.blocks(src):
                 w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
         return RenderedDevice(d.name, t, lane.width, gain, None if got is None else got + gain,
                               None if tp is None else tp + gain)  # fmt: skip
