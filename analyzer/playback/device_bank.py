@@ -19,6 +19,7 @@ own K-weighting makes.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,8 @@ from analyzer.dsp.kweighting import impulse_response_length, kweighting_response
 FFT_PER_OVERLAP = 4
 #: Shortest transform (points).
 MIN_FFT = 32768
+#: Per-thread scratch buffers of :meth:`BankFilter.apply`.
+_THREAD = threading.local()
 
 
 @dataclass(frozen=True)
@@ -84,14 +87,26 @@ class BankFilter:
         out = np.empty((n, seg.frames)) if rows is None or not self.identity else rows[:n]
         kout = np.empty((n, seg.frames)) if k is not None else None
         ov = seg.overlap
+        prod, back = self._buffers(n, seg.nfft)
         for start, length, x in zip(seg.starts, seg.lengths, seg.spectra, strict=True):
             if rows is None or not self.identity:
-                y = np.fft.irfft(x[:n] * h, n=seg.nfft, axis=1)
+                y = np.fft.irfft(np.multiply(x[:n], h, out=prod), n=seg.nfft, axis=1, out=back)
                 out[:, start : start + length] = y[:, ov : ov + length]
             if k is not None and kout is not None:
-                y = np.fft.irfft(x[:n] * k, n=seg.nfft, axis=1)
+                y = np.fft.irfft(np.multiply(x[:n], k, out=prod), n=seg.nfft, axis=1, out=back)
                 kout[:, start : start + length] = y[:, ov : ov + length]
         return out, kout
+
+    @staticmethod
+    def _buffers(rows: int, nfft: int) -> tuple[np.ndarray, np.ndarray]:
+        """Product and inverse-transform buffers reused by every filter of a thread (a fresh
+        megabyte-sized temporary per segment costs page faults; one set per thread, not per
+        device, keeps the memory flat)."""
+        bufs = getattr(_THREAD, "bufs", None)
+        if bufs is None or bufs[1].shape[1] != nfft or bufs[1].shape[0] < rows:
+            bufs = _THREAD.bufs = (np.empty((2, nfft // 2 + 1), dtype=np.complex128),
+                                   np.empty((2, nfft)))  # fmt: skip
+        return bufs[0][:rows], bufs[1][:rows]
 
 
 class SharedInput:

@@ -20,6 +20,21 @@ block by block. Two uses:
   = mix + change + gain for every device but the car. Mono devices are written as mono
   files, meant for both speakers (dual mono): their loudness is that of the device's two
   speakers.
+
+Speed (issue 15: all devices in a few times an analysis's time; measured and profiled in
+``benchmarks/bench_commands.py --part render``):
+
+* the input's mid and side are transformed once per segment for every device
+  (:mod:`analyzer.playback.device_bank`); each device only multiplies by its FIR's spectrum and
+  transforms back, and a device without a limiter gets its K-weighted output (for its loudness)
+  from one more inverse transform of the same spectrum;
+* a mono device is carried as one signal through its limiter and meters (not as two equal
+  channels);
+* a device that plays the input unchanged (the studio) is not rendered when the input's own
+  analysis is given: its effect is none, its spectrum and true peak are the analysis's, and its
+  file is the input with the gain;
+* the devices of a block, and then the files, run on one thread per core (numpy's transforms
+  and libsndfile release the GIL).
 """
 
 from __future__ import annotations
