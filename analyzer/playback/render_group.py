@@ -243,6 +243,12 @@ class _Lane:
         """The loudness meter fed from the K-weighted FIR output: the linear rest of the chain
         (fold, width, balance, right delay) applied to it as to the output."""
         r = self.renderer
+        plain = not r.device.balance_db and self.k_delay is None
+        if plain:  # L, R = M +- S': L^2 + R^2 = 2 M^2 + 2 S'^2, (L + R)^2 / 2 = 2 M^2
+            fold = 2.0 * kw[0] * kw[0]
+            z = fold if r.mono else fold + 2.0 * np.square(kw[1] * r.side_gain)
+            self.loud.feed_energies(z, fold)
+            return
         if r.mono:
             left = right = kw[0]
         else:
@@ -375,15 +381,21 @@ def _pass(
     # slowest devices do not end up together at the end of a block.
     lanes = sorted(lanes, key=lambda lane: -lane.cost)
     done = 0
+    running: list = []
     with open_audio(src) as a:
         for block in a.blocks(BLOCK_FRAMES):
+            # The next block is read and transformed while the devices work on this one.
             x = np.asarray(block, dtype=np.float64)
             rows = _mid_side(x)
             seg = shared.process(rows)
-            list(pool.map(_Lane.step, lanes, repeat(seg), repeat(rows)))
+            for job in running:
+                job.result()
+            running = [pool.submit(lane.step, seg, rows) for lane in lanes]
             done += x.shape[1]
             if progress:
                 progress(done, total)
+        for job in running:
+            job.result()
     seg = shared.flush()
     zeros = np.zeros((2, seg.frames))
     list(pool.map(_Lane.step, lanes, repeat(seg), repeat(zeros), repeat(True)))
