@@ -399,7 +399,7 @@ class DeviceRenderer:
         if self.limiter is not None and self.limiter.split is not None:
             split = self.limiter.split.taps
             assert split is not None
-            bound *= float(np.abs(split).sum(axis=1).sum()) / 2.0
+            bound *= float(np.abs(split).sum(axis=1).sum()) / self.limiter.rows  # per band
         return bound * float(self.channel_gain.max())
 
 
