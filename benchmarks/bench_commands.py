@@ -128,10 +128,14 @@ def main(argv: list[str] | None = None) -> int:
             for label, cmd in commands(mixanalyzer, ffmpeg, wav, Path(scratch)).items()
         }
     anchor = next((r for label, r in results.items() if label.startswith("ffmpeg")), None)
+    analyze = results["mixanalyzer analyze"]
+    render = results["mixanalyzer translate --render (all devices)"]
     text = "\n".join([
         f"Commands on {wav.name} ({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of "
         f"{args.repeat}; `demo` and `--version` take no input file.", "",
         *machine_lines(ffmpeg, load_start), "", *render_table(results, anchor), "",
+        "`translate --render` against `analyze`, from the rows above:", "",
+        *render_lines(analyze, render), "",
     ])  # fmt: skip
     print(text)
     RESULTS_MD.parent.mkdir(exist_ok=True)
