@@ -8,7 +8,9 @@ the versions and the load average go beside them. The README's command timings c
 
 ``--part render`` times only ``translate --render`` (all ten devices) against ``analyze`` on the
 same file: the time ratio (issue 15 asks for at most 3x) and the peak memory (at most 250 MB),
-written to ``benchmarks/results/render.md``.
+written to ``benchmarks/results/render.md``. ``--against PATH`` also times another build's
+``translate --render`` (say ``../main/.venv/bin/mixanalyzer``) in the same rounds, for a
+before/after measured in one run.
 """
 
 from __future__ import annotations
@@ -109,22 +111,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", default=None)
     parser.add_argument("--part", choices=("all", "render"), default="all")
+    parser.add_argument(
+        "--against",
+        default=None,
+        help="with --part render: another build's mixanalyzer to time too",
+    )
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
     wav, mixanalyzer = bench_inputs(args.corpus)
     ffmpeg = shutil.which("ffmpeg")
     if args.part == "render":
-        return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg)
+        return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
     with tempfile.TemporaryDirectory() as scratch:
         results = {
             label: best_of(cmd, args.repeat)
             for label, cmd in commands(mixanalyzer, ffmpeg, wav, Path(scratch)).items()
         }
     anchor = next((r for label, r in results.items() if label.startswith("ffmpeg")), None)
+    analyze = results["mixanalyzer analyze"]
+    render = results["mixanalyzer translate --render (all devices)"]
     text = "\n".join([
         f"Commands on {wav.name} ({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of "
         f"{args.repeat}; `demo` and `--version` take no input file.", "",
         *machine_lines(ffmpeg, load_start), "", *render_table(results, anchor), "",
+        "`translate --render` against `analyze`, from the rows above:", "",
+        *render_lines(analyze, render), "",
     ])  # fmt: skip
     print(text)
     RESULTS_MD.parent.mkdir(exist_ok=True)
@@ -133,17 +144,35 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def render_part(
-    mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None
-) -> int:
-    """Only ``analyze`` and ``translate --render`` (every device), best of ``repeat``."""
+    mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None,
+    against: str | None = None,
+) -> int:  # fmt: skip
+    """Only ``analyze`` and ``translate --render`` (every device), best of ``repeat``; with
+    ``against`` (another build's ``mixanalyzer``, e.g. the main branch's), its ``translate
+    --render`` too. The commands take turns in each round, so a load that comes and goes on a
+    shared machine falls on all of them alike."""
     with tempfile.TemporaryDirectory() as scratch:
         rows = commands(mixanalyzer, None, wav, Path(scratch))
-        analyze = best_of(rows["mixanalyzer analyze"], repeat)
-        render = best_of(rows["mixanalyzer translate --render (all devices)"], repeat)
+        cmds = {"analyze": rows["mixanalyzer analyze"],
+                "render": rows["mixanalyzer translate --render (all devices)"]}  # fmt: skip
+        if against:
+            cmds["against"] = [against, *cmds["render"][1:]]
+        runs: dict[str, list[Run]] = {k: [] for k in cmds}
+        for _ in range(repeat):
+            for key, argv in cmds.items():
+                runs[key].append(best_of(argv, 1))
+        best = {k: min(v, key=lambda r: r.wall_s) for k, v in runs.items()}
+    lines = render_lines(best["analyze"], best["render"])
+    if against:
+        lines += ["", f"Same run, `{against}` (the build compared with):", "",
+                  *render_lines(best["analyze"], best["against"])]  # fmt: skip
+    lines += ["", "Every round (wall s, CPU s):", ""]
+    lines += [f"- {k}: " + ", ".join(f"{r.wall_s:.2f}/{r.cpu_s:.2f}" for r in v)
+              for k, v in runs.items()]  # fmt: skip
     text = "\n".join([
         f"translate --render (all devices) against analyze on {wav.name} "
         f"({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of {repeat}.", "",
-        *machine_lines(ffmpeg, load_start), "", *render_lines(analyze, render), "",
+        *machine_lines(ffmpeg, load_start), "", *lines, "",
     ])  # fmt: skip
     print(text)
     RENDER_MD.parent.mkdir(exist_ok=True)

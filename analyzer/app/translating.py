@@ -132,7 +132,8 @@ def measured_effects(
     label = ("rendering " if render else "devices ") + Path(track.file.path).name
     return run_devices(path, devices, integrated_lufs=track.loudness.integrated_lufs,
                        level_db_spl=settings.level_db_spl, speed_kmh=settings.speed_kmh,
-                       render=render, progress=step_progress(progress, label))  # fmt: skip
+                       render=render, progress=step_progress(progress, label),
+                       analysis=track)  # fmt: skip
 
 
 def translation_of(

@@ -158,14 +158,30 @@ class LoudnessMeter:
         if frames == 0:
             return
         self.frames += frames
+        fold = None
         if self._fold is not None:
             z, fold = self._filter.stereo_energies(block)
-            self._fold.feed(fold)
         elif self._active.size:
             active = block if self._all_active else block[self._active]
             z = self._filter.weighted_energy(active, self._weights)
         else:
             z = np.zeros(frames)
+        self._feed_energy(z, fold)
+
+    def feed_energies(self, z: np.ndarray, fold: np.ndarray | None = None) -> None:
+        """Feed the per-sample channel-weighted energy ``z`` of the K-weighted signal (BS.1770-4
+        eq. 2's inner sum) and, for a stereo meter, that of its mono fold-down, computed by the
+        caller (a renderer that K-weights its output in the same FFT as its own filter)."""
+        if z.size == 0:
+            return
+        if (fold is None) != (self._fold is None):
+            raise ValueError("fold energies are given exactly when the meter is stereo")
+        self.frames += z.size
+        self._feed_energy(z, fold)
+
+    def _feed_energy(self, z: np.ndarray, fold: np.ndarray | None) -> None:
+        if self._fold is not None and fold is not None:
+            self._fold.feed(fold)
         if self._sample_carry.size:
             z = np.concatenate([self._sample_carry, z])
         n_ticks = z.size // self.tick

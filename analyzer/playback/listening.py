@@ -142,7 +142,7 @@ def device_graph(device: Device, rate_hz: int, *, speed_kmh: float = 100.0) -> d
         lim = r.limiter
         split = lim.split.taps if lim.split is not None else None
         graph["limiter"] = {
-            "bands": [] if split is None else [f32_base64(split[2 * k])
+            "bands": [] if split is None else [f32_base64(split[lim.rows * k])
                                                for k in range(len(lim.limiters))],
             "latency_frames": int(lim.delay),
             "thresholds_db": [None if math.isinf(b.threshold_db) else float(b.threshold_db)

@@ -71,7 +71,7 @@ ProgressCallback = Callable[[int, int], None]
 # --------------------------------------------------------------------------------------------
 
 
-class _Delay:
+class SampleDelay:
     """Integer-sample delay of one row of a (rows, frames) stream."""
 
     def __init__(self, samples: int) -> None:
@@ -111,11 +111,13 @@ class _BandLimiter:
         self.g_prev = 1.0  # gain after chunk j-2
         self.g_cur = 1.0  # gain after chunk j-1: samples of chunk j ramp g_prev -> g_cur
 
-    def _gain(self, env: float) -> float:
-        if env <= 0.0:
-            return 1.0
-        over = 10.0 * math.log10(2.0 * env) - self.threshold_db
-        return db_to_amplitude(over * self.slope) if over > 0.0 else 1.0
+    def _gains(self, env: np.ndarray) -> np.ndarray:
+        """The gain after each chunk from its envelope (vectorised: the envelope recursion is
+        the only sequential part)."""
+        over = np.full(env.shape, -1.0)
+        live = env > 0.0
+        over[live] = 10.0 * np.log10(2.0 * env[live]) - self.threshold_db
+        return np.where(over > 0.0, db_to_amplitude(np.maximum(over, 0.0) * self.slope), 1.0)
 
     def process(self, band: np.ndarray) -> np.ndarray:
         n = band.shape[1]
@@ -131,18 +133,16 @@ class _BandLimiter:
         sums = np.bincount(chunk_of, weights=p, minlength=n_chunks)
         sums[0] += self.acc
         complete = (self.pos + n) // c  # chunks completed in this block
-        g_start = np.empty(n_chunks)
-        g_end = np.empty(n_chunks)
-        g_prev, g_cur, env = self.g_prev, self.g_cur, self.env
-        a_att, a_rel = self.a_att, self.a_rel
-        means = (sums[:complete] / c).tolist()
-        for j in range(n_chunks):
-            g_start[j], g_end[j] = g_prev, g_cur
-            if j < complete:
-                m = means[j]
-                env += (a_att if m > env else a_rel) * (m - env)
-                g_prev, g_cur = g_cur, self._gain(env)
-        self.env, self.g_prev, self.g_cur = env, g_prev, g_cur
+        env, a_att, a_rel = self.env, self.a_att, self.a_rel
+        envs = []
+        for m in (sums[:complete] / c).tolist():
+            env += (a_att if m > env else a_rel) * (m - env)
+            envs.append(env)
+        self.env = env
+        # Chunk j's samples ramp from the gain after chunk j-2 to that after chunk j-1.
+        seq = np.concatenate([[self.g_prev, self.g_cur], self._gains(np.array(envs))])
+        g_start, g_end = seq[:n_chunks], seq[1 : n_chunks + 1]
+        self.g_prev, self.g_cur = float(seq[-2]), float(seq[-1])
         if complete < n_chunks:
             self.acc = float(sums[complete])
         else:
@@ -156,7 +156,10 @@ class _BandLimiter:
 class _Limiter:
     """Band split (linear-phase, perfectly reconstructing up to a delay) + per-band limiters."""
 
-    def __init__(self, device: Device, sample_rate_hz: float, offset_db: float) -> None:
+    def __init__(
+        self, device: Device, sample_rate_hz: float, offset_db: float, rows: int = 2
+    ) -> None:
+        self.rows = rows  # 2: L and R; 1: a mono device's one signal (both speakers alike)
         lev = device.level
         assert lev is not None
         nyq = sample_rate_hz / 2.0
@@ -176,9 +179,11 @@ class _Limiter:
             ident[self.delay] = 1.0
             edges = [np.zeros(taps), *firs, ident]
             bands = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
-            # Rows: band k of L, band k of R for each band.
-            rows = np.repeat(np.array(bands), 2, axis=0)
-            self.split: StreamingConvolver | None = StreamingConvolver.from_taps(rows, len(rows))
+            # Rows: band k of L, band k of R for each band (band k alone for a mono signal).
+            split_rows = np.repeat(np.array(bands), rows, axis=0)
+            self.split: StreamingConvolver | None = StreamingConvolver.from_taps(
+                split_rows, len(split_rows)
+            )
         else:
             self.split = None
         chunk = max(1, round(CHUNK_MS * 1e-3 * sample_rate_hz))
@@ -191,9 +196,11 @@ class _Limiter:
         ]
 
     def _apply(self, bands: np.ndarray) -> np.ndarray:
-        out = np.zeros((2, bands.shape[1]))
+        r = self.rows
+        out = np.zeros((r, bands.shape[1]))
         for k, lim in enumerate(self.limiters):
-            b = bands[2 * k : 2 * k + 2]
+            b = bands[r * k : r * k + r]
+            # The power of identical L and R rows is that of one: a mono signal is limited alike.
             out += b if math.isinf(lim.threshold_db) else lim.process(b)
         return out
 
@@ -204,7 +211,7 @@ class _Limiter:
 
     def flush(self) -> np.ndarray:
         if self.split is None:
-            return np.zeros((2, 0))
+            return np.zeros((self.rows, 0))
         return self._apply(self.split.flush())
 
 
@@ -263,14 +270,14 @@ class DeviceRenderer:
 
         self.limiter = None
         if device.level is not None and self.offset_db is not None:
-            self.limiter = _Limiter(device, fs, self.offset_db)
+            self.limiter = _Limiter(device, fs, self.offset_db, 1 if self.mono else 2)
         self.latency = self.limiter.delay if self.limiter else 0
         self._to_skip = self.latency
 
         b = device.balance_db
         self.channel_gain = np.array([[10.0 ** (b / 40.0)], [10.0 ** (-b / 40.0)]])
         d = round(device.right_delay_ms * 1e-3 * fs)
-        self.right_delay = _Delay(max(d, 0)) if d > 0 else None
+        self.right_delay = SampleDelay(max(d, 0)) if d > 0 else None
 
         self.noise = None
         if noise and device.noise == "car_road" and self.offset_db is not None:
@@ -280,6 +287,10 @@ class DeviceRenderer:
             self.noise_warm = nfir.size  # noise starts in steady state (pre-roll)
             self.noise.process(self._white(self.noise_warm))
         self._flushed = False
+        #: Rows of :meth:`render_filtered`: 1 for a mono device whose two speakers play the same
+        #: signal (no balance, delay or noise), else 2 (L, R).
+        self.out_rows = 1 if (self.mono and self.noise is None and not device.balance_db
+                              and self.right_delay is None) else 2  # fmt: skip
         #: True: the road noise is kept apart (:meth:`take_noise`), not added to the output.
         self.split_noise = False
         self.noise_parts: list[np.ndarray] = []
@@ -288,11 +299,16 @@ class DeviceRenderer:
         return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
 
     def _post(self, y: np.ndarray) -> np.ndarray:
-        """Limiter latency removal, balance, right delay, noise on a linear-path (2, n) block."""
+        """Limiter latency removal, balance, right delay, noise on a linear-path block: ``(2,
+        n)``, or ``(1, n)`` for a mono device (kept so when :attr:`out_rows` is 1)."""
         if self._to_skip:
             k = min(self._to_skip, y.shape[1])
             self._to_skip -= k
             y = y[:, k:]
+        if self.out_rows == 1:
+            return y
+        if y.shape[0] == 1:
+            y = np.concatenate([y, y])
         y = y * self.channel_gain if self.device.balance_db else y
         if self.right_delay is not None:
             y[1] = self.right_delay.process(y[1])
@@ -314,8 +330,7 @@ class DeviceRenderer:
 
     def _linear(self, ms: np.ndarray, flushing: bool = False) -> np.ndarray:
         if self.mono:
-            m = ms[0]
-            y = np.stack([m, m])
+            y = ms[:1]
         else:
             m, s = ms[0], ms[1] * self.side_gain
             y = np.stack([m + s, m - s])
@@ -333,20 +348,33 @@ class DeviceRenderer:
             raise ValueError(f"expected a ({self.channels}, frames) block")
         if self._flushed:
             raise RuntimeError("process() after flush()")
+        return _both(self.render_filtered(self.fir.process(self.fir_input(x))))
+
+    def fir_input(self, x: np.ndarray) -> np.ndarray:
+        """The rows the device FIR takes from a ``(channels, frames)`` block: mid ``(L + R) / 2``
+        and (not for a mono device) side ``(L - R) / 2``."""
         left = x[0]
         right = x[1] if self.channels > 1 else x[0]
         mid = 0.5 * (left + right)
-        rows = mid[None] if self.mono else np.stack([mid, 0.5 * (left - right)])
-        return self._post(self._linear(self.fir.process(rows)))
+        return mid[None] if self.mono else np.stack([mid, 0.5 * (left - right)])
+
+    def render_filtered(self, filtered: np.ndarray, flushing: bool = False) -> np.ndarray:
+        """The rest of the chain after the device FIR (``filtered``: :meth:`fir_input` through
+        the FIR, by this renderer's convolver or a shared one): ``(out_rows, frames)``."""
+        return self._post(self._linear(filtered, flushing))
 
     def flush(self) -> np.ndarray:
         """The tail after the last block (filter, crossover and delay ring-out), ``(2, n)``."""
+        return _both(self.flush_filtered(self.fir.flush()))
+
+    def flush_filtered(self, tail: np.ndarray) -> np.ndarray:
+        """:meth:`flush` given the FIR's ring-out ``tail``: ``(out_rows, n)``."""
         self._flushed = True
-        y = self._post(self._linear(self.fir.flush(), flushing=True))
+        y = self._post(self._linear(tail, flushing=True))
         if self.right_delay is not None:
             tail = self.right_delay.process(np.zeros(self.right_delay.buf.size))
             extra = np.zeros((2, tail.size))
-            extra[1] = tail * self.channel_gain[1, 0]
+            extra[1] = tail  # the delay line holds the right channel after its balance gain
             if self.noise is not None:
                 noise = self.noise.process(self._white(tail.size))
                 if self.split_noise:
@@ -371,8 +399,13 @@ class DeviceRenderer:
         if self.limiter is not None and self.limiter.split is not None:
             split = self.limiter.split.taps
             assert split is not None
-            bound *= float(np.abs(split).sum(axis=1).sum()) / 2.0
+            bound *= float(np.abs(split).sum(axis=1).sum()) / self.limiter.rows  # per band
         return bound * float(self.channel_gain.max())
+
+
+def _both(y: np.ndarray) -> np.ndarray:
+    """``(2, n)``: a mono row played on both speakers."""
+    return np.concatenate([y, y]) if y.shape[0] == 1 else y
 
 
 def _fit(h: np.ndarray, n: int) -> np.ndarray:

@@ -20,26 +20,45 @@ block by block. Two uses:
   = mix + change + gain for every device but the car. Mono devices are written as mono
   files, meant for both speakers (dual mono): their loudness is that of the device's two
   speakers.
+
+Speed (issue 15: all devices in a few times an analysis's time; measured and profiled in
+``benchmarks/bench_commands.py --part render``):
+
+* the input's mid and side are transformed once per segment for every device
+  (:mod:`analyzer.playback.device_bank`); each device only multiplies by its FIR's spectrum and
+  transforms back, and a device without a limiter gets its K-weighted output (for its loudness)
+  from one more inverse transform of the same spectrum;
+* a mono device is carried as one signal through its limiter and meters (not as two equal
+  channels);
+* a device that plays the input unchanged (the studio) is not rendered when the input's own
+  analysis is given: its effect is none, its spectrum and true peak are the analysis's, and its
+  file is the input with the gain;
+* the devices of a block, and then the files, run on one thread per core (numpy's transforms
+  and libsndfile release the GIL).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
-from analyzer.dsp.kweighting import kweighting_response
+from analyzer.dsp.kweighting import KWeightingFilter, kweighting_response
 from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import AtomicWavWriter, ScratchAudio, display_path, open_audio
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.truepeak import TruePeakMeter
+from analyzer.playback.device_bank import BankFilter, Segments, SharedInput
 from analyzer.playback.device_models import Device
-from analyzer.playback.render import DeviceRenderer
+from analyzer.playback.render import DeviceRenderer, SampleDelay
+from analyzer.types import AudioInfo, TrackAnalysis
 
 #: The highest true peak a render may reach (dBTP): EBU R128's distribution maximum.
 MAX_TRUE_PEAK_DBTP = -1.0
@@ -127,28 +146,133 @@ def output_gain_db(
 
 class _Lane:
     """One device in the pass: its renderer, the meters of its own effect and, when rendering,
-    its scratch file and true-peak meter."""
+    its scratch file and true-peak meter. Its FIR runs on the pass's shared input spectra
+    (:mod:`analyzer.playback.device_bank`); without a limiter the K-weighting of its loudness
+    meter rides on the same transform (``K(h * x) = (K h) * x``)."""
 
-    def __init__(self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device):
+    def __init__(
+        self, renderer: DeviceRenderer, fs: int, out: Path | None, device: Device,
+        analysis: TrackAnalysis | None = None,
+    ) -> None:  # fmt: skip
         self.renderer = renderer
+        #: The input's own analysis when this device plays the input unchanged: no pass needed.
+        self.source = analysis if analysis is not None and _plays_input(renderer) else None
         renderer.split_noise = True
+        self.rows = renderer.out_rows
+        assert renderer.fir.taps is not None
+        self.fused = renderer.limiter is None
+        self.filter = BankFilter(renderer.fir.taps, fs, kweighted=self.fused)
         self.loud = LoudnessMeter(fs, 2)
-        self.spec = SpectrumMeter(fs, 2)
-        self.width = 1 if mono_file(device, renderer) else 2
-        self.scratch = ScratchAudio(self.width, out) if out is not None else None
+        self.kweight = None if self.fused else KWeightingFilter(fs, self.rows)
+        delay = renderer.right_delay
+        self.k_delay = SampleDelay(delay.buf.size) if delay is not None else None
+        self.spec = SpectrumMeter(fs, self.rows)
+        self.width = self.rows
+        self.scratch = None
+        if out is not None and self.source is None:
+            self.scratch = ScratchAudio(self.width, out)
         # A 2x search grid: the candidates are refined between grid points all the same.
         self.peaks = TruePeakMeter(fs, self.width, grid_factor=2) if out is not None else None
 
+    def effect(self, name: str, mix: float | None) -> DeviceEffect:
+        """What the device did to the mix (its loudness change against ``mix``)."""
+        if self.source is not None:  # the input itself: no change, the input's spectrum
+            spectrum = self.source.spectrum
+            assert spectrum is not None
+            return DeviceEffect(name, None if mix is None else 0.0, spectrum.third_octave_db)
+        got = _finite(self.loud.result().integrated_lufs)
+        change = got - mix if got is not None and mix is not None else None
+        return DeviceEffect(name, change, tuple(self.spec.result().third_octave_db))
+
+    def true_peak(self) -> float | None:
+        """The true peak of what is written before its gain (dBTP)."""
+        if self.source is not None:
+            return _finite(self.source.peaks.true_peak_dbtp)
+        assert self.peaks is not None
+        return _finite(self.peaks.result().true_peak_dbtp)
+
+    def blocks(self, src: Path) -> Iterator[np.ndarray]:
+        """What is written, before its gain, block by block."""
+        if self.source is None:
+            assert self.scratch is not None
+            yield from self.scratch.blocks()
+            return
+        with open_audio(src) as a:
+            for block in a.blocks(BLOCK_FRAMES):
+                yield np.asarray(block, dtype=np.float64)[: self.width]
+
+    @property
+    def cost(self) -> float:
+        """Rough relative cost of a block: transforms back per row, the limiter's band split,
+        the road noise, and the meters per output row."""
+        r = self.renderer
+        rows = self.filter.taps.shape[0] * (2 if self.fused else 1)
+        extra = 0.0 if r.limiter is None else 3.0 * len(r.limiter.limiters)
+        return rows + extra + (2.0 if r.noise is not None else 0.0) + 2.0 * self.rows
+
+    def step(self, seg: Segments, rows: np.ndarray, flushing: bool = False) -> None:
+        """Render, measure and keep the block whose shared spectra are ``seg`` (``rows``: its
+        mid/side input rows; with ``flushing``, the ring-out after the last block)."""
+        filtered, kw = self.filter.apply(seg, rows)
+        r = self.renderer
+        if flushing:
+            n = self.filter.overlap
+            filtered = filtered[:, :n]
+            kw = kw[:, :n] if kw is not None else None
+            y = r.flush_filtered(filtered[: 1 if r.mono else 2])
+        else:
+            y = r.render_filtered(filtered[: 1 if r.mono else 2])
+        if kw is not None:
+            self._fused_loudness(kw[: 1 if r.mono else 2], flushing)
+        elif self.kweight is not None and y.shape[1]:
+            self._loudness_of(y)
+        if y.shape[1]:
+            self.feed(y)
+
+    def _loudness_of(self, y: np.ndarray) -> None:
+        """The loudness meter fed with the K-weighted output (a limited device's)."""
+        assert self.kweight is not None
+        if self.rows == 2:
+            self.loud.feed_energies(*self.kweight.stereo_energies(y))
+            return
+        yk = self.kweight.process(y)[0]
+        z = 2.0 * yk * yk  # the same signal on both speakers: y^2 + y^2, and ((y + y)^2) / 2
+        self.loud.feed_energies(z, z)
+
+    def _fused_loudness(self, kw: np.ndarray, flushing: bool) -> None:
+        """The loudness meter fed from the K-weighted FIR output: the linear rest of the chain
+        (fold, width, balance, right delay) applied to it as to the output."""
+        r = self.renderer
+        plain = not r.device.balance_db and self.k_delay is None
+        if plain:  # L, R = M +- S': L^2 + R^2 = 2 M^2 + 2 S'^2, (L + R)^2 / 2 = 2 M^2
+            fold = 2.0 * kw[0] * kw[0]
+            z = fold if r.mono else fold + 2.0 * np.square(kw[1] * r.side_gain)
+            self.loud.feed_energies(z, fold)
+            return
+        if r.mono:
+            left = right = kw[0]
+        else:
+            m, s = kw[0], kw[1] * r.side_gain
+            left, right = m + s, m - s
+        if r.device.balance_db:
+            left, right = left * r.channel_gain[0, 0], right * r.channel_gain[1, 0]
+        if self.k_delay is not None:
+            right = self.k_delay.process(right)
+            if flushing:
+                tail = self.k_delay.process(np.zeros(self.k_delay.buf.size))
+                left = np.concatenate([left, np.zeros(tail.size)])
+                right = np.concatenate([right, tail])
+        both = left + right
+        self.loud.feed_energies(left * left + right * right, 0.5 * both * both)
+
     def feed(self, y: np.ndarray) -> None:
-        self.loud.feed(y)
         self.spec.feed(y)
         noise = self.renderer.take_noise()
         if self.scratch is None or self.peaks is None:
             return
         heard = y if noise is None else y + noise
-        kept = heard[:1] if self.width == 1 else heard
-        self.peaks.feed(kept)
-        self.scratch.write(kept)
+        self.peaks.feed(heard)
+        self.scratch.write(heard)
 
 
 def _targets(src: Path, devices: Sequence[Device], req: RenderRequest) -> list[Path]:
@@ -178,45 +302,40 @@ def run_devices(
     speed_kmh: float = 100.0,
     render: RenderRequest | None = None,
     progress: ProgressCallback | None = None,
+    analysis: TrackAnalysis | None = None,
 ) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:
     """One pass of ``path`` (integrated loudness ``integrated_lufs``) through every device:
     each device's own effect (no road noise, no gain) and, with ``render``, the files
     ``out_dir/<stem>.<device>.<wav|flac>`` (module docstring). Existing files are refused
-    unless ``render.force`` (OutputError, exit code 4), before anything is rendered."""
+    unless ``render.force`` (OutputError, exit code 4), before anything is rendered.
+    ``analysis``: the file's own whole analysis at its own rate, if made; a device that plays
+    the input unchanged (the studio) then takes its effect and true peak from it instead of
+    measuring the same samples again, and its file is written from the input."""
     src = Path(path)
     targets = _targets(src, devices, render) if render is not None else []
     with open_audio(src) as a:
-        fs, ch, frames = a.info.sample_rate_hz, a.info.channels, a.info.frames
+        info = a.info
+    fs, frames = info.sample_rate_hz, info.frames
     out = render.out_dir if render is not None else None
-    lanes = [_Lane(DeviceRenderer(d, fs, ch, integrated_lufs=integrated_lufs,
+    if not devices:
+        return {}, []
+    own = analysis if analysis is not None and _same_file(analysis, info) else None
+    lanes = [_Lane(DeviceRenderer(d, fs, info.channels, integrated_lufs=integrated_lufs,
                                   level_db_spl=level_db_spl, speed_kmh=speed_kmh,
-                                  noise=render is not None), fs, out, d)
+                                  noise=render is not None), fs, out, d, own)
              for d in devices]  # fmt: skip
-    total = frames * (2 if render is not None else 1)
     try:
-        done = 0
-        with open_audio(src) as a:
-            for block in a.blocks(BLOCK_FRAMES):
-                for lane in lanes:
-                    y = lane.renderer.process(block)
-                    if y.shape[1]:
-                        lane.feed(y)
-                done += block.shape[1]
-                if progress:
-                    progress(done, total)
-        for lane in lanes:
-            lane.feed(lane.renderer.flush())
-        mix = _finite(integrated_lufs)
-        effects = {}
-        for d, lane in zip(devices, lanes, strict=True):
-            got = _finite(lane.loud.result().integrated_lufs)
-            change = got - mix if got is not None and mix is not None else None
-            effects[d.name] = DeviceEffect(
-                d.name, change, tuple(lane.spec.result().third_octave_db)
-            )
-        written = []
-        if render is not None:
-            written = _write(devices, lanes, targets, effects, mix, render, fs, progress, frames)
+        with ThreadPoolExecutor(max_workers=_workers(len(lanes))) as pool:
+            _pass(src, [lane for lane in lanes if lane.source is None], pool, progress,
+                  frames * (2 if render is not None else 1))  # fmt: skip
+            mix = _finite(integrated_lufs)
+            effects = {
+                d.name: lane.effect(d.name, mix) for d, lane in zip(devices, lanes, strict=True)
+            }
+            written = []
+            if render is not None:
+                written = _write(devices, lanes, targets, effects, mix, render, (src, fs),
+                                 (pool, progress), frames)  # fmt: skip
     finally:
         for lane in lanes:
             if lane.scratch is not None:
@@ -224,16 +343,85 @@ def run_devices(
     return effects, written
 
 
+def _same_file(analysis: TrackAnalysis, info: AudioInfo) -> bool:
+    """The analysis measured this file whole, at its own rate, with at most two channels."""
+    a = analysis.file
+    return (a.sample_rate_hz, a.frames, a.channels) == (info.sample_rate_hz, info.frames,
+            info.channels) and info.channels <= 2 and analysis.spectrum is not None  # fmt: skip
+
+
+def _plays_input(r: DeviceRenderer) -> bool:
+    """The renderer's output is its input's first two channels (or its one channel), to float
+    rounding: a unit FIR and nothing else in the chain."""
+    taps = r.fir.taps
+    return bool(
+        taps is not None and taps.shape[1] == 1 and np.all(taps == 1.0) and r.limiter is None
+        and r.noise is None and not r.device.balance_db and r.right_delay is None
+        and r.side_gain == 1.0 and (r.channels == 1 or not r.mono)
+    )  # fmt: skip
+
+
+def _workers(lanes: int) -> int:
+    """Threads for the devices: one per core (numpy's transforms and libsndfile release the
+    GIL; the BLAS is kept to one thread by :mod:`analyzer.runtime`), at most one per device."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(lanes, cores or 1))
+
+
+def _pass(
+    src: Path, lanes: Sequence[_Lane], pool: ThreadPoolExecutor,
+    progress: ProgressCallback | None, total: int,
+) -> None:  # fmt: skip
+    """One read of ``src``: each block's mid/side spectra once, then every device on them (in
+    parallel), then the ring-out."""
+    if not lanes:
+        return
+    shared = SharedInput([lane.filter for lane in lanes], lanes[0].renderer.sample_rate_hz)
+    # Costliest first: the two workers take the next device as they finish one, so the
+    # slowest devices do not end up together at the end of a block.
+    lanes = sorted(lanes, key=lambda lane: -lane.cost)
+    done = 0
+    running: list = []
+    with open_audio(src) as a:
+        for block in a.blocks(BLOCK_FRAMES):
+            # The next block is read and transformed while the devices work on this one.
+            x = np.asarray(block, dtype=np.float64)
+            rows = _mid_side(x)
+            seg = shared.process(rows)
+            for job in running:
+                job.result()
+            running = [pool.submit(lane.step, seg, rows) for lane in lanes]
+            done += x.shape[1]
+            if progress:
+                progress(done, total)
+        for job in running:
+            job.result()
+    seg = shared.flush()
+    zeros = np.zeros((2, seg.frames))
+    list(pool.map(_Lane.step, lanes, repeat(seg), repeat(zeros), repeat(True)))
+
+
+def _mid_side(x: np.ndarray) -> np.ndarray:
+    """``(L + R) / 2`` and ``(L - R) / 2`` of a block (a mono input feeds both sides), as
+    :meth:`~analyzer.playback.render.DeviceRenderer.fir_input`."""
+    left = x[0]
+    right = x[1] if x.shape[0] > 1 else x[0]
+    return np.stack([0.5 * (left + right), 0.5 * (left - right)])
+
+
 def _write(
     devices: Sequence[Device], lanes: Sequence[_Lane], targets: Sequence[Path],
-    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest, fs: int,
-    progress: ProgressCallback | None, frames: int,
+    effects: dict[str, DeviceEffect], mix: float | None, req: RenderRequest,
+    src_fs: tuple[Path, int], pool_progress: tuple[ThreadPoolExecutor, ProgressCallback | None],
+    frames: int,
 ) -> list[RenderedDevice]:  # fmt: skip
-    """Gain each scratch to its target and write it as 24-bit PCM."""
+    """Gain each scratch to its target and write it as 24-bit PCM (the files in parallel)."""
+    pool, progress = pool_progress
+    src, fs = src_fs
     target = _finite(mix if req.render_lufs is None else req.render_lufs)
-    written = []
-    for i, (d, lane, t) in enumerate(zip(devices, lanes, targets, strict=True)):
-        assert lane.scratch is not None and lane.peaks is not None
+
+    def one(job: tuple[Device, _Lane, Path]) -> RenderedDevice:
+        d, lane, t = job
         change = effects[d.name].loudness_change_lu
         got = None
         if mix is not None and change is not None:
@@ -241,19 +429,23 @@ def _write(
             noise = noise_loudness_lufs(lane.renderer)
             if noise is not None:
                 got = 10.0 * math.log10(10.0 ** (got / 10.0) + 10.0 ** (noise / 10.0))
-        tp = _finite(lane.peaks.result().true_peak_dbtp)
+        tp = lane.true_peak()
         gain = output_gain_db(got, tp, target)
         g = db_to_amplitude(gain)
         container = RENDER_FORMATS[req.render_format]
         with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
                              force=req.force) as w:  # fmt: skip
-            for block in lane.scratch.blocks():
+            for block in lane.blocks(src):
                 w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
+        return RenderedDevice(d.name, t, lane.width, gain, None if got is None else got + gain,
+                              None if tp is None else tp + gain)  # fmt: skip
+
+    written = []
+    jobs = list(zip(devices, lanes, targets, strict=True))
+    for i, rendered in enumerate(pool.map(one, jobs)):
+        written.append(rendered)
         if progress:
             progress(frames + frames * (i + 1) // len(devices), 2 * frames)
-        written.append(RenderedDevice(d.name, t, lane.width, gain,
-                                      None if got is None else got + gain,
-                                      None if tp is None else tp + gain))  # fmt: skip
     return written
 
 
