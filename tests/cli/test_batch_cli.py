@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.cli.test_cli import one_error_line, run
+from tests.cli.test_cli import one_error_line, run, sigint_default
 from tests.signals import sine
 
 FS = 48000
@@ -210,7 +210,7 @@ def test_ctrl_c_stops_cleanly_keeps_the_cache_and_names_what_finished(tmp_path: 
     proc = subprocess.Popen(
         [sys.executable, "-m", "analyzer", "batch", str(root), "--jobs", "2", "--json", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True,
+        start_new_session=True, preexec_fn=sigint_default,
     )  # fmt: skip
     db = cache / "results.sqlite3"
     deadline = time.monotonic() + 120

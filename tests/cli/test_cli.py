@@ -26,6 +26,15 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return run_cli(args, cwd=cwd, env=env, timeout=120)
 
 
+def sigint_default() -> None:
+    """``preexec_fn`` for a command a test interrupts: a test run started in the background
+    inherits SIGINT ignored, which the CLI rightly keeps (as for ``nohup``); the command is
+    given SIGINT's default as a terminal's foreground job has it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def one_error_line(proc: subprocess.CompletedProcess, code: int, *needles: str) -> None:
     assert proc.returncode == code, (proc.returncode, proc.stderr)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

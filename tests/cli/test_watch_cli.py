@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.app.test_watch import _wav_bytes
-from tests.cli.test_cli import EXE, one_error_line, run
+from tests.cli.test_cli import EXE, one_error_line, run, sigint_default
 
 
 def start_watch(folder: Path, ref: Path, html: Path) -> tuple[subprocess.Popen, str]:
@@ -22,7 +22,7 @@ def start_watch(folder: Path, ref: Path, html: Path) -> tuple[subprocess.Popen, 
     proc = subprocess.Popen(
         [*EXE, "watch", str(folder), "--ref", str(ref), "--html", str(html), "--serve",
          "--settle", "0.1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default,
     )  # fmt: skip
     assert proc.stdout is not None
     for line in proc.stdout:
