@@ -39,10 +39,12 @@ Speed (issue 15: all devices in a few times an analysis's time; measured and pro
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -436,17 +438,37 @@ def _write(
         with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
                              force=req.force) as w:  # fmt: skip
             for block in lane.blocks(src):
+                if cancel.is_set():
+                    raise _Cancelled  # the writer deletes its temporary
                 w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
+            if cancel.is_set():
+                raise _Cancelled
         return RenderedDevice(d.name, t, lane.width, gain, None if got is None else got + gain,
                               None if tp is None else tp + gain)  # fmt: skip
 
+    cancel = threading.Event()
+    futures = [pool.submit(one, job) for job in zip(devices, lanes, targets, strict=True)]
     written = []
-    jobs = list(zip(devices, lanes, targets, strict=True))
-    for i, rendered in enumerate(pool.map(one, jobs)):
-        written.append(rendered)
-        if progress:
-            progress(frames + frames * (i + 1) // len(devices), 2 * frames)
+    try:
+        for i, future in enumerate(futures):
+            written.append(future.result())
+            if progress:
+                progress(frames + frames * (i + 1) // len(devices), 2 * frames)
+    except BaseException:  # a signal (Interrupted) or a failed device: the renders are one output
+        cancel.set()
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        for future in futures:  # what finished before the writers saw the cancel
+            if not future.cancelled() and future.exception() is None:
+                with contextlib.suppress(OSError):
+                    os.unlink(future.result().path)
+        raise
     return written
+
+
+class _Cancelled(Exception):
+    """A render stopped because another one failed or the command was interrupted."""
 
 
 def device_effects(
