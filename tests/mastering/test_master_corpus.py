@@ -24,7 +24,7 @@ DETUNE = [
     EqMove("high_shelf", 6000.0, -5.0),
     EqMove("peaking", 400.0, 4.0, 1.0),
 ]
-EXCERPT_S = 20.0
+EXCERPT_S = 10.0
 MUSIC = sorted(
     p.name
     for p in __import__("pathlib").Path(__file__).parents[2].joinpath(
