@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -15,6 +17,7 @@ from analyzer.mastering.eq import EqMove, apply_eq
 from analyzer.mastering.loudness_plan import LIMITING_BOUND_DB
 from analyzer.mastering.proposal import build_proposal
 from analyzer.measure.engine import analyze_file
+from tests.conftest import _find_corpus
 from tests.oracles import pyebur128_reading
 
 pytestmark = pytest.mark.slow
@@ -25,12 +28,12 @@ DETUNE = [
     EqMove("peaking", 400.0, 4.0, 1.0),
 ]
 EXCERPT_S = 10.0
+_CORPUS = _find_corpus()  # the one place that finds the corpus ($MIXANALYZER_CORPUS honoured)
 MUSIC = sorted(
     p.name
-    for p in __import__("pathlib").Path(__file__).parents[2].joinpath(
-        "..", "shared", "corpus", "music").glob("*")
+    for p in (_CORPUS / "music" if _CORPUS else Path("/nonexistent")).glob("*")
     if p.suffix in (".ogg", ".opus", ".flac", ".wav")
-)  # fmt: skip
+) or ["<corpus missing>"]  # the corpus fixture then fails under CI=true, or skips
 
 
 def _excerpt(corpus, name: str, tmp, tag: str) -> tuple[np.ndarray, int]:
@@ -88,9 +91,9 @@ def test_known_detuning_is_undone(corpus, tmp_path, name):
 
 
 # Pairs of unlike tracks: chiptune vs orchestra, rock vs ambient, 48 kHz against 44.1 kHz.
-PAIRS = [(MUSIC[i], MUSIC[(i + 5) % len(MUSIC)]) for i in range(0, len(MUSIC), 2)] + [
+PAIRS = [(MUSIC[i], MUSIC[(i + 5) % len(MUSIC)]) for i in range(0, len(MUSIC), 2)] + ([
     (MUSIC[12], MUSIC[13]), (MUSIC[14], MUSIC[0]), (MUSIC[3], MUSIC[14]),
-]  # fmt: skip
+] if len(MUSIC) > 14 else [])  # fmt: skip
 
 
 @pytest.mark.parametrize(("mix_name", "ref_name"), PAIRS)
@@ -109,12 +112,8 @@ def test_dissimilar_pairs_never_get_worse(corpus, tmp_path, mix_name, ref_name):
     _check_output(res, ver, fs)
 
 
-def test_pairs_cover_different_sample_rates():
-    rates = {
-        (sf.info(f"{d}/{a}").samplerate, sf.info(f"{d}/{b}").samplerate)
-        for a, b in PAIRS
-        for d in [__import__("pathlib").Path(__file__).parents[2] / ".." / "shared" / "corpus"
-                  / "music"]
-    }  # fmt: skip
+def test_pairs_cover_different_sample_rates(corpus):
+    d = corpus / "music"
+    rates = {(sf.info(d / a).samplerate, sf.info(d / b).samplerate) for a, b in PAIRS}
     assert any(x != y for x, y in rates)
     assert len(PAIRS) >= 10
