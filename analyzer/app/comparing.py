@@ -4,16 +4,20 @@ with the platform preview and the mastering proposal that ``master`` would apply
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from analyzer.app.measuring import (
     load_profile,
-    measure_references,
     measure_track,
+    measure_with_references,
     platform_preview,
     profile_label,
 )
 from analyzer.app.results import CompareRun, Progress
 from analyzer.app.settings import CompareSettings
+
+if TYPE_CHECKING:
+    from analyzer.types import TrackAnalysis
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -39,19 +43,19 @@ def compare(
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     notes: list[str] = []
-    mix_result = measure_track(mix, section=settings.section, notes=notes,
-                               series=settings.series, progress=progress)  # fmt: skip
-    refs = []
+    refs: list[TrackAnalysis] = []
     if profile is not None:
+        mix_result = measure_track(mix, section=settings.section, notes=notes,
+                                   series=settings.series, progress=progress)  # fmt: skip
         if settings.section == "loudest":
             notes.append("the profile's ranges describe whole tracks")
         names = [profile_label(profile)]
         comparison = compare_analyses(mix_result, profile_stats=profile.metrics,
                                       reference_names=names, notes=notes)  # fmt: skip
     else:
-        rate = mix_result.file.sample_rate_hz
-        refs = measure_references(settings.references, rate, notes=notes,
-                                  section=settings.section, progress=progress)  # fmt: skip
+        mix_result, refs = measure_with_references(
+            mix, settings.references, notes=notes, section=settings.section,
+            progress=progress, mix_series=settings.series)  # fmt: skip
         names = unique_names([r.file.path for r in refs])
         comparison = compare_analyses(mix_result, refs, reference_names=names, notes=notes)
     return CompareRun(

@@ -11,9 +11,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from analyzer.app.measuring import (
-    analyze_in_parallel,
     load_profile,
-    rate_for_reference,
+    measure_with_references,
     refuse_existing_output,
 )
 from analyzer.app.results import MasterRun, Progress, ProposeRun
@@ -183,12 +182,11 @@ def propose(
     (``master --dry-run``)."""
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
-    rate = _refuse_channels(mix)
+    _refuse_channels(mix)
     notes: list[str] = []
-    jobs: list[tuple[str, int | None]] = [(mix, None)]
-    jobs += [(r, rate_for_reference(r, rate, notes)) for r in settings.references]
-    analyses = analyze_in_parallel(jobs, progress=progress)
-    mix_result, refs = analyses[0], analyses[1:]
+    mix_result, refs = measure_with_references(mix, settings.references, notes=notes,
+                                               progress=progress, mix_series=True,
+                                               series=True)  # fmt: skip
     refuse_unmasterable(mix, mix_result, settings.references, refs)
     run = proposal_from(mix, mix_result, refs, settings, profile=profile, notes=notes)
     if settings.engine == "matchering":  # not the native moves: Matchering decides its own

@@ -110,50 +110,80 @@ def measure_track(
                         section_s=(start, LOUDEST_SECTION_S), resample_to_hz=rate_hz)  # fmt: skip
 
 
+def source_rate_hz(path: str) -> int:
+    """The sample rate in ``path``'s header (opening it validates the file and names it in any
+    error)."""
+    from analyzer.io import open_audio
+
+    with open_audio(path) as src:
+        return src.info.sample_rate_hz
+
+
+def measure_with_references(
+    mix: str,
+    references: Sequence[str],
+    *,
+    notes: list[str],
+    section: str = "whole",
+    progress: Progress | None = None,
+    mix_series: bool = False,
+    series: bool = False,
+) -> tuple[TrackAnalysis, list[TrackAnalysis]]:
+    """The mix and its references (at the mix's rate) measured side by side on both cores
+    (:func:`measure_tracks`), the series kept for the mix when ``mix_series`` and for the
+    references when ``series``: ``(mix, references)``."""
+    rate = source_rate_hz(mix)
+    measured = measure_tracks([mix, *references], notes=notes, section=section,
+                              rate_of=lambda p, n: rate_for_reference(p, rate, n),
+                              progress=progress,
+                              series=[mix_series] + [series] * len(references))  # fmt: skip
+    return measured[0], measured[1:]
+
+
 def rate_for_reference(path: str, mix_rate_hz: int, notes: list[str]) -> int | None:
     """The rate to measure a reference at so that it compares with the mix: None when it has
     the mix's rate already, else the mix's rate (soxr VHQ; never done otherwise), with a note.
     Opening the file here validates it and names it in any error."""
-    from analyzer.io import display_path, open_audio
+    from analyzer.io import display_path
 
-    with open_audio(path) as src:
-        rate = src.info.sample_rate_hz
+    rate = source_rate_hz(path)
     if rate == mix_rate_hz:
         return None
     notes.append(f"{display_path(path)}: resampled {rate} -> {mix_rate_hz} Hz (soxr VHQ)")
     return mix_rate_hz
 
 
-def measure_references(
+def measure_tracks(
     paths: Sequence[str],
-    mix_rate_hz: int,
     *,
     notes: list[str],
+    rate_of: Callable[[str, list[str]], int | None] = lambda path, notes: None,
     section: str = "whole",
     progress: Progress | None = None,
-    series: bool = False,
+    series: bool | Sequence[bool] = False,
 ) -> list[TrackAnalysis]:
-    """Each reference measured at the mix's rate (see :func:`rate_for_reference`), one after
-    the other, whole or by its loudest section (with its 10 Hz series when ``series``)."""
-    measured = []
-    for path in paths:
-        rate = rate_for_reference(path, mix_rate_hz, notes)
-        measured.append(measure_track(path, section=section, rate_hz=rate, notes=notes,
-                                      progress=progress, series=series))  # fmt: skip
+    """:func:`measure_track` for each path, at ``rate_of(path, notes)`` (None: its own) and
+    with its series when ``series`` (one flag, or one per path) says so, two
+    tracks at a time: one analysis keeps about 1.5 of the two cores busy (its meters run in
+    threads beside the decoder), so two side by side fill them. Every rate is found (and each
+    file opened, so a bad one is named) before any analysis; the results and the notes come in
+    the order of ``paths``, and the first failure in that order is the one raised."""
+    own: list[list[str]] = [[] for _ in paths]
+    rates = [rate_of(p, n) for p, n in zip(paths, own, strict=True)]
+    keep = [series] * len(paths) if isinstance(series, bool) else list(series)
+
+    def one(i: int) -> TrackAnalysis:
+        return measure_track(paths[i], section=section, rate_hz=rates[i], notes=own[i],
+                             series=keep[i], progress=progress)  # fmt: skip
+
+    if len(paths) < 2:
+        measured = [one(i) for i in range(len(paths))]
+    else:
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="measure")
+        try:
+            measured = list(pool.map(one, range(len(paths))))
+        finally:  # a failure or Ctrl-C: start no more analyses
+            pool.shutdown(wait=True, cancel_futures=True)
+    for n in own:
+        notes.extend(n)
     return measured
-
-
-def analyze_in_parallel(
-    jobs: Sequence[tuple[str, int | None]], *, progress: Progress | None = None
-) -> list[TrackAnalysis]:
-    """Analyse ``(path, resample_to_hz or None)`` jobs with their series on both cores (one
-    thread each; every meter inside runs threaded too), each reported as ``analysing NAME``."""
-    from analyzer.measure.engine import analyze_file
-
-    def run(job: tuple[str, int | None]) -> TrackAnalysis:
-        path, rate = job
-        report = step_progress(progress, f"analysing {Path(path).name}")
-        return analyze_file(path, keep_series=True, resample_to_hz=rate, progress=report)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(run, jobs))

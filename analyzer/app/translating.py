@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analyzer.app.measuring import (
-    analyze_path,
     load_profile,
-    measure_references,
+    measure_with_references,
     platform_preview,
     profile_label,
     step_progress,
@@ -94,10 +93,10 @@ def translate(
     profile = load_profile(settings.profile)
     devices = choose_devices(settings)
     # The short-term series is always measured: masking and limiting are judged over time.
-    mix_result = analyze_path(mix, series=True, progress=progress)
     notes: list[str] = []
-    refs = measure_references(settings.references, mix_result.file.sample_rate_hz, notes=notes,
-                              progress=progress, series=True)  # fmt: skip
+    mix_result, refs = measure_with_references(mix, settings.references, notes=notes,
+                                               progress=progress, mix_series=True,
+                                               series=True)  # fmt: skip
     request = None
     if render_dir is not None:
         request = RenderRequest(Path(render_dir), settings.render_lufs, settings.render_format,
