@@ -29,7 +29,7 @@ from analyzer.app.bounces import (
     history_entry,
     reference_figures,
 )
-from analyzer.app.measuring import load_profile, measure_track, profile_label
+from analyzer.app.measuring import load_profile, measure_track, measure_tracks, profile_label
 from analyzer.app.settings import TranslateSettings, WatchSettings
 from analyzer.errors import AnalyzerError, OutputError, UsageError
 
@@ -213,7 +213,7 @@ def watch(
         raise UsageError(f"{target}: no such file or folder to watch")
     profile = load_profile(settings.profile)
     notes: list[str] = []
-    refs = [measure_track(p, notes=notes, series=True) for p in settings.references]
+    refs = measure_tracks(settings.references, notes=notes, series=True)
     names = (profile_label(profile),) if profile else settings.references
     inputs = [*settings.references, *([target] if os.path.isfile(target) else [])]
     session = open_session(target, os.fspath(html) if html else None, names, force=force,
