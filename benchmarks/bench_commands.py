@@ -1,8 +1,9 @@
 """The everyday commands a new user runs, timed side by side in one run against ffmpeg's
-``ebur128`` on the same file: ``analyze``, ``translate --render`` (every built-in device) and
-``demo``, with ``--version`` for the start-up. Each figure is the best of ``--repeat`` runs of
-the real command as a subprocess (start-up included), with CPU time and peak RSS; the machine,
-the versions and the load average go beside them. The README's command timings come from here.
+``ebur128`` on the same file: ``analyze``, ``translate --render`` (every built-in device),
+``compare`` with three references and ``demo``, with ``--version`` for the start-up. Each figure
+is the best of ``--repeat`` runs of the real command as a subprocess (start-up included), with
+CPU time and peak RSS; the machine, the versions and the load average go beside them. The
+README's command timings come from here.
 
     python benchmarks/bench_commands.py [--repeat 3] [--part all|render]
 
@@ -40,9 +41,14 @@ RENDER_MD = HERE / "results" / "render.md"
 #: Issue 15's limits for ``translate --render`` (all devices) on a 4-minute track.
 RENDER_MAX_RATIO = 3.0
 RENDER_MAX_RSS_MB = 250.0
+#: Issue 17: ``compare`` with N references in at most 1.2 x (N + 1) / 2 analyses' time.
+COMPARE_REFS = 3
+COMPARE_MAX_ANALYSES = 1.2 * (COMPARE_REFS + 1) / 2
 
 
-def commands(mixanalyzer: str, ffmpeg: str | None, wav: Path, scratch: Path) -> dict[str, list]:
+def commands(
+    mixanalyzer: str, ffmpeg: str | None, wav: Path, scratch: Path, refs: list[Path] = ()
+) -> dict[str, list]:  # fmt: skip
     """The rows: label -> argv (ffmpeg first: it is the anchor)."""
     rows: dict[str, list] = {}
     if ffmpeg:
@@ -54,6 +60,10 @@ def commands(mixanalyzer: str, ffmpeg: str | None, wav: Path, scratch: Path) -> 
     rows["mixanalyzer translate --render (all devices)"] = [
         mixanalyzer, "translate", str(wav), "-q", "--render", str(scratch / "render"), "--force",
     ]  # fmt: skip
+    if refs:
+        rows[f"mixanalyzer compare ({len(refs)} references)"] = [
+            mixanalyzer, "compare", str(wav), *(a for r in refs for a in ("--ref", str(r))), "-q",
+        ]  # fmt: skip
     rows["mixanalyzer demo"] = [mixanalyzer, "demo", "--out", str(scratch / "demo"), "--force",
                                 "-q"]  # fmt: skip
     rows["mixanalyzer --version"] = [mixanalyzer, "--version"]
@@ -93,9 +103,26 @@ def render_lines(analyze: Run, render: Run) -> list[str]:
     ]
 
 
-def bench_inputs(corpus_arg: str | None) -> tuple[Path, str]:
-    """The 4-minute 44.1 kHz benchmark file (made once from the corpus) and the
-    ``mixanalyzer`` beside this Python."""
+def compare_lines(analyze: Run, compare: Run) -> list[str]:
+    """``compare`` with :data:`COMPARE_REFS` references against one ``analyze`` (issue 17)."""
+    return [
+        f"`compare` with {COMPARE_REFS} references: {compare.wall_s / analyze.wall_s:.2f} "
+        f"analyses' wall time ({compare.cpu_s / analyze.cpu_s:.2f} of CPU); the limit is "
+        f"{COMPARE_MAX_ANALYSES:.1f} (1.2 x (N + 1) / 2, both cores busy).",
+    ]
+
+
+def reference_wavs(tracks: list[Path]) -> list[Path]:
+    """:data:`COMPARE_REFS` other 4-minute 44.1 kHz files, each from the corpus's tracks
+    starting further on (so none is the benchmark file), made once."""
+    return [make_wav(DATA_DIR / f"ref{i}_4min_44k1_16bit.wav", tracks[i:] + tracks[:i],
+                     rate_hz=SHORT_RATE_HZ, seconds=SHORT_SECONDS, subtype="PCM_16")
+            for i in range(1, COMPARE_REFS + 1)]  # fmt: skip
+
+
+def bench_inputs(corpus_arg: str | None) -> tuple[Path, str, list[Path]]:
+    """The 4-minute 44.1 kHz benchmark file and the references for ``compare`` (made once
+    from the corpus), and the ``mixanalyzer`` beside this Python."""
     corpus = find_corpus(corpus_arg)
     tracks = [p for p, rate in corpus_tracks(corpus) if rate == SHORT_RATE_HZ]
     wav = make_wav(DATA_DIR / "short_4min_44k1_16bit.wav", tracks, rate_hz=SHORT_RATE_HZ,
@@ -103,7 +130,7 @@ def bench_inputs(corpus_arg: str | None) -> tuple[Path, str]:
     mixanalyzer = shutil.which("mixanalyzer", path=str(Path(sys.executable).parent))
     if mixanalyzer is None:
         sys.exit("benchmarks: no mixanalyzer beside this Python (run it from the venv)")
-    return wav, mixanalyzer
+    return wav, mixanalyzer, reference_wavs(tracks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,14 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
-    wav, mixanalyzer = bench_inputs(args.corpus)
+    wav, mixanalyzer, refs = bench_inputs(args.corpus)
     ffmpeg = shutil.which("ffmpeg")
     if args.part == "render":
         return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
     with tempfile.TemporaryDirectory() as scratch:
         results = {
             label: best_of(cmd, args.repeat)
-            for label, cmd in commands(mixanalyzer, ffmpeg, wav, Path(scratch)).items()
+            for label, cmd in commands(mixanalyzer, ffmpeg, wav, Path(scratch), refs).items()
         }
     anchor = next((r for label, r in results.items() if label.startswith("ffmpeg")), None)
     analyze = results["mixanalyzer analyze"]
@@ -136,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         *machine_lines(ffmpeg, load_start), "", *render_table(results, anchor), "",
         "`translate --render` against `analyze`, from the rows above:", "",
         *render_lines(analyze, render), "",
+        *compare_lines(analyze, results[f"mixanalyzer compare ({COMPARE_REFS} references)"]), "",
     ])  # fmt: skip
     print(text)
     RESULTS_MD.parent.mkdir(exist_ok=True)

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=None)
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
-    wav, mixanalyzer = bench_inputs(args.corpus)
+    wav, mixanalyzer, _ = bench_inputs(args.corpus)
     data = wav.read_bytes()
     table_s, event_s = [], []
     with tempfile.TemporaryDirectory() as scratch:
