@@ -106,11 +106,13 @@ def _builder(
     goal: tuple[float | None, str, float],
     settings: MasterSettings,
     amounts: Mapping[str, float] | None = None,
+    first: Proposal | None = None,
 ) -> Callable[[Any], Proposal]:
     """``build(limiter_shift_db)``: the proposal for ``mix`` against ``comparison`` with the
     loudness ``goal`` (target LUFS, its source, ceiling) and the settings' amounts (or
     ``amounts``) and limits; ``build(None)`` is the first proposal, a shift refits it after a
-    first master."""
+    first master, starting from ``first``'s moves (when they were fitted at full amount: the
+    refit keeps their structure and only moves their parameters)."""
     from dataclasses import replace
 
     from analyzer.mastering.loudness_plan import SAFETY_LIMITING_DB, with_bound
@@ -118,6 +120,7 @@ def _builder(
 
     target_lufs, source, ceiling_dbtp = goal
     amounts = settings.amounts if amounts is None else amounts
+    start = first.tone.moves if first is not None and first.tone.amount == 1.0 else ()
 
     def build(shift: Any = None) -> Proposal:
         proposal = build_proposal(
@@ -125,7 +128,7 @@ def _builder(
             ceiling_dbtp=ceiling_dbtp, amounts=amounts, fine=settings.fine,
             smoothing_octaves=settings.smoothing_octaves, max_moves=settings.max_moves,
             max_gain_db=settings.max_gain_db, limiter_shift_db=shift,
-            surgical=settings.surgical,
+            surgical=settings.surgical, start_moves=start if shift is not None else (),
         )  # fmt: skip
         if settings.allow_heavy_limiting:  # the hard safety bound instead of 9 dB
             proposal = replace(proposal, loudness=with_bound(proposal.loudness,
@@ -260,7 +263,8 @@ def apply_proposal(
     if settings.engine == "native":
         proposal, result, verification = run_master(
             run.mix_path, output, run.mix, run.comparison, run.proposal,
-            _builder(run.mix, run.comparison, goal, settings, run.proposal.amounts),
+            _builder(run.mix, run.comparison, goal, settings, run.proposal.amounts,
+                     first=run.proposal),
             references=run.references,
             profile_stats=run.profile_stats, fmt=fmt, linear_phase=settings.linear_phase,
             force=force, progress=progress,

@@ -4,13 +4,14 @@ the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from analyzer.comparison.metrics import Comparison
 from analyzer.dsp.units import db_to_power
+from analyzer.mastering.eq import EqMove
 from analyzer.mastering.loudness_plan import plan_loudness
 from analyzer.mastering.propose import Proposal
 from analyzer.mastering.tone_fit import (
@@ -46,11 +47,14 @@ def build_proposal(
     max_gain_db: float = DEFAULT_MAX_GAIN_DB,
     limiter_shift_db: np.ndarray | None = None,
     surgical: bool = False,
+    start_moves: Sequence[EqMove] = (),
 ) -> Proposal:
     """Tone, width and loudness for ``mix`` against ``comparison`` (None: loudness only).
 
     ``limiter_shift_db`` (per 1/3-octave band) is what a first master's limiter did to the
-    tonal balance beyond the EQ's prediction; the moves are refitted to cancel it too.
+    tonal balance beyond the EQ's prediction; the moves are refitted to cancel it too, from
+    ``start_moves`` (that first master's moves, at full amount) when given: the refit keeps
+    their structure (:func:`analyzer.mastering.tone_fit.fit_tone`'s ``start``).
     """
     amounts = dict(amounts or {"tone": 1.0, "width": 1.0, "loudness": 1.0})
     fs = mix.file.sample_rate_hz
@@ -77,6 +81,7 @@ def build_proposal(
         tone = fit_tone(
             target, fs, max_moves=max_moves, max_gain_db=max_gain_db, fine=fine,
             smoothing_octaves=smoothing_octaves, amount=amounts["tone"], surgical=surgical,
+            start=start_moves,
         )  # fmt: skip
         eq_change = eq_loudness_change_db(tone, target, fs)
         if limiter_shift_db is not None or width.active:  # "before" is the mix as it is

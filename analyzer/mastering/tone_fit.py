@@ -132,6 +132,7 @@ def fit_tone(
     amount: float = 1.0,
     surgical: bool = False,
     extremes_room_db: np.ndarray | None = None,
+    start: Sequence[EqMove] = (),
 ) -> ToneProposal:
     """Fit at most ``max_moves`` moves to ``target`` under the rules of
     :mod:`analyzer.mastering.tone_rules` (summed response within ``±max_gain_db``, spacing,
@@ -140,7 +141,10 @@ def fit_tone(
     The proposal says whether the references are too far to match
     (:func:`analyzer.mastering.tone_gate.far_statistic_db`). ``extremes_room_db``: how much the
     moves may boost each band below 30 Hz / above 16 kHz (default: the room the references
-    leave above ``target.mix_db``, :func:`analyzer.mastering.tone_rules.out_of_band_room_db`)."""
+    leave above ``target.mix_db``, :func:`analyzer.mastering.tone_rules.out_of_band_room_db`).
+    ``start``: the moves of an earlier fit of nearly the same target (the refit after heavy
+    limiting, :func:`analyzer.mastering.apply.run_master`): their structure is kept and only
+    their parameters refitted, instead of searching the structure again."""
     from analyzer.mastering.tone_gate import far_notes, far_statistic_db
 
     hz = target.band_hz
@@ -161,8 +165,11 @@ def fit_tone(
         surgical,
         room_db=extremes_room_db,
     )
-    kinds, x = _fit_shelves(fit, max_moves)
-    kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
+    if start:
+        kinds, x = [m.kind for m in start], _clipped(fit, start)
+    else:
+        kinds, x = _fit_shelves(fit, max_moves)
+        kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)
     fit.goal = deadband_target(target)  # a bell that only fills what the tolerance allows goes
@@ -195,6 +202,12 @@ def fit_tone(
         far_db=far_db,
         too_far=too_far,
     )
+
+
+def _clipped(fit: MoveFit, moves: Sequence[EqMove]) -> np.ndarray:
+    """The parameter vector of ``moves`` inside the fit's bounds (a shelf's Q is fixed)."""
+    lo, hi = fit.bounds([m.kind for m in moves])
+    return np.clip(vector(moves), lo, hi)
 
 
 def _fit_shelves(fit: MoveFit, max_moves: int) -> tuple[list[str], np.ndarray]:
