@@ -3,9 +3,12 @@ pyloudnorm) on the same files in one run, wall time and peak RSS side by side, a
 
 Test files are made from the corpus music and cached in benchmarks/data/. Every command runs as
 a subprocess; wall time is taken around spawn and ``os.wait4`` (which also gives CPU time), peak
-RSS from GNU time's ``%M``. The Markdown table goes to stdout and to benchmarks/results/latest.md.
+RSS from GNU time's ``%M``. Every tool runs on an idle machine and again with one core kept busy
+(``bench_conditions``; ``--idle-only`` skips that), each ratio within its condition. The
+Markdown table goes to stdout and to benchmarks/results/latest.md.
 
     python benchmarks/bench_loudness.py [--minutes 60] [--repeat 1] [--skip pyloudnorm ...]
+        [--idle-only]
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
+from bench_conditions import BUSY, conditions, one_core_busy, simd_line
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -274,6 +278,7 @@ class Row:
     file: str
     tool: Tool
     command: list[str]
+    condition: str = "idle"
     runs: list[Run] = field(default_factory=list)
     readings: Readings = field(default_factory=dict)
     error: str | None = None
@@ -339,7 +344,7 @@ def measure_rows(rows: list[Row], repeat: int, json_out: Path) -> None:
         for row in rows:
             if row.error:
                 continue
-            label = f"[{lap + 1}/{repeat}] {row.tool.name} on {row.file}"
+            label = f"[{lap + 1}/{repeat}] {row.tool.name} on {row.file} ({row.condition})"
             print(f"bench_loudness: {label} ...", file=sys.stderr, flush=True)
             json_out.unlink(missing_ok=True)  # never read a previous file's results
             run = run_measured(row.command)
@@ -422,6 +427,7 @@ def machine_lines(ffmpeg: str | None, load_start: tuple[float, ...]) -> list[str
             if GNU_TIME
             else "os.wait4 ru_maxrss (no /usr/bin/time: floored at this script's own RSS)"
         ),
+        f"- numpy SIMD (numpy.show_runtime()): {simd_line()}",
         f"- Environment: {', '.join(blas) if blas else 'no OPENBLAS_* variables set'}",
         f"- Load average (1 min) at start {load_start[0]:.2f}, at end {load_end[0]:.2f}",
     ]
@@ -445,7 +451,7 @@ def _display(cmd: list[str]) -> str:
 def render(rows: list[Row], files: list[Path], header: list[str], repeat: int) -> str:
     """The whole Markdown report."""
     best = {id(r): min((x.wall_s for x in r.runs), default=None) for r in rows}
-    ref_wall = {(r.file, r.tool.name): best[id(r)] for r in rows}
+    ref_wall = {(r.condition, r.file, r.tool.name): best[id(r)] for r in rows}
     out = ["# Loudness benchmark: mixanalyzer and anchor tools", "", *header, ""]
     out += ["## Test files", "", "| file | duration | format | size MB |", "|---|---:|---|---:|"]
     for f in files:
@@ -459,22 +465,23 @@ def render(rows: list[Row], files: list[Path], header: list[str], repeat: int) -
         "## Results",
         "",
         f"Best of {repeat} run(s): lowest wall and CPU time, highest peak RSS. "
-        "x ffmpeg = wall time / ffmpeg's wall time on the same file (below 1 is faster); "
+        "x ffmpeg = wall time / ffmpeg's wall time on the same file in the same condition "
+        "(below 1 is faster; 'one core busy': a `yes > /dev/null` process runs throughout); "
         "start-up rows are compared with `ffmpeg -version`. CPU = user + sys of the process.",
         "",
-        "| file | tool | wall s | x ffmpeg | CPU s | peak RSS MB "
+        "| condition | file | tool | wall s | x ffmpeg | CPU s | peak RSS MB "
         "| integrated LUFS | LRA LU | true peak dBTP |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if r.error or not r.runs:
-            out.append(f"| {r.file} | {r.tool.name} | failed | | | | | | |")
+            out.append(f"| {r.condition} | {r.file} | {r.tool.name} | failed | | | | | | |")
             continue
         wall = best[id(r)]
-        ref = ref_wall.get((r.file, r.tool.reference))
+        ref = ref_wall.get((r.condition, r.file, r.tool.reference))
         ratio = f"{wall / ref:.2f}" if wall is not None and ref else "—"
         out.append(
-            f"| {r.file} | {r.tool.name} | {wall:.2f} | {ratio} "
+            f"| {r.condition} | {r.file} | {r.tool.name} | {wall:.2f} | {ratio} "
             f"| {min(x.cpu_s for x in r.runs):.2f} "
             f"| {max(x.peak_rss_mb for x in r.runs):.0f} "
             f"| {_fmt(r.readings.get('integrated_lufs'), 2)} "
@@ -484,7 +491,7 @@ def render(rows: list[Row], files: list[Path], header: list[str], repeat: int) -
     failures = [r for r in rows if r.error]
     if failures:
         out += ["", "## Failures", ""]
-        out += [f"- {r.tool.name} on {r.file}: {r.error}" for r in failures]
+        out += [f"- {r.tool.name} on {r.file} ({r.condition}): {r.error}" for r in failures]
     out += ["", "## Commands", ""]
     seen: set[str] = set()
     for r in rows:
@@ -523,6 +530,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--corpus", help="corpus folder (default $MIXANALYZER_CORPUS or ../shared)")
     parser.add_argument("--out", type=Path, default=RESULTS_MD, help="Markdown report path")
+    parser.add_argument("--idle-only", action="store_true", help="skip the one-core-busy runs")
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.repeat < 1:
         parser.error("--minutes must be > 0 and --repeat >= 1")
@@ -546,20 +554,17 @@ def main(argv: list[str] | None = None) -> int:
     tools = build_tools(sys.executable, mixanalyzer or "mixanalyzer", ffmpeg or "ffmpeg")
 
     json_out = DATA_DIR / "mixanalyzer.json"
-    rows = [
-        Row(f.name, tools[t], tools[t].argv(f, json_out))
-        for f in files
-        for t in wanted
-        if t in FILE_TOOLS
-    ]
-    rows += [
-        Row("(start-up)", tools[t], tools[t].argv(Path(), Path()))
-        for t in wanted
-        if t in STARTUP_TOOLS
-    ]
-    for f in files:
-        _warm_cache(f)
-    measure_rows(rows, args.repeat, json_out)
+    rows: list[Row] = []
+    for condition in conditions(args.idle_only):
+        with one_core_busy(condition == BUSY):
+            now = [Row(f.name, tools[t], tools[t].argv(f, json_out), condition)
+                   for f in files for t in wanted if t in FILE_TOOLS]  # fmt: skip
+            now += [Row("(start-up)", tools[t], tools[t].argv(Path(), Path()), condition)
+                    for t in wanted if t in STARTUP_TOOLS]  # fmt: skip
+            for f in files:
+                _warm_cache(f)
+            measure_rows(now, args.repeat, json_out)
+            rows += now
 
     report = render(rows, files, machine_lines(ffmpeg, load_start), args.repeat)
     print(report)

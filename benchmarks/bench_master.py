@@ -20,20 +20,18 @@ to benchmarks/results/master.md; the masters stay in benchmarks/data/master_out/
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
 import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from bench_conditions import BUSY, IDLE, conditions, one_core_busy, simd_line
 from bench_loudness import (
     GNU_TIME,
     Run,
@@ -234,16 +232,6 @@ def measure_rows(rows: list[Row], repeat: int, mixanalyzer: str) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def simd_line() -> str:
-    """numpy's SIMD extensions (``numpy.show_runtime()``): the block kernels' speed hangs on it."""
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):
-        np.show_runtime()
-    text = " ".join(buf.getvalue().split())
-    start = text.find("'simd_extensions'")
-    return text[start : text.find("}}", start) + 2] if start >= 0 else "(not reported)"
-
-
 def machine_lines(load_start: tuple[float, ...]) -> list[str]:
     """The header: date, machine, versions, SIMD, load average and the shared-machine caveat."""
     git = _first_line(["git", "-C", str(ROOT), "describe", "--always", "--dirty"])
@@ -347,20 +335,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-@contextlib.contextmanager
-def one_core_busy(on: bool) -> Iterator[None]:
-    """``yes > /dev/null`` for the duration (started and stopped here, by its process id)."""
-    if not on:
-        yield
-        return
-    load = subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
-    try:
-        yield
-    finally:
-        load.terminate()
-        load.wait()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Generate the pairs, measure every command idle and with one core busy, report."""
     args = parse_args(argv)
@@ -377,13 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     tables: list[str] = []
     failed = False
     commands: list[Row] = []
-    for condition in ("idle",) if args.idle_only else ("idle", "one core busy"):
-        with one_core_busy(condition != "idle"):
+    for condition in conditions(args.idle_only):
+        with one_core_busy(condition == BUSY):
             for label, m, r in pairs:
                 for f in (m, r):
                     _warm_cache(f)
                 rows = build_rows(sys.executable, mixanalyzer, m, r, OUT_DIR, args)
-                commands += rows if condition == "idle" else []
+                commands += rows if condition == IDLE else []
                 measure_rows(rows, args.repeat, mixanalyzer)
                 tables += result_lines(condition, label, rows, loud[r.name].get("integrated_lufs"))
                 failed = failed or any(x.error for x in rows)
