@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: ``compare --section loudest`` compares this much of each track (chorus against chorus).
 LOUDEST_SECTION_S = 30.0
+#: The meters' threads of each of two analyses run side by side (None: one per meter).
+SIDE_BY_SIDE_THREADS: int | None = None
 
 
 def step_progress(progress: Progress | None, label: str) -> Callable[[int, int], None] | None:
@@ -72,13 +74,16 @@ def analyze_path(
     progress: Progress | None = None,
     section_s: tuple[float, float] | None = None,
     resample_to_hz: int | None = None,
+    threads: int | None = None,
 ) -> TrackAnalysis:
-    """One streaming analysis of ``path``, reported to ``progress`` under the file's name."""
+    """One streaming analysis of ``path``, reported to ``progress`` under the file's name
+    (``threads``: the meters' threads, :func:`~analyzer.measure.engine.run_meters`)."""
     from analyzer.measure.engine import analyze_file
 
     report = step_progress(progress, Path(path).name)
     return analyze_file(path, keep_series=series, section_s=section_s,
-                        resample_to_hz=resample_to_hz, progress=report)  # fmt: skip
+                        resample_to_hz=resample_to_hz, progress=report,
+                        threads=threads)  # fmt: skip
 
 
 def measure_track(
@@ -89,6 +94,7 @@ def measure_track(
     notes: list[str],
     series: bool = False,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> TrackAnalysis:
     """Analyse a track for a comparison: optionally at another rate (soxr), optionally only its
     loudest :data:`LOUDEST_SECTION_S` (found from the whole track's short-term loudness, then
@@ -97,7 +103,7 @@ def measure_track(
     from analyzer.measure.engine import loudest_section_s
 
     whole = analyze_path(path, series=series or section == "loudest", progress=progress,
-                         resample_to_hz=rate_hz)  # fmt: skip
+                         resample_to_hz=rate_hz, threads=threads)  # fmt: skip
     if section != "loudest":
         return whole
     name = display_path(path)
@@ -106,7 +112,7 @@ def measure_track(
         notes.append(f"{name}: not longer than {LOUDEST_SECTION_S:.0f} s, compared whole")
         return whole
     notes.append(f"{name}: loudest {LOUDEST_SECTION_S:.0f} s from {start:.1f} s")
-    return analyze_path(path, series=series, progress=progress,
+    return analyze_path(path, series=series, progress=progress, threads=threads,
                         section_s=(start, LOUDEST_SECTION_S), resample_to_hz=rate_hz)  # fmt: skip
 
 
@@ -172,16 +178,16 @@ def measure_tracks(
     rates = [rate_of(p, n) for p, n in zip(paths, own, strict=True)]
     keep = [series] * len(paths) if isinstance(series, bool) else list(series)
 
-    def one(i: int) -> TrackAnalysis:
+    def one(i: int, threads: int | None = None) -> TrackAnalysis:
         return measure_track(paths[i], section=section, rate_hz=rates[i], notes=own[i],
-                             series=keep[i], progress=progress)  # fmt: skip
+                             series=keep[i], progress=progress, threads=threads)  # fmt: skip
 
     if len(paths) < 2:
         measured = [one(i) for i in range(len(paths))]
     else:
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="measure")
         try:
-            measured = list(pool.map(one, range(len(paths))))
+            measured = list(pool.map(lambda i: one(i, SIDE_BY_SIDE_THREADS), range(len(paths))))
         finally:  # a failure or Ctrl-C: start no more analyses
             pool.shutdown(wait=True, cancel_futures=True)
     for n in own:
