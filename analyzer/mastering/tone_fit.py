@@ -165,11 +165,7 @@ def fit_tone(
         surgical,
         room_db=extremes_room_db,
     )
-    if start:
-        kinds, x = [m.kind for m in start], _clipped(fit, start)
-    else:
-        kinds, x = _fit_shelves(fit, max_moves)
-        kinds, x = _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
+    kinds, x = _structure(fit, start, usable, max_moves, max_gain_db)
     kinds, x = _drop_negligible(fit, kinds, x)
     x = fit.solve(kinds, x, max_nfev=300)
     fit.goal = deadband_target(target)  # a bell that only fills what the tolerance allows goes
@@ -204,10 +200,17 @@ def fit_tone(
     )
 
 
-def _clipped(fit: MoveFit, moves: Sequence[EqMove]) -> np.ndarray:
-    """The parameter vector of ``moves`` inside the fit's bounds (a shelf's Q is fixed)."""
-    lo, hi = fit.bounds([m.kind for m in moves])
-    return np.clip(vector(moves), lo, hi)
+def _structure(
+    fit: MoveFit, start: Sequence[EqMove], usable: np.ndarray, max_moves: int,
+    max_gain_db: float,
+) -> tuple[list[str], np.ndarray]:  # fmt: skip
+    """The moves to refine: ``start``'s (inside the fit's bounds), or the shelves and the bells
+    that pay for themselves."""
+    if start:
+        lo, hi = fit.bounds([m.kind for m in start])
+        return [m.kind for m in start], np.clip(vector(start), lo, hi)
+    kinds, x = _fit_shelves(fit, max_moves)
+    return _add_peaks(fit, kinds, x, usable, max_moves, max_gain_db)
 
 
 def _fit_shelves(fit: MoveFit, max_moves: int) -> tuple[list[str], np.ndarray]:
