@@ -83,6 +83,17 @@ def _add_drums(
             )
 
 
+def _pad(chord: tuple[float, ...], t: np.ndarray) -> np.ndarray:
+    """One bar of a detuned additive pad, ``(2, len(t))``."""
+    left = np.zeros(t.size)
+    right = np.zeros(t.size)
+    for f in chord:
+        for k, amp in ((1, 1.0), (2, 0.4), (3, 0.2), (4, 0.1)):
+            left += amp * np.sin(2 * np.pi * f * k * 0.998 * t)
+            right += amp * np.sin(2 * np.pi * f * k * 1.002 * t + 0.5)
+    return np.vstack([left, right])
+
+
 def synthesize_demo_mix(
     sample_rate_hz: int = DEMO_SAMPLE_RATE_HZ,
     seed: int = 7,
@@ -114,9 +125,12 @@ def synthesize_demo_mix(
     t = np.arange(beat) / fs
     env = np.minimum(1.0, t * 200) * np.exp(-t * 3)
     bass = 0.45 * 10 ** (bass_gain_db / 20)
+    # The four roots repeat: each note is computed once (the same samples every time).
+    notes = {f0: sum(np.sin(2 * np.pi * f0 * k * t) / k**1.5 for k in range(1, 8)) * env
+             for f0 in roots_hz}  # fmt: skip
     for b in range(BARS * 4):
         f0 = roots_hz[(b // 4) % 4]
-        note = sum(np.sin(2 * np.pi * f0 * k * t) / k**1.5 for k in range(1, 8)) * env
+        note = notes[f0]
         _place(mix, np.vstack([note, note]) * bass, b * beat)
         if low_side:
             side = np.sin(2 * np.pi * 2 * f0 * 1.003 * t) * env * 0.45 * low_side
@@ -128,14 +142,9 @@ def synthesize_demo_mix(
     bar = 4 * beat
     t = np.arange(bar) / fs
     env = np.minimum(1.0, t * 8) * np.minimum(1.0, (bar / fs - t) * 8)
+    pads = [_pad(chord, t) for chord in chords]  # four chords, each bar of one is the same
     for i in range(BARS):
-        left = np.zeros(bar)
-        right = np.zeros(bar)
-        for f in chords[i % 4]:
-            for k, amp in ((1, 1.0), (2, 0.4), (3, 0.2), (4, 0.1)):
-                left += amp * np.sin(2 * np.pi * f * k * 0.998 * t)
-                right += amp * np.sin(2 * np.pi * f * k * 1.002 * t + 0.5)
-        _place(mix, np.vstack([left, right]) * env * 0.12, i * bar)
+        _place(mix, pads[i % 4] * env * 0.12, i * bar)
 
     # Gentle fade-out over the last bar, then normalise the sample peak to -1 dBFS.
     mix -= mix.mean(axis=1, keepdims=True)  # the kick's pitch sweep leaves a little DC
