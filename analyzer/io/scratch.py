@@ -47,6 +47,11 @@ class ScratchAudio:
 
     def blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:
         """The samples written, as float64 ``(channels, frames)`` blocks."""
+        for data in self.frames_blocks(frames):
+            yield data.T.astype(np.float64)
+
+    def frames_blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:
+        """The samples written, as they are stored: float32 ``(frames, channels)`` blocks."""
         self._file.flush()
         self._file.seek(0)
         left = self.frames
@@ -54,7 +59,7 @@ class ScratchAudio:
             n = min(frames, left)
             data = np.fromfile(self._file, dtype=np.float32, count=n * self.channels)
             left -= n
-            yield data.reshape(n, self.channels).T.astype(np.float64)
+            yield data.reshape(n, self.channels)
 
     def close(self) -> None:
         self._file.close()

@@ -231,6 +231,8 @@ class AtomicWavWriter:
             self._tmp = Path(tmp)
         except OSError as exc:
             raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+        self._words = subtype == "PCM_24" and container in ("WAV", "FLAC")
+        self._container = container
         try:
             self._file = sf.SoundFile(
                 tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
@@ -245,6 +247,22 @@ class AtomicWavWriter:
         try:
             self._file.write(np.ascontiguousarray(np.asarray(block).T))
         except (OSError, RuntimeError, AssertionError) as exc:  # soundfile asserts the count
+            raise _write_failure(self.path, exc) from None
+
+    def write_gained(self, frames: np.ndarray, gain: float) -> None:
+        """Append ``(frames, channels)`` samples (interleaved, as a float32 scratch holds them)
+        times ``gain``, clipped to full scale: the same file as :meth:`write` of the transposed,
+        gained and clipped float64 block, without its copies (24-bit WAV and FLAC go through
+        :func:`~analyzer.io.pcm24.pcm24_words` and libsndfile's integer path)."""
+        if not self._words:
+            self.write(np.clip(np.asarray(frames, dtype=np.float64) * gain, -1.0, 1.0).T)
+            return
+        from analyzer.io.pcm24 import pcm24_words
+
+        words = pcm24_words(frames, gain, self._container)
+        try:
+            self._file.write(words)
+        except (OSError, RuntimeError, AssertionError) as exc:
             raise _write_failure(self.path, exc) from None
 
     def _discard(self) -> None:

@@ -194,14 +194,15 @@ class _Lane:
         return _finite(self.peaks.result().true_peak_dbtp)
 
     def blocks(self, src: Path) -> Iterator[np.ndarray]:
-        """What is written, before its gain, block by block."""
+        """What is written, before its gain, block by block, as ``(frames, channels)`` (the
+        scratch's own interleaved float32, or a transposed view of the input's block)."""
         if self.source is None:
             assert self.scratch is not None
-            yield from self.scratch.blocks()
+            yield from self.scratch.frames_blocks()
             return
         with open_audio(src) as a:
             for block in a.blocks(BLOCK_FRAMES):
-                yield np.asarray(block, dtype=np.float64)[: self.width]
+                yield np.asarray(block, dtype=np.float64)[: self.width].T
 
     @property
     def cost(self) -> float:
@@ -440,7 +441,7 @@ def _write(
             for block in lane.blocks(src):
                 if cancel.is_set():
                     raise _Cancelled  # the writer deletes its temporary
-                w.write(np.clip(block * g, -1.0, 1.0))  # a no-op but for float rounding
+                w.write_gained(block, g)  # the clip is a no-op but for float rounding
             if cancel.is_set():
                 raise _Cancelled
         return RenderedDevice(d.name, t, lane.width, gain, None if got is None else got + gain,
