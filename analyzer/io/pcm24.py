@@ -15,13 +15,34 @@ clipped to ``[-1, 1]`` (as every render is):
 ``lrint`` rounds half to even in the default rounding mode, as ``numpy.rint``. The test
 ``tests/io/test_pcm24.py`` checks byte equality against libsndfile's own double path, edge
 values included, so a libsndfile that rounds otherwise is caught.
+
+:class:`Pcm24WavWriter` writes the WAV file itself (the canonical RIFF layout of Microsoft's
+"Multimedia Programming Interface and Data Specifications 1.0", 1991: a 44-byte header,
+``WAVE_FORMAT_PCM``, a pad byte after an odd-sized chunk), byte for byte what libsndfile
+writes (tested), one packed write per block.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import struct
+import tempfile
 import threading
+from pathlib import Path
 
 import numpy as np
+
+from analyzer.errors import OutputError
+from analyzer.io.source import display_path
+from analyzer.io.write import (
+    _final_target,
+    _plain_file_mode,
+    _publish,
+    _refuse_existing,
+    _temp_prefix,
+    _write_failure,
+)
 
 #: ``x * 2^31`` (WAV) and ``x * 2^23`` (FLAC): libsndfile's scale factors for 24-bit words.
 _WAV_SCALE = 2.0**31
@@ -66,4 +87,109 @@ def pcm24_words(frames: np.ndarray, gain: float, container: str) -> np.ndarray:
     return words
 
 
-__all__ = ["pcm24_words"]
+def packed_bytes(words: np.ndarray) -> np.ndarray:
+    """The 24-bit little-endian byte stream of int32 ``words`` (sample in the top three bytes),
+    in their C order: four samples' bytes ``[0 a0 a1 a2][0 b0 b1 b2]...`` become three uint32
+    ``[a0 a1 a2 b0][b1 b2 c0 c1][c2 d0 d1 d2]`` (shifts and ors on whole arrays: a strided
+    copy of three bytes in four was 2.5x slower, measured)."""
+    u = np.ascontiguousarray(words).reshape(-1).view(np.uint32)
+    n = u.size // 4
+    s = u[: 4 * n].reshape(n, 4)
+    out = np.empty((n, 3), dtype=np.uint32)
+    np.right_shift(s[:, 0], 8, out=out[:, 0])
+    out[:, 0] |= s[:, 1] << 16
+    np.right_shift(s[:, 1], 16, out=out[:, 1])
+    out[:, 1] |= s[:, 2] << 8
+    np.right_shift(s[:, 2], 24, out=out[:, 2])
+    out[:, 2] |= s[:, 3]
+    tail = u[4 * n :].view(np.uint8).reshape(-1, 4)[:, 1:]
+    head = out.reshape(-1).view(np.uint8)
+    return np.concatenate([head, tail.reshape(-1)]) if tail.size else head
+
+
+#: The largest data chunk a RIFF WAV header can state (its sizes are 32-bit).
+_MAX_DATA_BYTES = 0xFFFFFFFF - 36 - 1
+
+
+class Pcm24WavWriter:
+    """A 24-bit PCM WAV file written by numpy, byte for byte the file libsndfile 1.2 writes
+    (canonical 44-byte header, WAVE_FORMAT_PCM, a pad byte after an odd data chunk), atomic as
+    :class:`~analyzer.io.write.AtomicWavWriter` (hidden temporary, fsync, rename; an exception
+    discards it). libsndfile converts and writes in 8 KiB pieces: one packed write per block
+    here takes 0.29 against 0.78 ms per 65536 stereo frames (measured). Only
+    :meth:`write_gained` (samples are clipped to full scale)."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], sample_rate_hz: int, channels: int, *,
+        force: bool = False,
+    ) -> None:  # fmt: skip
+        self._name = display_path(path)
+        self.path = _final_target(Path(path))
+        self._force = force
+        self._rate, self._channels = int(sample_rate_hz), int(channels)
+        self._data_bytes = 0
+        _refuse_existing(self.path, self._name, force)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(self.path), suffix=".part",
+                                       dir=self.path.parent)  # fmt: skip
+            self._tmp = Path(tmp)
+            self._file = os.fdopen(fd, "wb")  # buffered: a write is whole or raises
+        except OSError as exc:
+            raise OutputError(f"{self._name}: cannot write: {exc.strerror}",
+                              slug="unwritable") from None  # fmt: skip
+        self._put(self._header())
+
+    def _header(self) -> bytes:
+        ch, rate, n = self._channels, self._rate, self._data_bytes
+        return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + n + (n & 1), b"WAVE", b"fmt ",
+                           16, 1, ch, rate, rate * ch * 3, ch * 3, 24, b"data", n)  # fmt: skip
+
+    def _put(self, data: bytes | np.ndarray) -> None:
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            raise _write_failure(self.path, exc) from None
+
+    def write_gained(self, frames: np.ndarray, gain: float) -> None:
+        """Append ``(frames, channels)`` samples times ``gain``, clipped to full scale."""
+        data = packed_bytes(pcm24_words(frames, gain, "WAV"))
+        if self._data_bytes + data.size > _MAX_DATA_BYTES:
+            raise OutputError(f"{self._name}: too long for a WAV file (4 GiB); use FLAC",
+                              slug="unwritable")  # fmt: skip
+        self._put(data)
+        self._data_bytes += data.size
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> Pcm24WavWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self._discard()
+            return
+        try:
+            if self._data_bytes & 1:
+                self._put(b"\0")
+            self._file.seek(0)
+            self._put(self._header())
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.chmod(self._tmp, _plain_file_mode())
+            _publish(self._tmp, self.path, self._name, self._force)
+        except OSError as exc:
+            self._discard()
+            raise OutputError(f"{self._name}: cannot write: {exc.strerror}",
+                              slug="unwritable") from None  # fmt: skip
+        except BaseException:
+            self._discard()
+            raise
+
+
+__all__ = ["Pcm24WavWriter", "packed_bytes", "pcm24_words"]

@@ -54,6 +54,7 @@ import numpy as np
 from analyzer.dsp.kweighting import KWeightingFilter, kweighting_response
 from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import AtomicWavWriter, ScratchAudio, display_path, open_audio
+from analyzer.io.pcm24 import Pcm24WavWriter
 from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.truepeak import TruePeakMeter
@@ -190,12 +191,10 @@ class _Lane:
         """The true peak of what is written before its gain (dBTP)."""
         if self.source is not None:
             return _finite(self.source.peaks.true_peak_dbtp)
-        assert self.peaks is not None
-        return _finite(self.peaks.result().true_peak_dbtp)
+        return _finite(self.peaks.result().true_peak_dbtp) if self.peaks else None
 
     def blocks(self, src: Path) -> Iterator[np.ndarray]:
-        """What is written, before its gain, block by block, as ``(frames, channels)`` (the
-        scratch's own interleaved float32, or a transposed view of the input's block)."""
+        """What is written, before its gain, as ``(frames, channels)`` blocks."""
         if self.source is None:
             assert self.scratch is not None
             yield from self.scratch.frames_blocks()
@@ -419,8 +418,7 @@ def _write(
     frames: int,
 ) -> list[RenderedDevice]:  # fmt: skip
     """Gain each scratch to its target and write it as 24-bit PCM (the files in parallel)."""
-    pool, progress = pool_progress
-    src, fs = src_fs
+    (pool, progress), (src, fs) = pool_progress, src_fs
     target = _finite(mix if req.render_lufs is None else req.render_lufs)
 
     def one(job: tuple[Device, _Lane, Path]) -> RenderedDevice:
@@ -435,9 +433,10 @@ def _write(
         tp = lane.true_peak()
         gain = output_gain_db(got, tp, target)
         g = db_to_amplitude(gain)
-        container = RENDER_FORMATS[req.render_format]
-        with AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
-                             force=req.force) as w:  # fmt: skip
+        container = RENDER_FORMATS[req.render_format]  # WAV by numpy, FLAC by libsndfile
+        with Pcm24WavWriter(t, fs, lane.width, force=req.force) if container == "WAV" else (
+                AtomicWavWriter(t, fs, lane.width, subtype="PCM_24", container=container,
+                                force=req.force)) as w:  # fmt: skip
             for block in lane.blocks(src):
                 if cancel.is_set():
                     raise _Cancelled  # the writer deletes its temporary

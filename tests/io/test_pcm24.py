@@ -60,3 +60,37 @@ def test_other_subtypes_keep_the_double_path(tmp_path):
         w.write_gained(x, 0.5)
     got = sf.read(path)[0]
     assert np.allclose(got, np.clip(x.astype(np.float64) * 0.5, -1, 1), atol=2.0**-15)
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3])
+@pytest.mark.parametrize("frames", [0, 1, 4001, 8014])  # odd data chunks get a pad byte
+def test_numpy_wav_writer_is_libsndfiles_file_byte_for_byte(tmp_path, channels, frames):
+    from analyzer.io.pcm24 import Pcm24WavWriter
+
+    x = _signal(channels)[:frames]
+    old, new = tmp_path / "old.wav", tmp_path / "new.wav"
+    with AtomicWavWriter(old, 48000, channels, subtype="PCM_24") as w:
+        w.write(np.clip(x.T.astype(np.float64) * 0.9, -1.0, 1.0))
+    with Pcm24WavWriter(new, 48000, channels) as w:
+        for start in range(0, frames, 1003):  # blocks whose sample counts are not 4k
+            w.write_gained(x[start : start + 1003], 0.9)
+    assert new.read_bytes() == old.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.wav", "old.wav"]
+
+
+def test_numpy_wav_writer_is_atomic(tmp_path):
+    from analyzer.errors import OutputError
+    from analyzer.io.pcm24 import Pcm24WavWriter
+
+    path = tmp_path / "r.wav"
+    with pytest.raises(RuntimeError), Pcm24WavWriter(path, 44100, 2) as w:
+        w.write_gained(_signal(2), 1.0)
+        raise RuntimeError("a failed device")
+    assert list(tmp_path.iterdir()) == []  # neither the file nor its temporary
+    path.write_bytes(b"keep")
+    with pytest.raises(OutputError):
+        Pcm24WavWriter(path, 44100, 2)
+    assert path.read_bytes() == b"keep"
+    with Pcm24WavWriter(path, 44100, 2, force=True) as w:
+        w.write_gained(_signal(2), 1.0)
+    assert sf.info(str(path)).frames == _signal(2).shape[0]
