@@ -315,7 +315,7 @@ class DeviceRenderer:
         self.noise_parts: list[np.ndarray] = []
 
     def _white(self, n: int) -> np.ndarray:
-        return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
+        return self.rng.standard_normal((n, 2)).T  # the convolver copies it once anyway
 
     def _post(self, y: np.ndarray) -> np.ndarray:
         """Limiter latency removal, balance, right delay, noise on a linear-path block: ``(2,
