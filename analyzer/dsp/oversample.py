@@ -26,6 +26,29 @@ def oversampling_factor(sample_rate_hz: float) -> int:
     return max(2, math.ceil(MIN_OVERSAMPLED_RATE_HZ / float(sample_rate_hz) - 1e-9))
 
 
+#: Coefficients ``1 / (k!)^2`` of the power series ``I0(z) = sum_k (z^2 / 4)^k / (k!)^2``
+#: (M. Abramowitz & I. A. Stegun, "Handbook of Mathematical Functions", 1964, eq. 9.6.12):
+#: at ``z <= KAISER_BETA`` the 26th term is under 1e-22 of the sum, so 26 terms give the sum
+#: to float64 rounding.
+_I0_SERIES = tuple(1.0 / math.factorial(k) ** 2 for k in range(26))
+
+
+def bessel_i0(z: np.ndarray) -> np.ndarray:
+    """The modified Bessel function ``I0`` for ``0 <= z <= KAISER_BETA`` (the Kaiser window's
+    range), by its power series in Horner form: within 1e-15 relative of ``numpy.i0`` (a test
+    checks this), at a fraction of its cost (``numpy.i0`` evaluates Chebyshev series in Python:
+    it was most of the true-peak refinement's time)."""
+    q = 0.25 * np.square(np.asarray(z, dtype=float))
+    acc = np.full(q.shape, _I0_SERIES[-1])
+    for c in _I0_SERIES[-2::-1]:
+        acc *= q
+        acc += c
+    return acc
+
+
+_I0_OF_BETA = float(bessel_i0(np.array(KAISER_BETA)))
+
+
 def fractional_delay_matrix(
     fractions: np.ndarray, half_taps: int = HALF_TAPS, beta: float = KAISER_BETA
 ) -> np.ndarray:
@@ -37,7 +60,9 @@ def fractional_delay_matrix(
     """
     k = np.arange(2 * half_taps, dtype=float)[:, None]
     t = k - half_taps + 1 - np.asarray(fractions, dtype=float)[None, :]
-    window = np.i0(beta * np.sqrt(np.clip(1.0 - (t / half_taps) ** 2, 0.0, None))) / np.i0(beta)
+    arg = beta * np.sqrt(np.clip(1.0 - (t / half_taps) ** 2, 0.0, None))
+    exact = beta == KAISER_BETA  # the series' range; any other beta keeps numpy.i0
+    window = bessel_i0(arg) / _I0_OF_BETA if exact else np.i0(arg) / np.i0(beta)
     h = np.sinc(t) * window
     return h / h.sum(axis=0, keepdims=True)
 

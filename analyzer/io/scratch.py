@@ -26,6 +26,7 @@ class ScratchAudio:
     def __init__(self, channels: int, folder: str | os.PathLike[str] | None = None) -> None:
         self.channels = int(channels)
         self.frames = 0
+        self._buf = np.empty((0, self.channels), dtype=np.float32)
         self._where = display_path(folder if folder is not None else tempfile.gettempdir())
         try:
             self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed in close()
@@ -39,14 +40,24 @@ class ScratchAudio:
     def write(self, block: np.ndarray) -> None:
         if block.shape[1] == 0:
             return
+        frames = block.shape[1]
+        if self._buf.shape[0] != frames:
+            self._buf = np.empty((frames, self.channels), dtype=np.float32)
+        # Into a kept buffer: a fresh one per block cost twice the copy itself in page faults.
+        np.copyto(self._buf, block.T, casting="same_kind")
         try:
-            np.ascontiguousarray(block.T, dtype=np.float32).tofile(self._file)
+            self._buf.tofile(self._file)
         except OSError as exc:
             raise self._error(exc) from None
         self.frames += block.shape[1]
 
     def blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:
         """The samples written, as float64 ``(channels, frames)`` blocks."""
+        for data in self.frames_blocks(frames):
+            yield data.T.astype(np.float64)
+
+    def frames_blocks(self, frames: int = 65536) -> Iterator[np.ndarray]:
+        """The samples written, as they are stored: float32 ``(frames, channels)`` blocks."""
         self._file.flush()
         self._file.seek(0)
         left = self.frames
@@ -54,7 +65,7 @@ class ScratchAudio:
             n = min(frames, left)
             data = np.fromfile(self._file, dtype=np.float32, count=n * self.channels)
             left -= n
-            yield data.reshape(n, self.channels).T.astype(np.float64)
+            yield data.reshape(n, self.channels)
 
     def close(self) -> None:
         self._file.close()

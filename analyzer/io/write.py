@@ -212,8 +212,6 @@ class AtomicWavWriter:
         container: str = "WAV",
         create_parents: bool = True,
     ) -> None:
-        import soundfile as sf
-
         self._name = name = display_path(path)
         self.path = _final_target(Path(path))
         self._force = force
@@ -231,20 +229,52 @@ class AtomicWavWriter:
             self._tmp = Path(tmp)
         except OSError as exc:
             raise OutputError(f"{name}: cannot write: {exc.strerror}", slug="unwritable") from None
+        self._words = subtype == "PCM_24" and container in ("WAV", "FLAC")
+        self._container = container
         try:
-            self._file = sf.SoundFile(
-                tmp, "w", samplerate=int(sample_rate_hz), channels=int(channels),
-                subtype=subtype, format=container,
-            )  # fmt: skip
+            self._open(int(sample_rate_hz), int(channels), subtype)
         except Exception as exc:  # libsndfile's errors are RuntimeErrors, not OSErrors
             self._discard()
-            raise _write_failure(self.path, exc) from None
+            raise self._failure(exc) from None
+
+    def _open(self, sample_rate_hz: int, channels: int, subtype: str) -> None:
+        """Open the temporary for writing (libsndfile here; a subclass may write it itself)."""
+        import soundfile as sf
+
+        self._file = sf.SoundFile(
+            str(self._tmp), "w", samplerate=sample_rate_hz, channels=channels, subtype=subtype,
+            format=self._container,
+        )  # fmt: skip
+
+    def _close(self, complete: bool) -> None:
+        """Finish the temporary (``complete``: every block was written, else it is discarded)."""
+        self._file.close()
+
+    def _failure(self, exc: BaseException) -> OutputError:
+        """The one-line OutputError for a failed write of this file."""
+        return _write_failure(self.path, exc)
 
     def write(self, block: np.ndarray) -> None:
         """Append ``(channels, frames)``; a failed write (a full disk) raises OutputError."""
         try:
             self._file.write(np.ascontiguousarray(np.asarray(block).T))
         except (OSError, RuntimeError, AssertionError) as exc:  # soundfile asserts the count
+            raise _write_failure(self.path, exc) from None
+
+    def write_gained(self, frames: np.ndarray, gain: float) -> None:
+        """Append ``(frames, channels)`` samples (interleaved, as a float32 scratch holds them)
+        times ``gain``, clipped to full scale: the same file as :meth:`write` of the transposed,
+        gained and clipped float64 block, without its copies (24-bit WAV and FLAC go through
+        :func:`~analyzer.io.pcm24.pcm24_words` and libsndfile's integer path)."""
+        if not self._words:
+            self.write(np.clip(np.asarray(frames, dtype=np.float64) * gain, -1.0, 1.0).T)
+            return
+        from analyzer.io.pcm24 import pcm24_words
+
+        words = pcm24_words(frames, gain, self._container)
+        try:
+            self._file.write(words)
+        except (OSError, RuntimeError, AssertionError) as exc:
             raise _write_failure(self.path, exc) from None
 
     def _discard(self) -> None:
@@ -256,7 +286,7 @@ class AtomicWavWriter:
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
-            self._file.close()  # writes the final header: can fail on a full disk too
+            self._close(exc_type is None)  # writes the final header: can fail on a full disk
         except (OSError, RuntimeError) as close_exc:
             self._discard()
             if exc_type is None:

@@ -272,9 +272,11 @@ class TruePeakMeter:
         rows = np.flatnonzero(row_max >= threshold)
         rows = rows[np.argsort(row_max[rows])[::-1]][:64]
         chosen: list[int] = []
-        for r in rows:
-            if all(abs(int(r) - q) > 2 for q in chosen):
-                chosen.append(int(r))
+        near: set[int] = set()  # rows within 2 of a chosen one: |r - q| <= 2
+        for r in rows.tolist():
+            if r not in near:
+                chosen.append(r)
+                near.update(range(r - 2, r + 3))
             if len(chosen) == 8:
                 break
         cands = self._candidates[c]

@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analyzer.dsp.convolve import StreamingConvolver
+from analyzer.dsp.convolve import FanOutConvolver, StreamingConvolver
 from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import display_path
 from analyzer.playback.device_fir import (
@@ -83,6 +83,24 @@ class SampleDelay:
         joined = np.concatenate([self.buf, x])
         self.buf = joined[x.size :]
         return joined[: x.size]
+
+
+#: Chunk tables of :func:`_chunk_tables`, kept for the latest few (length, chunk) pairs.
+_CHUNK_TABLES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _chunk_tables(length: int, chunk: int) -> tuple[np.ndarray, np.ndarray]:
+    """``i // chunk`` and ``(i % chunk + 1) / chunk`` for ``i < length`` (rounded up to whole
+    blocks of 65536, so the blocks of a pass share one table)."""
+    size = -(-length // 65536) * 65536 + chunk
+    got = _CHUNK_TABLES.get((size, chunk))
+    if got is None:
+        i = np.arange(size)
+        got = (i // chunk, (i % chunk + 1) / chunk)
+        if len(_CHUNK_TABLES) >= 4:
+            _CHUNK_TABLES.pop(next(iter(_CHUNK_TABLES)), None)
+        _CHUNK_TABLES[(size, chunk)] = got
+    return got
 
 
 class _BandLimiter:
@@ -123,16 +141,17 @@ class _BandLimiter:
         n = band.shape[1]
         if n == 0:
             return band
-        p = np.mean(band * band, axis=0)
-        c = self.chunk
-        # Chunk index (relative to the current chunk) and position of every sample.
-        idx = np.arange(n) + self.pos
-        chunk_of = idx // c
-        pos_in = idx % c
+        p = band[0] * band[0] if band.shape[0] == 1 else np.mean(band * band, axis=0)
+        c, pos = self.chunk, self.pos
+        # Chunk index (relative to the current chunk) of every sample and its ramp position
+        # ``(pos_in + 1) / c``: slices of tables made once (the same numbers, no per-block
+        # integer division).
+        div, ramp = _chunk_tables(pos + n, c)
+        chunk_of = div[pos : pos + n]
         n_chunks = int(chunk_of[-1]) + 1
         sums = np.bincount(chunk_of, weights=p, minlength=n_chunks)
         sums[0] += self.acc
-        complete = (self.pos + n) // c  # chunks completed in this block
+        complete = (pos + n) // c  # chunks completed in this block
         env, a_att, a_rel = self.env, self.a_att, self.a_rel
         envs = []
         for m in (sums[:complete] / c).tolist():
@@ -147,9 +166,12 @@ class _BandLimiter:
             self.acc = float(sums[complete])
         else:
             self.acc = 0.0
-        self.pos = (self.pos + n) % c
-        t = (pos_in + 1) / c
-        gain = g_start[chunk_of] + (g_end[chunk_of] - g_start[chunk_of]) * t
+        self.pos = (pos + n) % c
+        start = g_start[chunk_of]
+        gain = g_end[chunk_of]
+        gain -= start
+        gain *= ramp[pos : pos + n]
+        gain += start  # g_start + (g_end - g_start) * t
         return band * gain
 
 
@@ -180,10 +202,7 @@ class _Limiter:
             edges = [np.zeros(taps), *firs, ident]
             bands = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
             # Rows: band k of L, band k of R for each band (band k alone for a mono signal).
-            split_rows = np.repeat(np.array(bands), rows, axis=0)
-            self.split: StreamingConvolver | None = StreamingConvolver.from_taps(
-                split_rows, len(split_rows)
-            )
+            self.split: FanOutConvolver | None = FanOutConvolver(np.array(bands), rows)
         else:
             self.split = None
         chunk = max(1, round(CHUNK_MS * 1e-3 * sample_rate_hz))
@@ -207,7 +226,7 @@ class _Limiter:
     def process(self, y: np.ndarray) -> np.ndarray:
         if self.split is None:
             return self._apply(y)
-        return self._apply(self.split.process(np.tile(y, (len(self.limiters), 1))))
+        return self._apply(self.split.process(y))
 
     def flush(self) -> np.ndarray:
         if self.split is None:
@@ -296,7 +315,7 @@ class DeviceRenderer:
         self.noise_parts: list[np.ndarray] = []
 
     def _white(self, n: int) -> np.ndarray:
-        return np.ascontiguousarray(self.rng.standard_normal((n, 2)).T)
+        return self.rng.standard_normal((n, 2)).T  # the convolver copies it once anyway
 
     def _post(self, y: np.ndarray) -> np.ndarray:
         """Limiter latency removal, balance, right delay, noise on a linear-path block: ``(2,

@@ -64,7 +64,9 @@ COMMANDS = {
     "analyze --json": ["analyze", "%s", "--json", "OUT/a.json"],
     "analyze --html": ["analyze", "%s", "--html", "OUT/a.html", "-q"],
     "translate --render": ["translate", "%s", "--devices", "phone", "--render", "OUT", "-q"],
-}
+    "translate --render flac": ["translate", "%s", "--devices", "phone", "--render", "OUT", "-q",
+                                "--render-format", "flac"],
+}  # fmt: skip
 
 
 def args_for(name: str, mix: Path, out: Path) -> list[str]:
@@ -101,7 +103,7 @@ def test_full_disk_for_real(name: str, tiny_tmpfs: Path, mix: Path, capsys) -> N
     assert sha256(mix) == before
 
 
-@pytest.mark.parametrize("name", ["master", "translate --render"])
+@pytest.mark.parametrize("name", ["master", "translate --render flac"])
 def test_full_disk_in_audio_writer(
     name: str, tmp_path: Path, mix: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +125,44 @@ def test_full_disk_in_audio_writer(
     assert run.code == 4, run.stderr
     one_line(run.stderr, "cannot write: System error")
     assert len(calls) > 1 and list(out.iterdir()) == []
+    assert sha256(mix) == before
+
+
+def test_full_disk_in_render_wav_writer(
+    tmp_path: Path, mix: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The renders' own 24-bit WAV writer (numpy, not libsndfile): the system's ENOSPC on the
+    write after the header and the first block."""
+    from analyzer.io.pcm24 import Pcm24WavWriter
+
+    calls = []
+    real_init = Pcm24WavWriter.__init__
+
+    class FillingUp:
+        def __init__(self, f):
+            self.f = f
+
+        def write(self, data):
+            calls.append(len(data))
+            if len(calls) > 2:  # the header, one block, then a full disk
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    def init(self, *a, **kw):
+        real_init(self, *a, **kw)
+        self._file = FillingUp(self._file)
+
+    monkeypatch.setattr(Pcm24WavWriter, "__init__", init)
+    out = tmp_path / "out"
+    out.mkdir()
+    before = sha256(mix)
+    run = cli(capsys, *args_for("translate --render", mix, out))
+    assert run.code == 4, run.stderr
+    one_line(run.stderr, "cannot write: No space left on device")
+    assert len(calls) > 2 and list(out.iterdir()) == []
     assert sha256(mix) == before
 
 

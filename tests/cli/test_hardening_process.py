@@ -71,6 +71,12 @@ def _hook_audio_write(monkeypatch, signum):
     _signal_on_first_call(monkeypatch, AtomicWavWriter, "write", signum)
 
 
+def _hook_render_write(monkeypatch, signum):
+    from analyzer.io.pcm24 import Pcm24WavWriter
+
+    _signal_on_first_call(monkeypatch, Pcm24WavWriter, "write_gained", signum)
+
+
 def _hook_text_write(monkeypatch, signum):
     _signal_on_first_call(monkeypatch, os, "fsync", signum)
 
@@ -85,7 +91,7 @@ SIGNAL_CASES = {
     "master, writing the master": (
         _hook_audio_write, ["master", "{mix}", "--target-lufs", "-14", "-o", "{o}/m.wav"]),
     "translate, writing a render": (
-        _hook_audio_write, ["translate", "{mix}", "--devices", "phone", "--render", "{o}/r"]),
+        _hook_render_write, ["translate", "{mix}", "--devices", "phone", "--render", "{o}/r"]),
     "analyze, writing the JSON": (_hook_text_write, ["analyze", "{mix}", "--json", "{o}/a.json"]),
     "analyze, reading": (_hook_read, ["analyze", "{mix}", "--json", "{o}/a.json"]),
     "compare, reading": (

@@ -70,3 +70,29 @@ def test_spectrum_function_and_shape_checks() -> None:
         conv.process(np.zeros((2, 4)))
     with pytest.raises(ValueError):
         StreamingConvolver.from_taps(np.ones((3, 4)), 2)
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+@pytest.mark.parametrize("blocks", [[50000], [4096] * 5 + [77], [1, 40000, 3]])
+def test_fan_out_is_each_filter_on_each_row(rows: int, blocks: list[int]) -> None:
+    """The band split's fan-out convolver: ``np.convolve`` of every filter with every row
+    (independent truth), and the same numbers as the tiled StreamingConvolver it replaced."""
+    from analyzer.dsp.convolve import FanOutConvolver
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((rows, sum(blocks)))
+    taps = rng.standard_normal((3, 353)) * np.exp(-np.arange(353) / 60.0)
+    fan = FanOutConvolver(taps, rows)
+    tiled = StreamingConvolver.from_taps(np.repeat(taps, rows, axis=0), 3 * rows)
+    got, old, start = [], [], 0
+    for n in blocks:
+        got.append(fan.process(x[:, start : start + n]))
+        old.append(tiled.process(np.tile(x[:, start : start + n], (3, 1))))
+        start += n
+    got.append(fan.flush())
+    old.append(tiled.flush())
+    y, y_old = np.concatenate(got, axis=1), np.concatenate(old, axis=1)
+    want = np.array([np.convolve(x[r], taps[f]) for f in range(3) for r in range(rows)])
+    np.testing.assert_allclose(y, want, rtol=0, atol=1e-11)
+    np.testing.assert_allclose(y, y_old, rtol=0, atol=1e-13)
+    assert np.array_equal(fan.taps, np.repeat(taps, rows, axis=0))

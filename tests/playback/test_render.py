@@ -160,3 +160,46 @@ def test_car_noise_grows_with_speed() -> None:
         _render(car, silent, fs, 7000, seed=1), _render(car, silent, fs, 7000, seed=1)
     )
     assert not _render(car, silent, fs, 7000, integrated_lufs=None).any()
+
+
+def _band_limiter_by_sample(band: np.ndarray, lim) -> np.ndarray:
+    """The band limiter's documented rule, one sample at a time (independent of its
+    vectorised form): per chunk of ``c`` samples the mean power feeds the attack/release
+    envelope; chunk ``j`` ramps linearly from the gain after chunk ``j - 2`` to the gain after
+    chunk ``j - 1`` (1 before the first two)."""
+    c = lim.chunk
+    p = np.mean(band * band, axis=0)
+    env, gains = 0.0, [1.0, 1.0]
+    for j in range(p.size // c):
+        m = float(np.sum(p[j * c : (j + 1) * c])) / c
+        env += (lim.a_att if m > env else lim.a_rel) * (m - env)
+        over = 10.0 * np.log10(2.0 * env) - lim.threshold_db if env > 0 else -1.0
+        gains.append(10.0 ** (over * lim.slope / 20.0) if over > 0 else 1.0)
+    out = np.empty_like(band)
+    for i in range(p.size):
+        j, t = divmod(i, c)
+        out[:, i] = band[:, i] * (gains[j] + (gains[j + 1] - gains[j]) * (t + 1) / c)
+    return out
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_band_limiter_follows_its_rule_in_any_blocks(rows: int) -> None:
+    """The vectorised band limiter (its chunk tables shared between blocks) against the
+    sample-by-sample rule, fed in uneven blocks, driven 20 dB into gain reduction and out."""
+    from analyzer.playback.render import _BandLimiter
+
+    rng = np.random.default_rng(5)
+    n = 30000
+    level = np.where(np.arange(n) < n // 2, 1.0, 0.05)
+    band = rng.standard_normal((rows, n)) * level
+    lim = _BandLimiter(-20.0, 4.0, 5.0, 80.0, 44, 44100.0)
+    want = _band_limiter_by_sample(band, _BandLimiter(-20.0, 4.0, 5.0, 80.0, 44, 44100.0))
+    got, start = [], 0
+    for size in (1, 43, 44, 1000, 65536):
+        got.append(lim.process(band[:, start : start + size]))
+        start += size
+    y = np.concatenate(got, axis=1)
+    assert y.shape == band.shape
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-15)
+    loud = slice(n // 4, n // 2)  # 23 dB over the threshold at ratio 4: about 17 dB down
+    assert np.std(y[:, loud]) < 0.2 * np.std(band[:, loud])
