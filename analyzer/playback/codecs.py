@@ -21,7 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.errors import InvalidAudioError, UsageError
-from analyzer.io.codec import EncodedFile, LossyEncoding, encode_blocks, unavailable_reason
+from analyzer.io.codec import (
+    EncodedFile,
+    LossyEncoding,
+    encode_blocks,
+    library_label,
+    unavailable_reason,
+)
 from analyzer.playback.lanes import Cancelled, Feed, fan_out
 
 ProgressCallback = Callable[[int, int], None]
@@ -279,8 +285,8 @@ def _round_trip(
     try:
         encode_blocks(blocks, enc, rate_hz, channels, out, advance)
         kbps = out.stat().st_size * 8 / (frames / rate_hz) / 1000
-        note += f"; measured {kbps:.0f} kbps"
-        measured = _measure_decoded(out, rate_hz, advance)
+        note += f"; {library_label(enc)}; measured {kbps:.0f} kbps"
+        measured = _measure_decoded(out, enc, rate_hz, advance)
     except Cancelled:
         raise
     except Exception as exc:  # libsndfile reports every failure as one error type
@@ -300,14 +306,14 @@ def _round_trip(
 
 
 def _measure_decoded(
-    path: Path, rate_hz: int, advance: Callable[[int], None]
+    path: Path, enc: LossyEncoding, rate_hz: int, advance: Callable[[int], None]
 ) -> tuple[float, int] | None:
     """The true peak (dBTP) and inter-sample overs of the decoded file, at its own rate;
     ``None`` when it decodes to no audio. Progress counts input-rate frames."""
     from analyzer.measure.truepeak import TruePeakMeter
 
     decoded = 0
-    with EncodedFile(path) as f:
+    with EncodedFile(path, enc) as f:
         meter = TruePeakMeter(f.sample_rate_hz, f.channels, track_windows=True)
         scale = rate_hz / f.sample_rate_hz
         for block in f.blocks(BLOCK_FRAMES):

@@ -37,7 +37,7 @@ def _serial_round_trip(x: np.ndarray, rate_hz: int, codec: str, tmp: Path, block
     blocks = (x[:, i : i + block_frames] for i in range(0, x.shape[1], block_frames))
     encode_blocks(blocks, enc, rate_hz, x.shape[0], out)
     kbps = out.stat().st_size * 8 / (x.shape[1] / rate_hz) / 1000
-    with EncodedFile(out) as f:
+    with EncodedFile(out, enc) as f:
         meter = TruePeakMeter(f.sample_rate_hz, f.channels, track_windows=True)
         for block in f.blocks(block_frames):
             meter.feed(block)
@@ -156,3 +156,43 @@ def test_fan_out_reraises_a_worker_failure_after_every_worker_stopped() -> None:
     with pytest.raises(ValueError, match="bad block"):
         fan_out(_blocks(20), [counting, broken], depth=2)
     assert not _lane_threads()
+
+
+# --- which libsndfile ---------------------------------------------------------------------
+
+
+def test_the_bundled_library_is_used_when_asked_and_named_in_the_note(monkeypatch) -> None:
+    import soundfile as sf
+
+    from analyzer.io.codec import LIBRARY_ENV
+
+    monkeypatch.setenv(LIBRARY_ENV, "bundled")
+    (r,) = codec_check(_loud_mix(48000, 0.5), 48000, codecs=("vorbis",))
+    assert f"libsndfile {sf.__libsndfile_version__} (soundfile's bundled)" in r.bitrate_note
+
+
+def test_the_system_library_gives_the_same_kind_of_answer(monkeypatch) -> None:
+    """Both libraries encode to the same settings: the measured bitrates and peaks agree
+    within what two builds of one codec differ by (the true peak after the trip is above the
+    clipped input's in both)."""
+    import sys
+
+    import soundfile as sf
+
+    from analyzer.io.codec import LIBRARY_ENV, _system_soundfile
+
+    system = _system_soundfile()
+    if system is None:
+        pytest.skip("no system libsndfile")
+    assert system is not sf and sys.modules["soundfile"] is sf  # the original is untouched
+    x = _loud_mix(44100, 2.0)
+    answers = {}
+    for choice in ("bundled", "system"):
+        monkeypatch.setenv(LIBRARY_ENV, choice)
+        answers[choice] = codec_check(x, 44100)
+    for a, b in zip(answers["bundled"], answers["system"], strict=True):
+        if a.error or b.error:
+            continue
+        assert f"libsndfile {system.__libsndfile_version__} (system)" in b.bitrate_note
+        assert abs(a.true_peak_after_dbtp - b.true_peak_after_dbtp) < 0.5, (a, b)
+        assert b.true_peak_after_dbtp > b.true_peak_before_dbtp
