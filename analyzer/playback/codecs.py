@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -75,6 +76,7 @@ def codec_check(
     *,
     codecs: Sequence[str] = CODECS,
     progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
     """Encode ``x`` (``(channels, frames)``, float, full scale 1.0) with each codec at a typical
     streaming bitrate, decode it, and measure the true peak of the decoded audio at its own rate.
@@ -86,7 +88,8 @@ def codec_check(
     first, as the services deliver. Every resampling is named in ``bitrate_note``. A codec that
     this libsndfile lacks, or that fails, gives a result with ``error`` set; it never raises.
     An unknown codec name raises :class:`UsageError`. Temporary files live in a
-    :class:`tempfile.TemporaryDirectory` and are removed.
+    :class:`tempfile.TemporaryDirectory` and are removed. Setting ``cancel`` (from another
+    thread) stops the check with :class:`~analyzer.playback.lanes.Cancelled`.
     """
     data = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if data.ndim != 2 or data.shape[1] == 0:
@@ -99,8 +102,9 @@ def codec_check(
             yield data[:, start : start + BLOCK_FRAMES]
 
     return _codec_check(
-        blocks, int(sample_rate_hz), data.shape[0], data.shape[1], codecs=codecs, progress=progress
-    )
+        blocks, int(sample_rate_hz), data.shape[0], data.shape[1], codecs=codecs,
+        progress=progress, cancel=cancel,
+    )  # fmt: skip
 
 
 def codec_check_file(
@@ -108,6 +112,7 @@ def codec_check_file(
     *,
     codecs: Sequence[str] = CODECS,
     progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
     """:func:`codec_check` on a file, streamed block by block (memory stays flat): the file is
     read once, and every codec is fed from that one read. Raises the loader's
@@ -122,8 +127,9 @@ def codec_check_file(
             yield from s.blocks(BLOCK_FRAMES)
 
     return _codec_check(
-        blocks, info.sample_rate_hz, info.channels, info.frames, codecs=codecs, progress=progress
-    )
+        blocks, info.sample_rate_hz, info.channels, info.frames, codecs=codecs,
+        progress=progress, cancel=cancel,
+    )  # fmt: skip
 
 
 def _codec_check(
@@ -134,6 +140,7 @@ def _codec_check(
     *,
     codecs: Sequence[str],
     progress: ProgressCallback | None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
     """Read the blocks once: the calling thread measures the input's true peak and feeds every
     codec that can run, each encoding then decoding in its own thread
@@ -173,7 +180,7 @@ def _codec_check(
             for i in running
         ]
         with closing(blocks()) as stream:  # an interrupted read closes its file at once
-            done = fan_out(stream, workers, on_block=measure_input, on_tick=tick)
+            done = fan_out(stream, workers, on_block=measure_input, on_tick=tick, cancel=cancel)
     results = dict(zip(running, done, strict=True))
     before = meter.result().true_peak_dbtp
     out = [results[i] if i in results else refused[i] for i in range(len(codecs))]

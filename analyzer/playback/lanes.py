@@ -107,6 +107,7 @@ def fan_out(
     on_block: Callable[[np.ndarray], None] | None = None,
     on_tick: Callable[[], None] | None = None,
     depth: int = 4,
+    cancel: threading.Event | None = None,
 ) -> list[T]:
     """Run each of ``workers`` in its own thread on the same ``blocks`` and return their
     results in the order of ``workers``.
@@ -115,8 +116,17 @@ def fan_out(
     ``on_tick()`` runs in the calling thread after every block and every :data:`POLL_S`
     seconds while waiting for the workers (so a progress callback is only ever called from the
     caller's thread). A worker's exception is re-raised here once every worker has stopped.
+    Setting ``cancel`` from another thread stops everything the same way, with
+    :class:`Cancelled` raised here.
     """
-    cancel = threading.Event()
+    cancel = cancel or threading.Event()
+
+    def tick() -> None:
+        if cancel.is_set():
+            raise Cancelled
+        if on_tick is not None:
+            on_tick()
+
     lanes = [_Lane(work, Feed(depth, cancel)) for work in workers]
     for lane in lanes:
         lane.thread.start()
@@ -126,15 +136,13 @@ def fan_out(
                 on_block(block)
             for lane in lanes:
                 lane.feed.put(block)
-            if on_tick is not None:
-                on_tick()
+            tick()
         for lane in lanes:
             lane.feed.close()
         for lane in lanes:
             while lane.thread.is_alive():
                 lane.thread.join(POLL_S)
-                if on_tick is not None:
-                    on_tick()
+                tick()
     except BaseException:
         cancel.set()
         for lane in lanes:
