@@ -60,7 +60,14 @@ class Feed:
 
     # -- the caller's side ---------------------------------------------------------------
     def put(self, block: np.ndarray) -> None:
-        self._queue.put(block)
+        """Wait for room, but never past a cancel (set from another thread, the worker stops
+        taking blocks and the queue would stay full)."""
+        while True:
+            try:
+                self._queue.put(block, timeout=POLL_S)
+                return
+            except queue.Full:
+                self.check()
 
     def close(self) -> None:
         self._queue.put(_END)

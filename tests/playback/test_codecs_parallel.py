@@ -196,3 +196,35 @@ def test_the_system_library_gives_the_same_kind_of_answer(monkeypatch) -> None:
         assert f"libsndfile {system.__libsndfile_version__} (system)" in b.bitrate_note
         assert abs(a.true_peak_after_dbtp - b.true_peak_after_dbtp) < 0.5, (a, b)
         assert b.true_peak_after_dbtp > b.true_peak_before_dbtp
+
+
+def test_fan_out_stops_on_a_cancel_from_another_thread_while_a_queue_is_full() -> None:
+    """A worker that stops taking blocks on cancel leaves its queue full: the reader must not
+    wait on it for ever (found with Ctrl-C on analyze --codec-check, where the analysis thread
+    cancels the check)."""
+    import time
+
+    from analyzer.playback.lanes import Cancelled
+
+    cancel = threading.Event()
+    outcome: list[BaseException] = []
+
+    def stuck(feed) -> None:
+        for _ in feed:
+            while True:  # busy with its first block until cancelled
+                feed.check()
+                time.sleep(0.01)
+
+    def run() -> None:
+        try:
+            fan_out(_blocks(1000), [stuck], depth=2, cancel=cancel)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    reader = threading.Thread(target=run, daemon=True)
+    reader.start()
+    threading.Timer(0.3, cancel.set).start()
+    reader.join(60)  # a liveness bound, not a timing: without the fix it never ends
+    assert not reader.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+    assert not _lane_threads()
