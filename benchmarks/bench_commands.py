@@ -215,6 +215,15 @@ def ffmpeg_codec_runs(ffmpeg: str, wav: Path, scratch: Path) -> Run:
                stderr="")  # fmt: skip
 
 
+def codec_libraries() -> str:
+    """Which libsndfile this build's codec check uses per codec (the system's or the wheel's:
+    their speed differs 3-4x, analyzer/io/codec.py)."""
+    from analyzer.io.codec import library_label
+    from analyzer.playback.codecs import CODECS, lossy_encoding
+
+    return "; ".join(f"{c}: {library_label(lossy_encoding(c, SHORT_RATE_HZ))}" for c in CODECS)
+
+
 def codec_part(
     mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None,
     against: str | None = None,
@@ -251,7 +260,8 @@ def codec_part(
         f"`analyze --codec-check` against ffmpeg's three round trips on {wav.name} "
         f"({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of {repeat}; ffmpeg: "
         + "; ".join(" ".join(o) for o in FFMPEG_CODECS.values()) + ".", "",
-        *machine_lines(ffmpeg, load_start), "", *lines, "",
+        *machine_lines(ffmpeg, load_start), f"- Codec check's libraries: {codec_libraries()}",
+        "", *lines, "",
     ])  # fmt: skip
     print(text)
     CODEC_MD.parent.mkdir(exist_ok=True)
