@@ -10,9 +10,9 @@ in soundfile's wheel (``$MIXANALYZER_CODEC_LIBSNDFILE``: ``auto``, the default, 
 ``bundled``). Measured on Debian 12 (AMD EPYC, 4 minutes of 44.1 kHz stereo): the wheel's
 libsndfile 1.2.2 encodes MP3 in 11.8 s and Opus in 10.7 s, Debian's libsndfile 1.2.0 (with
 Debian's libmp3lame and libopus) in 3.9 s and 2.8 s, as fast as ffmpeg with the same
-libraries; Vorbis takes ~3 s with either. The wheel's codecs are built without their
-optimised code paths, so the choice is about speed; the decoded audio of one library is
-measured like the other's, and every note names the library used.
+libraries; Vorbis takes ~3 s with either (why the wheel's LAME and libopus are slower, e.g.
+built without their optimised code paths, was not checked). The choice is about speed: the
+decoded audio of either is measured the same way, and every note names the library used.
 """
 
 from __future__ import annotations
