@@ -75,14 +75,14 @@ def _system_soundfile() -> ModuleType | None:
         try:
             spec.loader.exec_module(module)
             module._snd = module._ffi.dlopen(path)
-        except OSError:
+            version = module._ffi.string(module._snd.sf_version_string()).decode()
+        except Exception:  # no usable system library, or a soundfile whose internals differ
             return None
         finally:
             if saved is _ABSENT:
                 del sys.modules["_soundfile_data"]
             else:
                 sys.modules["_soundfile_data"] = saved  # type: ignore[assignment]
-    version = module._ffi.string(module._snd.sf_version_string()).decode()
     module.__libsndfile_version__ = version.removeprefix("libsndfile-")
     return module
 
