@@ -5,13 +5,19 @@ is the best of ``--repeat`` runs of the real command as a subprocess (start-up i
 CPU time and peak RSS; the machine, the versions and the load average go beside them. The
 README's command timings come from here.
 
-    python benchmarks/bench_commands.py [--repeat 3] [--part all|render]
+    python benchmarks/bench_commands.py [--repeat 3] [--part all|render|codec]
 
 ``--part render`` times only ``translate --render`` (all ten devices) against ``analyze`` on the
 same file: the time ratio (issue 15 asks for at most 3x) and the peak memory (at most 250 MB),
 written to ``benchmarks/results/render.md``. ``--against PATH`` also times another build's
 ``translate --render`` (say ``../main/.venv/bin/mixanalyzer``) in the same rounds, for a
 before/after measured in one run.
+
+``--part codec`` times ``analyze FILE --codec-check`` (opus, vorbis and mp3 round trips) and
+``analyze`` alone against ffmpeg encoding and decoding the same three codecs one after another
+at the same settings (issue 17 asks for the codec check at or under that), written to
+``benchmarks/results/codec.md``; ``--against PATH`` adds another build's codec check.
+``all`` runs it after the command table.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from bench_loudness import (
 HERE = Path(__file__).resolve().parent
 RESULTS_MD = HERE / "results" / "commands.md"
 RENDER_MD = HERE / "results" / "render.md"
+CODEC_MD = HERE / "results" / "codec.md"
 #: Issue 15's limits for ``translate --render`` (all devices) on a 4-minute track.
 RENDER_MAX_RATIO = 3.0
 RENDER_MAX_RSS_MB = 250.0
@@ -137,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", default=None)
-    parser.add_argument("--part", choices=("all", "render"), default="all")
+    parser.add_argument("--part", choices=("all", "render", "codec"), default="all")
     parser.add_argument(
         "--against",
         default=None,
-        help="with --part render: another build's mixanalyzer to time too",
+        help="with --part render or codec: another build's mixanalyzer to time too",
     )
     args = parser.parse_args(argv)
     load_start = os.getloadavg()
@@ -149,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     ffmpeg = shutil.which("ffmpeg")
     if args.part == "render":
         return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
+    if args.part == "codec":
+        return codec_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
     with tempfile.TemporaryDirectory() as scratch:
         results = {
             label: best_of(cmd, args.repeat)
@@ -168,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     RESULTS_MD.parent.mkdir(exist_ok=True)
     RESULTS_MD.write_text(text, encoding="utf-8")
-    return 0
+    return codec_part(mixanalyzer, wav, args.repeat, os.getloadavg(), ffmpeg, None)
 
 
 def render_part(
@@ -205,6 +214,86 @@ def render_part(
     print(text)
     RENDER_MD.parent.mkdir(exist_ok=True)
     RENDER_MD.write_text(text, encoding="utf-8")
+    return 0
+
+
+# --- the codec check against ffmpeg (issue 17) ---------------------------------------------
+
+#: The codec check's settings (analyzer.playback.codecs) as ffmpeg options: Opus 160 kbps
+#: stereo VBR at 48 kHz, Vorbis q5, LAME 256 kbps CBR at LAME's quality 3 (libsndfile never
+#: sets it, so LAME's own default, 3, applies; ffmpeg's default would be 5).
+FFMPEG_CODECS = {
+    "opus.ogg": ["-c:a", "libopus", "-b:a", "160k", "-vbr", "on", "-ar", "48000", "-ac", "2"],
+    "vorbis.ogg": ["-c:a", "libvorbis", "-q:a", "5"],
+    "mp3.mp3": ["-c:a", "libmp3lame", "-b:a", "256k", "-compression_level", "3"],
+}
+
+
+def ffmpeg_codec_runs(ffmpeg: str, wav: Path, scratch: Path) -> Run:
+    """ffmpeg encoding then decoding (to null) each codec, one after another: times and CPU
+    added up, peak RSS the largest."""
+    quiet = [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+    runs = []
+    for name, options in FFMPEG_CODECS.items():
+        out = scratch / name
+        runs.append(best_of([*quiet, "-i", str(wav), *options, str(out)], 1))
+        runs.append(best_of([*quiet, "-i", str(out), "-f", "null", "-"], 1))
+    return Run(wall_s=sum(r.wall_s for r in runs), cpu_s=sum(r.cpu_s for r in runs),
+               peak_rss_mb=max(r.peak_rss_mb for r in runs), returncode=0, stdout="",
+               stderr="")  # fmt: skip
+
+
+def codec_libraries() -> str:
+    """Which libsndfile this build's codec check uses per codec (the system's or the wheel's:
+    their speed differs 3-4x, analyzer/io/codec.py)."""
+    from analyzer.io.codec import library_label
+    from analyzer.playback.codecs import CODECS, lossy_encoding
+
+    return "; ".join(f"{c}: {library_label(lossy_encoding(c, SHORT_RATE_HZ))}" for c in CODECS)
+
+
+def codec_part(
+    mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None,
+    against: str | None = None,
+) -> int:  # fmt: skip
+    """``analyze --codec-check``, ``analyze`` and the ffmpeg anchor taking turns in each round,
+    best of ``repeat``; the ratio the issue asks for is codec check / ffmpeg."""
+    if ffmpeg is None:
+        sys.exit("bench_commands --part codec: no ffmpeg (benchmarks/setup.sh installs it)")
+    cmds = {"analyze": [mixanalyzer, "analyze", str(wav), "-q"],
+            "codec": [mixanalyzer, "analyze", str(wav), "-q", "--codec-check"]}  # fmt: skip
+    if against:
+        cmds["against"] = [against, *cmds["codec"][1:]]
+    runs: dict[str, list[Run]] = {k: [] for k in ["ffmpeg", *cmds]}
+    with tempfile.TemporaryDirectory() as scratch:
+        for _ in range(repeat):
+            runs["ffmpeg"].append(ffmpeg_codec_runs(ffmpeg, wav, Path(scratch)))
+            for key, argv in cmds.items():
+                runs[key].append(best_of(argv, 1))
+    best = {k: min(v, key=lambda r: r.wall_s) for k, v in runs.items()}
+    labels = {"ffmpeg": "ffmpeg: opus, vorbis, mp3 encode + decode, one after another (anchor)",
+              "analyze": "mixanalyzer analyze", "codec": "mixanalyzer analyze --codec-check",
+              "against": f"{against} analyze --codec-check"}  # fmt: skip
+    lines = ["| command | wall s | × ffmpeg | CPU s | × ffmpeg | peak RSS MB |",
+             "|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    anchor = best["ffmpeg"]
+    for key, run in best.items():
+        lines.append(f"| {labels[key]} | {run.wall_s:.2f} | {run.wall_s / anchor.wall_s:.2f} "
+                     f"| {run.cpu_s:.2f} | {run.cpu_s / anchor.cpu_s:.2f} "
+                     f"| {run.peak_rss_mb:.0f} |")  # fmt: skip
+    lines += ["", "Every round (wall s / CPU s):", ""]
+    lines += [f"- {k}: " + ", ".join(f"{r.wall_s:.2f}/{r.cpu_s:.2f}" for r in v)
+              for k, v in runs.items()]  # fmt: skip
+    text = "\n".join([
+        f"`analyze --codec-check` against ffmpeg's three round trips on {wav.name} "
+        f"({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of {repeat}; ffmpeg: "
+        + "; ".join(" ".join(o) for o in FFMPEG_CODECS.values()) + ".", "",
+        *machine_lines(ffmpeg, load_start), f"- Codec check's libraries: {codec_libraries()}",
+        "", *lines, "",
+    ])  # fmt: skip
+    print(text)
+    CODEC_MD.parent.mkdir(exist_ok=True)
+    CODEC_MD.write_text(text, encoding="utf-8")
     return 0
 
 

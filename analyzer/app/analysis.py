@@ -17,6 +17,7 @@ from analyzer.errors import EXIT_BAD_INPUT, AnalyzerError, UsageError
 if TYPE_CHECKING:
     import numpy as np
 
+    from analyzer.playback.codecs import CodecResult
     from analyzer.playback.platforms import Target
     from analyzer.types import TrackAnalysis
 
@@ -86,14 +87,50 @@ def _previews(result: TrackAnalysis, table: Sequence[Target]) -> tuple:
 def _file_track(
     path: str, settings: AnalyzeSettings, table: Sequence[Target], progress: Progress | None
 ) -> AnalyzedTrack:
-    result = _levelled(analyze_path(path, series=settings.series, progress=progress), settings)
-    codec = None
     if settings.codec_check:
-        from analyzer.playback.codecs import codec_check_file
-
-        label = f"codec check {Path(path).name}"
-        codec = tuple(codec_check_file(path, progress=step_progress(progress, label)))
+        analysis, codec = _analysis_with_codecs(path, settings, progress)
+    else:
+        analysis, codec = analyze_path(path, series=settings.series, progress=progress), None
+    result = _levelled(analysis, settings)
     return AnalyzedTrack(path, result, _previews(result, table), codec)
+
+
+def _analysis_with_codecs(
+    path: str, settings: AnalyzeSettings, progress: Progress | None
+) -> tuple[TrackAnalysis, tuple[CodecResult, ...]]:
+    """The analysis and the codec check at once: the check (its encoders in C, one thread
+    each) runs in a thread of its own while this one measures, so neither waits for the
+    other's pass over the file. When the analysis fails or is interrupted (Ctrl-C), the check
+    is cancelled and waited for (its temporary files go with it) before the error goes on;
+    its own failure is raised after the analysis, as when the two ran one after the other.
+    ``progress`` is then called from both threads."""
+    import threading
+
+    from analyzer.playback.codecs import codec_check_file
+
+    label = f"codec check {Path(path).name}"
+    cancel = threading.Event()
+    outcome: list[tuple[CodecResult, ...] | BaseException] = []
+
+    def check() -> None:
+        try:
+            results = codec_check_file(path, progress=step_progress(progress, label), cancel=cancel)
+            outcome.append(tuple(results))
+        except BaseException as exc:  # handed to this thread below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=check, name="mixanalyzer-codec-check", daemon=True)
+    worker.start()
+    try:
+        analysis = analyze_path(path, series=settings.series, progress=progress)
+        worker.join()  # Ctrl-C while waiting lands in the handler below too
+    except BaseException:
+        cancel.set()
+        worker.join()
+        raise
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return analysis, outcome[0]
 
 
 def _array_track(

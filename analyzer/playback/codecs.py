@@ -1,6 +1,8 @@
 """The lossy-encode check: encode a master to Opus, Vorbis and MP3 at typical streaming
 bitrates, decode it, and measure the true peak of the round trip, where inter-sample overs
 appear (the encoding and decoding are :mod:`analyzer.io.codec`'s, libsndfile through soundfile).
+The source is read once and the codecs run side by side, one thread each
+(:mod:`analyzer.playback.lanes`).
 
 Peaks are ITU-R BS.1770-4 Annex 2 true peaks (dBTP), as measured by
 :class:`~analyzer.measure.truepeak.TruePeakMeter`.
@@ -11,18 +13,28 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from analyzer.errors import InvalidAudioError, UsageError
-from analyzer.io.codec import EncodedFile, LossyEncoding, encode_blocks, unavailable_reason
+from analyzer.io.codec import (
+    EncodedFile,
+    LossyEncoding,
+    encode_blocks,
+    library_label,
+    unavailable_reason,
+)
+from analyzer.playback.lanes import Cancelled, Feed, fan_out
 
 ProgressCallback = Callable[[int, int], None]
-"""Called as ``progress(units_done, units_total)``; one unit is one input frame encoded or one
-frame's worth decoded, plus one pass measuring the input: ``units_total`` is
+"""Called as ``progress(units_done, units_total)``, always from the calling thread, with
+``units_done`` never decreasing; one unit is one input frame encoded or one frame's worth
+decoded, plus one pass measuring the input: ``units_total`` is
 ``frames * (1 + 2 * len(codecs))``."""
 
 CODECS = ("opus", "vorbis", "mp3")
@@ -55,7 +67,7 @@ class CodecResult:
     error: str | None
 
 
-BlockSource = Callable[[], Iterator[np.ndarray]]
+BlockSource = Callable[[], Generator[np.ndarray, None, None]]
 
 
 def codec_check(
@@ -64,6 +76,7 @@ def codec_check(
     *,
     codecs: Sequence[str] = CODECS,
     progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
     """Encode ``x`` (``(channels, frames)``, float, full scale 1.0) with each codec at a typical
     streaming bitrate, decode it, and measure the true peak of the decoded audio at its own rate.
@@ -75,7 +88,8 @@ def codec_check(
     first, as the services deliver. Every resampling is named in ``bitrate_note``. A codec that
     this libsndfile lacks, or that fails, gives a result with ``error`` set; it never raises.
     An unknown codec name raises :class:`UsageError`. Temporary files live in a
-    :class:`tempfile.TemporaryDirectory` and are removed.
+    :class:`tempfile.TemporaryDirectory` and are removed. Setting ``cancel`` (from another
+    thread) stops the check with :class:`~analyzer.playback.lanes.Cancelled`.
     """
     data = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if data.ndim != 2 or data.shape[1] == 0:
@@ -83,13 +97,14 @@ def codec_check(
     if not np.isfinite(data).all():
         raise InvalidAudioError("codec check: the audio holds NaN or infinite samples", slug="nan")
 
-    def blocks() -> Iterator[np.ndarray]:
+    def blocks() -> Generator[np.ndarray, None, None]:
         for start in range(0, data.shape[1], BLOCK_FRAMES):
             yield data[:, start : start + BLOCK_FRAMES]
 
     return _codec_check(
-        blocks, int(sample_rate_hz), data.shape[0], data.shape[1], codecs=codecs, progress=progress
-    )
+        blocks, int(sample_rate_hz), data.shape[0], data.shape[1], codecs=codecs,
+        progress=progress, cancel=cancel,
+    )  # fmt: skip
 
 
 def codec_check_file(
@@ -97,22 +112,24 @@ def codec_check_file(
     *,
     codecs: Sequence[str] = CODECS,
     progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
     """:func:`codec_check` on a file, streamed block by block (memory stays flat): the file is
-    read once per codec. Raises the loader's :class:`~analyzer.errors.AudioLoadError` /
-    :class:`InvalidAudioError` for a bad file."""
+    read once, and every codec is fed from that one read. Raises the loader's
+    :class:`~analyzer.errors.AudioLoadError` / :class:`InvalidAudioError` for a bad file."""
     from analyzer.io import open_audio
 
     with open_audio(path) as src:
         info = src.info
 
-    def blocks() -> Iterator[np.ndarray]:
+    def blocks() -> Generator[np.ndarray, None, None]:
         with open_audio(path) as s:
             yield from s.blocks(BLOCK_FRAMES)
 
     return _codec_check(
-        blocks, info.sample_rate_hz, info.channels, info.frames, codecs=codecs, progress=progress
-    )
+        blocks, info.sample_rate_hz, info.channels, info.frames, codecs=codecs,
+        progress=progress, cancel=cancel,
+    )  # fmt: skip
 
 
 def _codec_check(
@@ -123,7 +140,11 @@ def _codec_check(
     *,
     codecs: Sequence[str],
     progress: ProgressCallback | None,
+    cancel: threading.Event | None = None,
 ) -> list[CodecResult]:
+    """Read the blocks once: the calling thread measures the input's true peak and feeds every
+    codec that can run, each encoding then decoding in its own thread
+    (:func:`analyzer.playback.lanes.fan_out`); results come back in the order of ``codecs``."""
     from analyzer.measure.truepeak import TruePeakMeter
 
     unknown = [c for c in codecs if c not in CODECS]
@@ -131,32 +152,64 @@ def _codec_check(
         raise UsageError(
             f"unknown codec '{unknown[0]}' (valid: {', '.join(CODECS)})", slug="unknown-codec"
         )
+    encodings = [lossy_encoding(codec, sample_rate_hz) for codec in codecs]
+    refused = {i: _refusal(enc, sample_rate_hz, channels) for i, enc in enumerate(encodings)}
+    running = [i for i, r in refused.items() if r is None]
+    # Progress units: the input pass, then per codec its frames encoded and decoded.
     total = frames * (1 + 2 * len(codecs))
-    done = 0
+    lane_units = {i: 0 for i in running}
+    input_units = [frames * 2 * (len(codecs) - len(running))]  # refused codecs count as done
+    reported = [-1]
 
-    def advance(units: int) -> None:
-        nonlocal done
-        done = min(done + units, total)
-        if progress:
+    def tick() -> None:
+        done = min(input_units[0] + sum(lane_units.values()), total)
+        if progress and done > reported[0]:
+            reported[0] = done
             progress(done, total)
 
-    if progress:
-        progress(0, total)
     meter = TruePeakMeter(sample_rate_hz, channels)
-    for block in blocks():
+
+    def measure_input(block: np.ndarray) -> None:
         meter.feed(block)
-        advance(block.shape[1])
-    before = meter.result().true_peak_dbtp
-    results: list[CodecResult] = []
+        input_units[0] += block.shape[1]
+
+    tick()
     with tempfile.TemporaryDirectory(prefix="mixanalyzer-codec-") as tmp:
-        for i, codec in enumerate(codecs):
-            enc = lossy_encoding(codec, sample_rate_hz)
-            result = _round_trip(blocks, enc, sample_rate_hz, channels, frames, Path(tmp), advance)
-            results.append(replace(result, true_peak_before_dbtp=before))
-            done = frames * (1 + 2 * (i + 1))
-            if progress:
-                progress(done, total)
-    return results
+        workers = [
+            _lane_worker(encodings[i], sample_rate_hz, channels, frames, Path(tmp), lane_units, i)
+            for i in running
+        ]
+        with closing(blocks()) as stream:  # an interrupted read closes its file at once
+            done = fan_out(stream, workers, on_block=measure_input, on_tick=tick, cancel=cancel)
+    results = dict(zip(running, done, strict=True))
+    before = meter.result().true_peak_dbtp
+    out = [results[i] if i in results else refused[i] for i in range(len(codecs))]
+    return [replace(r, true_peak_before_dbtp=before) for r in out]  # type: ignore[arg-type]
+
+
+def _lane_worker(
+    enc: LossyEncoding,
+    rate_hz: int,
+    channels: int,
+    frames: int,
+    tmp: Path,
+    units: dict[int, int],
+    key: int,
+) -> Callable[[Feed], CodecResult]:
+    """One codec's round trip as a :func:`~analyzer.playback.lanes.fan_out` worker; it counts
+    its progress in ``units[key]`` (at most ``2 * frames``; exactly that when it ends)."""
+
+    def work(feed: Feed) -> CodecResult:
+        def advance(n: int) -> None:
+            feed.check()
+            units[key] = min(units[key] + n, 2 * frames)
+
+        try:
+            return _round_trip(feed, enc, rate_hz, channels, frames, tmp, advance)
+        finally:
+            units[key] = 2 * frames
+
+    return work
 
 
 def lossy_encoding(codec: str, rate_hz: int) -> LossyEncoding:
@@ -203,8 +256,25 @@ def _streaming_rate(rate_hz: int) -> int:
     return 44100 if rate_hz % 11025 == 0 else 48000
 
 
+def _note(enc: LossyEncoding, rate_hz: int) -> str:
+    if enc.rate_hz != rate_hz:
+        return enc.note + f"; input resampled {rate_hz} -> {enc.rate_hz} Hz with soxr first"
+    return enc.note
+
+
+def _refusal(enc: LossyEncoding, rate_hz: int, channels: int) -> CodecResult | None:
+    """The error result of a codec that cannot run on this audio here (``None``: it can)."""
+    if enc.codec == "mp3" and channels > 2:
+        reason: str | None = f"MP3 carries 1 or 2 channels; this audio has {channels}"
+    else:
+        reason = unavailable_reason(enc)
+    if reason is None:
+        return None
+    return CodecResult(enc.codec, _note(enc, rate_hz), math.nan, None, None, reason)
+
+
 def _round_trip(
-    blocks: BlockSource,
+    blocks: Iterable[np.ndarray],
     enc: LossyEncoding,
     rate_hz: int,
     channels: int,
@@ -213,24 +283,19 @@ def _round_trip(
     advance: Callable[[int], None],
 ) -> CodecResult:
     """Encode the blocks with ``enc`` to a file in ``tmp``, decode it and measure it."""
-    note = enc.note
-    if enc.rate_hz != rate_hz:
-        note += f"; input resampled {rate_hz} -> {enc.rate_hz} Hz with soxr first"
+    note = _note(enc, rate_hz)
 
     def failed(message: str) -> CodecResult:
         return CodecResult(enc.codec, note, math.nan, None, None, message)
 
-    if enc.codec == "mp3" and channels > 2:
-        return failed(f"MP3 carries 1 or 2 channels; this audio has {channels}")
-    reason = unavailable_reason(enc)
-    if reason is not None:
-        return failed(reason)
     out = tmp / f"{enc.codec}.{enc.extension}"
     try:
-        encode_blocks(blocks(), enc, rate_hz, channels, out, advance)
+        encode_blocks(blocks, enc, rate_hz, channels, out, advance)
         kbps = out.stat().st_size * 8 / (frames / rate_hz) / 1000
-        note += f"; measured {kbps:.0f} kbps"
-        measured = _measure_decoded(out, rate_hz, advance)
+        note += f"; {library_label(enc)}; measured {kbps:.0f} kbps"
+        measured = _measure_decoded(out, enc, rate_hz, advance)
+    except Cancelled:
+        raise
     except Exception as exc:  # libsndfile reports every failure as one error type
         text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         return failed(f"{enc.format}/{enc.subtype} round trip failed: {text}")
@@ -248,14 +313,14 @@ def _round_trip(
 
 
 def _measure_decoded(
-    path: Path, rate_hz: int, advance: Callable[[int], None]
+    path: Path, enc: LossyEncoding, rate_hz: int, advance: Callable[[int], None]
 ) -> tuple[float, int] | None:
     """The true peak (dBTP) and inter-sample overs of the decoded file, at its own rate;
     ``None`` when it decodes to no audio. Progress counts input-rate frames."""
     from analyzer.measure.truepeak import TruePeakMeter
 
     decoded = 0
-    with EncodedFile(path) as f:
+    with EncodedFile(path, enc) as f:
         meter = TruePeakMeter(f.sample_rate_hz, f.channels, track_windows=True)
         scale = rate_hz / f.sample_rate_hz
         for block in f.blocks(BLOCK_FRAMES):

@@ -287,6 +287,9 @@ def test_round_trip_of_a_sine_at_minus_one_dbtp_stays_close(sample_rate_hz: int)
 def test_unavailable_codec_is_an_error_result_not_an_exception(monkeypatch) -> None:
     import soundfile as sf
 
+    from analyzer.io.codec import LIBRARY_ENV
+
+    monkeypatch.setenv(LIBRARY_ENV, "bundled")  # the library whose codecs are taken away
     real = sf.available_subtypes
     monkeypatch.setattr(
         sf, "available_subtypes", lambda fmt=None: {} if fmt == "OGG" else real(fmt)
