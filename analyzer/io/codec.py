@@ -116,13 +116,19 @@ def _system_library_path() -> str | None:
 
 def _library(enc: LossyEncoding) -> tuple[Any, str]:
     """The soundfile module to encode and decode ``enc`` with, and its label."""
+    return soundfile_for(enc.format, enc.subtype)
+
+
+def soundfile_for(format: str, subtype: str) -> tuple[Any, str]:
+    """The soundfile module to write and read ``format``/``subtype`` (e.g. ``"OGG"``,
+    ``"OPUS"``) with, chosen as the module docstring says, and its label."""
     import soundfile as sf
 
     choice = os.environ.get(LIBRARY_ENV, "auto").strip().lower()
     if choice in ("auto", "system"):
         system = _system_soundfile()
         if system is not None and (
-            choice == "system" or enc.subtype in system.available_subtypes(enc.format)
+            choice == "system" or subtype in system.available_subtypes(format)
         ):
             return system, f"libsndfile {system.__libsndfile_version__} (system)"
     return sf, f"libsndfile {sf.__libsndfile_version__} (soundfile's bundled)"

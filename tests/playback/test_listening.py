@@ -7,16 +7,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from analyzer.app.listening import listen_clips, loudest_start_s
 from analyzer.io import decode_opus, encode_opus
+from analyzer.io.codec import LIBRARY_ENV
 from analyzer.measure.loudness import measure_loudness
 from tests.cli.test_cli import one_error_line, run
 from tests.signals import pink_noise
 
 
-def test_opus_round_trip_resamples_to_48k_and_keeps_length_and_loudness() -> None:
+@pytest.mark.parametrize("library", ["auto", "bundled"])
+def test_opus_round_trip_resamples_to_48k_and_keeps_length_and_loudness(
+    library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With either libsndfile (the system's, chosen when it has Opus, or soundfile's own)."""
+    monkeypatch.setenv(LIBRARY_ENV, library)
     x = pink_noise(3.0, 44100, seed=1) * 0.2
     y, rate = decode_opus(encode_opus(x, 44100))
     assert rate == 48000 and y.shape[0] == 2
