@@ -18,6 +18,9 @@ before/after measured in one run.
 at the same settings (issue 17 asks for the codec check at or under that), written to
 ``benchmarks/results/codec.md``; ``--against PATH`` adds another build's codec check.
 ``all`` runs it after the command table.
+
+Every part runs on the idle machine and again with one core kept busy (``bench_conditions``;
+``--idle-only`` skips that), each ratio within its condition.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_conditions import BUSY, conditions, one_core_busy
 from bench_loudness import (
     DATA_DIR,
     SHORT_RATE_HZ,
@@ -150,34 +154,62 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --part render or codec: another build's mixanalyzer to time too",
     )
+    parser.add_argument(
+        "--idle-only", action="store_true", help="skip the runs with one core kept busy"
+    )
     args = parser.parse_args(argv)
-    load_start = os.getloadavg()
     wav, mixanalyzer, refs = bench_inputs(args.corpus)
     ffmpeg = shutil.which("ffmpeg")
     if args.part == "render":
-        return render_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
-    if args.part == "codec":
-        return codec_part(mixanalyzer, wav, args.repeat, load_start, ffmpeg, args.against)
+        return render_part(mixanalyzer, wav, args.repeat, os.getloadavg(), ffmpeg, args.against)
+    codec_texts = []
+    if args.part == "all":
+        texts = []
+        for condition in conditions(args.idle_only):
+            with one_core_busy(condition == BUSY):
+                texts.append(command_section(condition, mixanalyzer, ffmpeg, wav, refs,
+                                             args.repeat))  # fmt: skip
+                codec_texts.append(codec_section(condition, mixanalyzer, wav, args.repeat,
+                                                 ffmpeg, None))  # fmt: skip
+        write_result(RESULTS_MD, "\n".join(texts))
+    else:
+        for condition in conditions(args.idle_only):
+            with one_core_busy(condition == BUSY):
+                codec_texts.append(codec_section(condition, mixanalyzer, wav, args.repeat,
+                                                 ffmpeg, args.against))  # fmt: skip
+    write_result(CODEC_MD, "\n".join(codec_texts))
+    return 0
+
+
+def write_result(path: Path, text: str) -> None:
+    print(text)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def command_section(
+    condition: str, mixanalyzer: str, ffmpeg: str | None, wav: Path, refs: list[Path],
+    repeat: int,
+) -> str:  # fmt: skip
+    """The command table in one condition (idle, or one core kept busy), ratios within it."""
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         results = {
-            label: best_of(cmd, args.repeat)
+            label: best_of(cmd, repeat)
             for label, cmd in commands(mixanalyzer, ffmpeg, wav, Path(scratch), refs).items()
         }
     anchor = next((r for label, r in results.items() if label.startswith("ffmpeg")), None)
     analyze = results["mixanalyzer analyze"]
     render = results["mixanalyzer translate --render (all devices)"]
-    text = "\n".join([
+    return "\n".join([
+        f"## {condition}", "",
         f"Commands on {wav.name} ({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of "
-        f"{args.repeat}; `demo` and `--version` take no input file.", "",
+        f"{repeat}; `demo` and `--version` take no input file.", "",
         *machine_lines(ffmpeg, load_start), "", *render_table(results, anchor), "",
         "`translate --render` against `analyze`, from the rows above:", "",
         *render_lines(analyze, render), "",
         *compare_lines(analyze, results[f"mixanalyzer compare ({COMPARE_REFS} references)"]), "",
     ])  # fmt: skip
-    print(text)
-    RESULTS_MD.parent.mkdir(exist_ok=True)
-    RESULTS_MD.write_text(text, encoding="utf-8")
-    return codec_part(mixanalyzer, wav, args.repeat, os.getloadavg(), ffmpeg, None)
 
 
 def render_part(
@@ -252,12 +284,13 @@ def codec_libraries() -> str:
     return "; ".join(f"{c}: {library_label(lossy_encoding(c, SHORT_RATE_HZ))}" for c in CODECS)
 
 
-def codec_part(
-    mixanalyzer: str, wav: Path, repeat: int, load_start: tuple[float, ...], ffmpeg: str | None,
+def codec_section(
+    condition: str, mixanalyzer: str, wav: Path, repeat: int, ffmpeg: str | None,
     against: str | None = None,
-) -> int:  # fmt: skip
+) -> str:  # fmt: skip
     """``analyze --codec-check``, ``analyze`` and the ffmpeg anchor taking turns in each round,
     best of ``repeat``; the ratio the issue asks for is codec check / ffmpeg."""
+    load_start = os.getloadavg()
     if ffmpeg is None:
         sys.exit("bench_commands --part codec: no ffmpeg (benchmarks/setup.sh installs it)")
     cmds = {"analyze": [mixanalyzer, "analyze", str(wav), "-q"],
@@ -284,17 +317,14 @@ def codec_part(
     lines += ["", "Every round (wall s / CPU s):", ""]
     lines += [f"- {k}: " + ", ".join(f"{r.wall_s:.2f}/{r.cpu_s:.2f}" for r in v)
               for k, v in runs.items()]  # fmt: skip
-    text = "\n".join([
+    return "\n".join([
+        f"## {condition}", "",
         f"`analyze --codec-check` against ffmpeg's three round trips on {wav.name} "
         f"({SHORT_SECONDS / 60:g} min, 44.1 kHz, 16-bit), best of {repeat}; ffmpeg: "
         + "; ".join(" ".join(o) for o in FFMPEG_CODECS.values()) + ".", "",
         *machine_lines(ffmpeg, load_start), f"- Codec check's libraries: {codec_libraries()}",
         "", *lines, "",
     ])  # fmt: skip
-    print(text)
-    CODEC_MD.parent.mkdir(exist_ok=True)
-    CODEC_MD.write_text(text, encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
