@@ -4,6 +4,7 @@ through the same use cases as the commands: compare, translate, propose and mast
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from analyzer.app.comparing import compare
@@ -40,6 +41,7 @@ def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) ->
     report, with the player (mix, reference and master through every device) unless
     ``listen`` is false. Refuses to overwrite any output unless ``force``, before writing
     anything."""
+    from analyzer.app.listening import listen_clips, with_master_clip
     from analyzer.demo import (
         DEMO_FAULTS,
         DEMO_SAMPLE_RATE_HZ,
@@ -69,8 +71,12 @@ def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) ->
     # +-6 dB moves can undo, so the too-far gate trips on its pair; the demo forces the match
     # (as --force-match does: the gate is skipped) to show the EQ at work, and its note says so.
     mastering = MasterSettings(references=(ref_wav,), force_match=True)
-    proposed = proposal_from(mix_wav, mix, refs, mastering)
-    mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
+    # The mix's and the reference's clips are encoded beside the fit (one core) and the master.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(listen_clips, mix_wav, [ref_wav]) if listen else None
+        proposed = proposal_from(mix_wav, mix, refs, mastering)
+        mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
+        clips = None if early is None else with_master_clip(early.result(), paths["master_wav"])
     platforms = list(compared.platforms)
     write_text_atomic(
         paths["analysis_json"],
@@ -86,11 +92,6 @@ def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) ->
         title="mixanalyzer demo: a faulty mix against a reference",
         notes=[DEMO_NOTE, *mastered.notes],
     )  # fmt: skip
-    clips = None
-    if listen:
-        from analyzer.app.listening import listen_clips
-
-        clips = listen_clips(mix_wav, [ref_wav], master=str(paths["master_wav"]))
     write_html(str(paths["report_html"]), view, force=force, listen=clips)
     return DemoRun(**paths, mix=mix, reference=refs[0], comparison=compared.comparison,
                    proposal=mastered.proposal, mastered=mastered.result,

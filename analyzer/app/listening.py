@@ -70,3 +70,16 @@ def listen_clips(
              for r in references[MAX_REFERENCE_CLIPS:]]  # fmt: skip
     return ListenSet(clips=ls.clips, rate_hz=ls.rate_hz, devices=ls.devices,
                      notes=(*ls.notes, *extra))  # fmt: skip
+
+
+def with_master_clip(
+    clips: ListenSet, master: str | os.PathLike[str], *, clip_s: float = CLIP_S
+) -> ListenSet:
+    """``clips`` (from :func:`listen_clips` without a master) with the master's clip added last,
+    over the mix's bars: what :func:`listen_clips` gives with ``master`` (the notes of the
+    master's clip after the others'), for a caller that makes the other clips while the master
+    is being made (the demo)."""
+    mix_start_s = clips.clips[0].start_s if clips.clips else None
+    extra = listen_set([(os.fspath(master), "master", mix_start_s)], [], clip_s=clip_s)
+    return ListenSet(clips=(*clips.clips, *extra.clips), rate_hz=clips.rate_hz,
+                     devices=clips.devices, notes=(*clips.notes, *extra.notes))  # fmt: skip

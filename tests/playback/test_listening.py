@@ -4,13 +4,14 @@ bars, the size budget; and ``--listen`` refused without ``--html``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from analyzer.app.listening import listen_clips, loudest_start_s
+from analyzer.app.listening import listen_clips, loudest_start_s, with_master_clip
 from analyzer.io import decode_opus, encode_opus
 from analyzer.io.codec import LIBRARY_ENV
 from analyzer.measure.loudness import measure_loudness
@@ -71,6 +72,25 @@ def test_the_loudest_section_is_found_and_the_master_shares_the_mix_bars(tmp_pat
     assert abs(gains[-1] - gains[0] + 20 * np.log10(2.0)) < 0.2  # the master is 6 dB louder
     y, _ = decode_opus(ls.clips[0].opus)
     assert abs(measure_loudness(y, 48000).integrated_lufs - levels[0]) < 1e-9
+
+
+def test_the_master_clip_added_later_equals_the_clips_made_together(tmp_path: Path) -> None:
+    """The demo encodes the mix's and the reference's clips while the master is made, then adds
+    the master's (:func:`with_master_clip`): the same set as :func:`listen_clips` with it."""
+    rate = 8000
+    x = pink_noise(12.0, rate, seed=6) * 0.05
+    x[:, 5 * rate : 9 * rate] *= 3.0
+    mix = _write(tmp_path / "mix.wav", x, rate)
+    ref = _write(tmp_path / "ref.wav", pink_noise(8.0, rate, seed=7) * 0.1, rate)
+    master = _write(tmp_path / "master.wav", x * 1.5, rate)
+    together = listen_clips(mix, [ref], master=master, devices=[], clip_s=3.0)
+    later = with_master_clip(listen_clips(mix, [ref], devices=[], clip_s=3.0), master, clip_s=3.0)
+    # Equal but for the Ogg stream's serial number, which libsndfile draws at random.
+    assert replace(later, clips=()) == replace(together, clips=())
+    for a, b in zip(later.clips, together.clips, strict=True):
+        assert replace(a, opus=b"") == replace(b, opus=b"")
+        assert np.array_equal(decode_opus(a.opus)[0], decode_opus(b.opus)[0])
+    assert later.clips[-1].role == "master" and later.clips[-1].start_s == later.clips[0].start_s
 
 
 def test_listen_needs_html(tmp_path: Path) -> None:
