@@ -92,18 +92,33 @@ def spacing_violation(moves: Sequence[EqMove]) -> np.ndarray:
     """One value per pair of moves for the fit's penalty (0 when the pair keeps the spacing
     rules): the octaves missing to the rule's spacing times the smaller gain (dB·octave), so
     the fit moves such pairs apart or shrinks one rather than meeting the hard rule later."""
-    out = []
-    for i, a in enumerate(moves):
-        for b in moves[i + 1 :]:
-            apart = octaves_apart(a, b)
-            small = min(abs(a.gain_db), abs(b.gain_db))
-            if a.kind == b.kind:
-                out.append(max(SAME_TYPE_OCTAVES - apart, 0.0) * small * 3.0)
-            elif a.gain_db * b.gain_db < 0:
-                out.append(max(OPPOSING_OCTAVES - apart, 0.0) * small)
-            else:
-                out.append(0.0)
-    return np.asarray(out, dtype=float)
+    return spacing_violations(
+        [m.kind for m in moves],
+        np.array([[m.frequency_hz for m in moves]]),
+        np.array([[m.gain_db for m in moves]]),
+    )[0]
+
+
+def spacing_violations(kinds: Sequence[str], hz: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
+    """:func:`spacing_violation` of many sets of moves of the same ``kinds`` at once: ``hz``
+    and ``gain_db`` shaped ``(sets, moves)``, the result ``(sets, pairs)`` (the fit's finite
+    differences evaluate one set per parameter; math's log2 per pair, as
+    :func:`octaves_apart`, so the values do not depend on numpy's SIMD kernels)."""
+    hz, gain_db = np.asarray(hz, dtype=float), np.asarray(gain_db, dtype=float)
+    n = len(kinds)
+    out = np.zeros((hz.shape[0], n * (n - 1) // 2))
+    for row, (fs, gs) in enumerate(zip(hz.tolist(), gain_db.tolist(), strict=True)):
+        k = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                apart = abs(math.log2(fs[i] / fs[j]))
+                small = min(abs(gs[i]), abs(gs[j]))
+                if kinds[i] == kinds[j]:
+                    out[row, k] = max(SAME_TYPE_OCTAVES - apart, 0.0) * small * 3.0
+                elif gs[i] * gs[j] < 0:
+                    out[row, k] = max(OPPOSING_OCTAVES - apart, 0.0) * small
+                k += 1
+    return out
 
 
 def out_of_band_room_db(band_hz: np.ndarray, mix_db: np.ndarray, p90_db: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from analyzer.mastering.tone_rules import (
     SURGICAL_MAX_Q,
     out_of_band_room_db,
     response_grid,
-    spacing_violation,
+    spacing_violations,
     third_octave_tolerance_db,
 )
 from analyzer.mastering.tone_target import (
@@ -132,7 +132,8 @@ class MoveFit:
         d = np.nan_to_num(distance_to_range(levels, self.goal), nan=0.0)
         gains = np.array([g for _, _, g, _ in params]).T.reshape(len(xs), len(params))
         over = np.maximum(np.abs(summed) - self.max_gain, 0.0)
-        spacing = np.array([spacing_violation(self.moves(kinds, x)) for x in xs])
+        spacing = spacing_violations(kinds, np.array([f for _, f, _, _ in params]).T,
+                                     np.array([g for _, _, g, _ in params]).T)  # fmt: skip
         rules = [over, self.lift_over_room(levels), spacing.reshape(len(xs), -1)]
         return np.concatenate([d * self.w, GAIN_PENALTY * gains,
                                *(RESPONSE_PENALTY * r for r in rules)], axis=1)  # fmt: skip

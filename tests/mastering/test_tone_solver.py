@@ -86,3 +86,29 @@ def test_the_solver_uses_the_batch_and_reaches_the_same_point(monkeypatch) -> No
     assert max(rows) == 1
     assert np.array_equal(batched, plain)
     assert fit.cost(KINDS, batched) < fit.cost(KINDS, x0)
+
+
+def test_spacing_penalty_by_hand_and_batched_equals_one_set_at_a_time() -> None:
+    """The fit's spacing penalty: same kind closer than 1/3 octave costs the missing octaves x
+    the smaller gain x 3; opposite signs closer than an octave the missing octaves x the smaller
+    gain; anything else nothing. The batched form (one set per finite-difference step) gives
+    each set's values exactly."""
+    from analyzer.mastering.tone_rules import spacing_violation, spacing_violations
+
+    moves = [
+        EqMove("peaking", 1000.0, 2.0, 1.0),
+        EqMove("peaking", 1000.0 * 2 ** (1 / 6), 3.0, 1.0),  # same kind, 1/6 octave apart
+        EqMove("high_shelf", 1000.0 * 2**0.5, -4.0, 0.7071),  # opposing, 1/2 and 1/3 octave
+        EqMove("low_shelf", 100.0, 5.0, 0.7071),  # far from all
+    ]
+    got = spacing_violation(moves)
+    want = [(1 / 3 - 1 / 6) * 2.0 * 3.0, 0.5 * 2.0, 0.0, (1 - 1 / 3) * 3.0, 0.0, 0.0]
+    assert np.allclose(got, want, rtol=0, atol=1e-12)
+    rng = np.random.default_rng(5)
+    kinds = [m.kind for m in moves]
+    hz = 1000.0 * 2.0 ** rng.uniform(-2, 2, (7, len(moves)))
+    gains = rng.uniform(-6, 6, (7, len(moves)))
+    batched = spacing_violations(kinds, hz, gains)
+    for row in range(7):
+        one = [EqMove(k, f, g) for k, f, g in zip(kinds, hz[row], gains[row], strict=True)]
+        assert np.array_equal(batched[row], spacing_violation(one))
