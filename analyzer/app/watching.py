@@ -124,34 +124,54 @@ class _Session:
 
 
 def open_session(
-    target: str, html: str | None, names: tuple[str, ...], *, force: bool, inputs: list[str]
-) -> _Session:
-    """Check the outputs (an existing report must be a watch page, or ``force``; the history
-    beside it is continued then) and write the first page."""
+    target: str, html: str | None, names: tuple[str, ...], *, force: bool, inputs: list[str],
+    history: str | None = None,
+) -> _Session:  # fmt: skip
+    """Check the outputs and write the first page. The history is ``history``, else beside
+    ``html`` (none without either). An existing page must be a watch page and an existing
+    history a watch history, or ``force`` (which starts a new history); the history is
+    continued then."""
     from analyzer.io.write import check_distinct, check_output
     from analyzer.report.watch_page import is_watch_page
 
-    if not html:
+    hist = history or (history_path(html) if html else None)
+    if not hist:
         return _Session(None, None, target, names)
-    hist = history_path(html)
-    check_distinct(inputs, (html, hist))
-    ours = os.path.isfile(html) and is_watch_page(html)
-    if not ours and not force:
-        for path in (html, hist):
-            if os.path.lexists(path):
-                raise OutputError(f"{path}: exists and is not a mixanalyzer watch report; give "
-                                  "--force to replace it", slug="exists")  # fmt: skip
-    for path in (html, hist):
+    outputs = [p for p in (html, hist) if p]
+    check_distinct(inputs, outputs)
+    foreign = [p for p in outputs if os.path.lexists(p) and not (
+        is_watch_page(p) if p == html else _is_watch_history(p))]  # fmt: skip
+    if foreign and not force:
+        kind = "watch report" if foreign[0] == html else "watch history"
+        raise OutputError(f"{foreign[0]}: exists and is not a mixanalyzer {kind}; give "
+                          "--force to replace it", slug="exists")  # fmt: skip
+    for path in outputs:
         check_output(path, True)  # refuses what is no regular file, even with --force
     session = _Session(html, hist, target, names)
-    if ours:
+    if foreign and os.path.lexists(hist):
+        os.unlink(hist)  # --force over another file: a new history
+    elif os.path.isfile(hist):
         from analyzer.io.history import read_json_lines
 
         session.entries = [e for e in read_json_lines(hist) if _valid_entry(e)]
-    elif os.path.lexists(hist):
-        os.unlink(hist)  # --force over another file: a new history
     session.write_page()
     return session
+
+
+def _is_watch_history(path: str) -> bool:
+    """A history this module wrote: a regular file of JSON lines, every whole line a valid
+    entry (an empty file, or a last line torn by a crash, still counts)."""
+    from analyzer.io.history import read_json_lines
+
+    if not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            whole = [line for line in fh.read().split(b"\n")[:-1] if line.strip()]
+        entries = read_json_lines(path)
+    except (OSError, ValueError, OutputError):
+        return False
+    return len(entries) >= len(whole) and all(map(_valid_entry, entries))
 
 
 def _valid_entry(e: dict[str, Any]) -> bool:
@@ -197,6 +217,7 @@ def watch(
     settings: WatchSettings,
     *,
     html: str | os.PathLike[str] | None = None,
+    history: str | os.PathLike[str] | None = None,
     force: bool = False,
     callbacks: WatchCallbacks | None = None,
     stop: threading.Event | None = None,
@@ -204,7 +225,8 @@ def watch(
     """Watch ``target`` (a bounce file or a folder) until ``stop`` is set, ``max_bounces`` are
     done or the process is interrupted (KeyboardInterrupt). A file ``target`` that exists is
     analysed first (the baseline); in a folder only new or changed files count. A bounce that
-    cannot be analysed goes to ``on_error`` and the watch goes on."""
+    cannot be analysed goes to ``on_error`` and the watch goes on. Each bounce is appended to
+    ``history`` (JSON lines; default with ``html``: :func:`history_path` beside it)."""
     import watchfiles
 
     cb = callbacks or WatchCallbacks()
@@ -216,8 +238,10 @@ def watch(
     refs = measure_tracks(settings.references, notes=notes, series=True)
     names = (profile_label(profile),) if profile else settings.references
     inputs = [*settings.references, *([target] if os.path.isfile(target) else [])]
-    session = open_session(target, os.fspath(html) if html else None, names, force=force,
-                           inputs=inputs)  # fmt: skip
+    session = open_session(
+        target, os.fspath(html) if html else None, names, force=force, inputs=inputs,
+        history=os.fspath(history) if history else None,
+    )  # fmt: skip
     cb.on_start(WatchStart(target, names, session.html, session.history, len(session.entries),
                            session.next_index - 1, tuple(notes)))  # fmt: skip
     settler = Settler(settings.settle_s, settings.give_up_s)

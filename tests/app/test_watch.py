@@ -154,6 +154,38 @@ def test_a_watch_page_is_resumed_and_its_history_continued(ref, tmp_path):
     assert entries[1]["vs_previous"]["integrated_lufs"] == pytest.approx(0.0, abs=1e-4)
 
 
+def test_a_history_without_a_page_is_kept_and_continued(ref, tmp_path):
+    """``--history PATH`` without ``--html``: each bounce appended there, a later session goes
+    on numbering; no page is written."""
+    bounce = tmp_path / "mix.wav"
+    bounce.write_bytes(_wav_bytes(1.0, 6))
+    hist = tmp_path / "log" / "bounces.jsonl"
+    hist.parent.mkdir()
+    settings = WatchSettings(references=[str(ref)], settle_s=0.05, max_bounces=1)
+    rec = Recorder()
+    watch(bounce, settings, history=hist, callbacks=rec.callbacks())
+    watch(bounce, settings, history=hist)
+    entries = read_json_lines(hist)
+    assert [e["bounce"] for e in entries] == [1, 2]
+    assert rec.bounces[0].entry == entries[0]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["bounces.jsonl", "log", "mix.wav"]
+
+
+def test_a_history_file_watch_did_not_write_needs_force(ref, tmp_path):
+    bounce = tmp_path / "mix.wav"
+    bounce.write_bytes(_wav_bytes(1.0, 7))
+    hist = tmp_path / "notes.jsonl"
+    hist.write_text('{"bounce": 1, "mine": true}\nmy own notes\n')
+    settings = WatchSettings(references=[str(ref)], settle_s=0.05, max_bounces=1)
+    for html in (None, tmp_path / "w.html"):  # with a page of its own too: the history is checked
+        with pytest.raises(OutputError, match=r"not a mixanalyzer watch history.*--force"):
+            watch(bounce, settings, html=html, history=hist)
+        assert hist.read_text() == '{"bounce": 1, "mine": true}\nmy own notes\n'
+    watch(bounce, settings, history=hist, force=True)  # replaced by a new history
+    assert [e["bounce"] for e in read_json_lines(hist)] == [1]
+    assert "my own notes" not in hist.read_text()
+
+
 def test_history_lines_stay_whole_after_a_torn_line(tmp_path):
     path = tmp_path / "h.jsonl"
     append_json_line(path, {"bounce": 1, "path": "a", "time": "t", "error": "x"})

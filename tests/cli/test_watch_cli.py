@@ -94,6 +94,8 @@ def test_a_signal_while_idle_is_one_line_and_its_exit_code(tmp_path, sig, code):
 
 def test_bad_options_get_one_line(tmp_path):
     one_error_line(run("watch", str(tmp_path), "--ref", "r.wav", "--serve"), 2, "--serve needs")
+    one_error_line(run("watch", str(tmp_path), "--ref", "r.wav", "--history", "-"), 2,
+                   "--history needs a file path")  # fmt: skip
     one_error_line(run("watch", str(tmp_path / "none"), "--ref", "r.wav"), 2, "no such")
     one_error_line(run("watch", str(tmp_path)), 2, "--ref")
     one_error_line(run("watch", str(tmp_path), "--ref", "r.wav", "--settle", "0"), 2, "--settle")

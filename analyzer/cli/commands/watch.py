@@ -22,6 +22,15 @@ Serve = Annotated[
         "on every bounce.",
     ),
 ]
+History = Annotated[
+    str | None,
+    typer.Option(
+        "--history",
+        metavar="PATH",
+        help="Append every bounce to this JSON-lines file (default with --html: beside the "
+        "page; without --html: none).",
+    ),
+]
 MaxBounces = Annotated[
     int | None,
     typer.Option("--max-bounces", metavar="N", help="Stop after N bounces (bad ones count)."),
@@ -44,6 +53,7 @@ def watch(
     profile: Profile = None,
     html_path: WatchHtml = None,
     serve: Serve = False,
+    history: History = None,
     max_bounces: MaxBounces = None,
     settle: Settle = 0.5,
     force: Force = False,
@@ -59,6 +69,8 @@ def watch(
         raise UsageError("--serve needs --html PATH (the page it serves)")
     if html_path == "-":
         raise UsageError("--html needs a file path ('-' is only for --json)")
+    if history == "-":
+        raise UsageError("--history needs a file path ('-' is only for --json)")
     console = stdout_console()
     live: list[Any] = []
 
@@ -74,6 +86,8 @@ def watch(
         lines = [f"watching {display_path(start.target)} (Ctrl-C to stop)"]
         if start.html:
             lines.append(f"page {display_path(start.html)}, history {display_path(start.history)}")
+        elif start.history:
+            lines.append(f"history {display_path(start.history)}")
         if live:
             lines.append(f"serving {live[0].url}")
         for line in lines:
@@ -95,7 +109,7 @@ def watch(
             live[0].announce(live[0].latest + 1)
 
     try:
-        run = run_watch(path, settings, html=html_path, force=force,
+        run = run_watch(path, settings, html=html_path, history=history, force=force,
                         callbacks=WatchCallbacks(bounced, failed, started))  # fmt: skip
     finally:
         for server in live:
