@@ -139,14 +139,14 @@ def open_session(
         return _Session(None, None, target, names)
     outputs = [p for p in (html, hist) if p]
     check_distinct(inputs, outputs)
+    for path in outputs:
+        check_output(path, True)  # refuses what is no regular file, even with --force
     foreign = [p for p in outputs if os.path.lexists(p) and not (
         is_watch_page(p) if p == html else _is_watch_history(p))]  # fmt: skip
     if foreign and not force:
         kind = "watch report" if foreign[0] == html else "watch history"
         raise OutputError(f"{foreign[0]}: exists and is not a mixanalyzer {kind}; give "
                           "--force to replace it", slug="exists")  # fmt: skip
-    for path in outputs:
-        check_output(path, True)  # refuses what is no regular file, even with --force
     session = _Session(html, hist, target, names)
     if foreign and os.path.lexists(hist):
         os.unlink(hist)  # --force over another file: a new history

@@ -20,10 +20,12 @@ from analyzer.errors import OutputError
 
 
 def append_json_line(path: str | os.PathLike[str], entry: Mapping[str, Any]) -> None:
-    """Append ``entry`` as one line of compact JSON (no NaN: undefined values are null)."""
+    """Append ``entry`` as one line of compact JSON (no NaN: undefined values are null); the
+    folder is made if missing, as for every output."""
     data = (json.dumps(entry, allow_nan=False, separators=(",", ":")) + "\n").encode("utf-8")
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         fd = os.open(path, flags, 0o644)
     except OSError as exc:
         raise OutputError(f"{os.fspath(path)}: cannot write ({exc.strerror})") from None

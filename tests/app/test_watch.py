@@ -159,8 +159,7 @@ def test_a_history_without_a_page_is_kept_and_continued(ref, tmp_path):
     on numbering; no page is written."""
     bounce = tmp_path / "mix.wav"
     bounce.write_bytes(_wav_bytes(1.0, 6))
-    hist = tmp_path / "log" / "bounces.jsonl"
-    hist.parent.mkdir()
+    hist = tmp_path / "log" / "bounces.jsonl"  # its folder is made, as for every output
     settings = WatchSettings(references=[str(ref)], settle_s=0.05, max_bounces=1)
     rec = Recorder()
     watch(bounce, settings, history=hist, callbacks=rec.callbacks())
@@ -181,6 +180,10 @@ def test_a_history_file_watch_did_not_write_needs_force(ref, tmp_path):
         with pytest.raises(OutputError, match=r"not a mixanalyzer watch history.*--force"):
             watch(bounce, settings, html=html, history=hist)
         assert hist.read_text() == '{"bounce": 1, "mine": true}\nmy own notes\n'
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    with pytest.raises(OutputError, match="is a directory"):  # not "give --force": never
+        watch(bounce, settings, history=folder)
     watch(bounce, settings, history=hist, force=True)  # replaced by a new history
     assert [e["bounce"] for e in read_json_lines(hist)] == [1]
     assert "my own notes" not in hist.read_text()
