@@ -15,15 +15,23 @@ import analyzer.cli
 COMMANDS = Path(analyzer.cli.__file__).parent / "commands"
 
 
-def test_version_imports_neither_typer_nor_rich_nor_numpy() -> None:
+def _main_then(argv: list[str], check: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI's ``main`` with ``argv`` in a fresh interpreter, then the Python ``check``
+    (an assertion on ``sys.modules``); the process must end with 0."""
     code = (
-        "import sys; sys.argv = ['mixanalyzer', '--version']\n"
-        "from analyzer.cli import main; main()\n"
-        "heavy = [m for m in ('typer', 'rich', 'numpy') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
+        f"import sys; sys.argv = ['mixanalyzer', *{argv!r}]\n"
+        "from analyzer.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        f"{check}\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_version_imports_neither_typer_nor_rich_nor_numpy() -> None:
+    proc = _main_then(["--version"], "heavy = [m for m in ('typer', 'rich', 'numpy') "
+                      "if m in sys.modules]; assert not heavy, heavy")  # fmt: skip
     assert proc.stdout.startswith("mixanalyzer ")
 
 
@@ -31,14 +39,7 @@ def test_a_command_does_not_import_pydantic() -> None:
     """typer 0.29 made pydantic a dependency and imports it with every command (about 60 ms of
     pydantic in 130-155 ms of typer's adapters, measured on this project's machine): typer is
     kept below 0.29 in pyproject.toml, and this fails if something brings it back."""
-    code = (
-        "import sys; sys.argv = ['mixanalyzer', 'schema']\n"
-        "from analyzer.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'typer' in sys.modules and 'pydantic' not in sys.modules\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    _main_then(["schema"], "assert 'typer' in sys.modules and 'pydantic' not in sys.modules")
 
 
 def test_command_modules_import_no_other_command_nor_the_app() -> None:
