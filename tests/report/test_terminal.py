@@ -110,3 +110,17 @@ def test_tonal_bar_cells() -> None:
     assert tonal_bar(-5.0, -8.0, -6.0, width=10, span=(-10.0, 0.0)) == "██▓▓█"
     assert tonal_bar(-9.0, -3.0, -1.0, width=10, span=(-10.0, 0.0)) == "█      ░░"
     assert tonal_bar(None, width=10) == ""
+
+
+def test_the_package_re_exports_every_renderer_from_its_module() -> None:
+    """``analyzer.report.terminal`` imports its renderers on first use: its ``__all__``, the
+    table of where each name lives and the modules agree (a name added to one list only, or
+    moved to another module, fails here rather than at a user's first run)."""
+    import importlib
+
+    import analyzer.report.terminal as terminal
+
+    assert sorted(terminal.__all__) == sorted(terminal._HOME)
+    for name, home in terminal._HOME.items():
+        module = importlib.import_module(f"analyzer.report.terminal.{home}")
+        assert getattr(terminal, name) is getattr(module, name)
