@@ -22,6 +22,27 @@ _F64_2D = numba.float64[:, ::1]
 TILE = 512
 
 
+@numba.njit(inline="always")
+def _kstep(
+    u: float, c: tuple[float, ...], s0: float, s1: float, s2: float, s3: float
+) -> tuple[float, float, float, float, float]:
+    """One sample through both stages (transposed direct form II): the output and the four
+    new delays. ``c`` is ``(b00, b01, b02, a01, a02, b10, b11, b12, a11, a12)``."""
+    y = c[0] * u + s0
+    s0 = c[1] * u - c[3] * y + s1
+    s1 = c[2] * u - c[4] * y
+    w = c[5] * y + s2
+    s2 = c[6] * y - c[8] * w + s3
+    s3 = c[7] * y - c[9] * w
+    return w, s0, s1, s2, s3
+
+
+@numba.njit(inline="always")
+def _coefficients(b: np.ndarray, a: np.ndarray) -> tuple[float, ...]:
+    return (b[0, 0], b[0, 1], b[0, 2], a[0, 1], a[0, 2], b[1, 0], b[1, 1], b[1, 2], a[1, 1],
+            a[1, 2])  # fmt: skip
+
+
 @numba.njit(numba.void(_F64, _F64_2D, _F64_2D, _F64_2D, _F64), **_OPTIONS)
 def kweight_channel(
     x: np.ndarray, b: np.ndarray, a: np.ndarray, state: np.ndarray, out: np.ndarray
@@ -29,19 +50,11 @@ def kweight_channel(
     """K-weight one channel: two biquads in transposed direct form II (BS.1770-4 Annex 1's
     pre-filter and RLB high-pass, coefficients ``b``/``a`` shaped ``(2, 3)``) from ``state``
     (``(2, 2)``, updated in place) into ``out``."""
-    b00, b01, b02, a01, a02 = b[0, 0], b[0, 1], b[0, 2], a[0, 1], a[0, 2]
-    b10, b11, b12, a11, a12 = b[1, 0], b[1, 1], b[1, 2], a[1, 1], a[1, 2]
-    s00, s01, s10, s11 = state[0, 0], state[0, 1], state[1, 0], state[1, 1]
+    c = _coefficients(b, a)
+    s0, s1, s2, s3 = state[0, 0], state[0, 1], state[1, 0], state[1, 1]
     for i in range(x.size):
-        u = x[i]
-        y = b00 * u + s00
-        s00 = b01 * u - a01 * y + s01
-        s01 = b02 * u - a02 * y
-        w = b10 * y + s10
-        s10 = b11 * y - a11 * w + s11
-        s11 = b12 * y - a12 * w
-        out[i] = w
-    state[0, 0], state[0, 1], state[1, 0], state[1, 1] = s00, s01, s10, s11
+        out[i], s0, s1, s2, s3 = _kstep(x[i], c, s0, s1, s2, s3)
+    state[0, 0], state[0, 1], state[1, 0], state[1, 1] = s0, s1, s2, s3
 
 
 @numba.njit(numba.void(_F64_2D, _F64_2D, _F64_2D, numba.float64[:, :, ::1], _F64, _F64), **_OPTIONS)
@@ -53,30 +66,17 @@ def kweight_stereo_energies(
     (``state`` ``(2, 2, 2)``: channel, stage, delay), and per sample the stereo energy
     ``z = yL^2 + yR^2`` and the mono fold-down's ``fold = (yL + yR)^2 / 2``. The two channels'
     recursions are independent, so interleaving them hides each one's latency."""
-    b00, b01, b02, a01, a02 = b[0, 0], b[0, 1], b[0, 2], a[0, 1], a[0, 2]
-    b10, b11, b12, a11, a12 = b[1, 0], b[1, 1], b[1, 2], a[1, 1], a[1, 2]
-    l00, l01, l10, l11 = state[0, 0, 0], state[0, 0, 1], state[0, 1, 0], state[0, 1, 1]
-    r00, r01, r10, r11 = state[1, 0, 0], state[1, 0, 1], state[1, 1, 0], state[1, 1, 1]
+    c = _coefficients(b, a)
+    l0, l1, l2, l3 = state[0, 0, 0], state[0, 0, 1], state[0, 1, 0], state[0, 1, 1]
+    r0, r1, r2, r3 = state[1, 0, 0], state[1, 0, 1], state[1, 1, 0], state[1, 1, 1]
     for i in range(x.shape[1]):
-        u = x[0, i]
-        y = b00 * u + l00
-        l00 = b01 * u - a01 * y + l01
-        l01 = b02 * u - a02 * y
-        wl = b10 * y + l10
-        l10 = b11 * y - a11 * wl + l11
-        l11 = b12 * y - a12 * wl
-        u = x[1, i]
-        y = b00 * u + r00
-        r00 = b01 * u - a01 * y + r01
-        r01 = b02 * u - a02 * y
-        wr = b10 * y + r10
-        r10 = b11 * y - a11 * wr + r11
-        r11 = b12 * y - a12 * wr
+        wl, l0, l1, l2, l3 = _kstep(x[0, i], c, l0, l1, l2, l3)
+        wr, r0, r1, r2, r3 = _kstep(x[1, i], c, r0, r1, r2, r3)
         z[i] = wl * wl + wr * wr
         both = wl + wr
         fold[i] = 0.5 * both * both
-    state[0, 0, 0], state[0, 0, 1], state[0, 1, 0], state[0, 1, 1] = l00, l01, l10, l11
-    state[1, 0, 0], state[1, 0, 1], state[1, 1, 0], state[1, 1, 1] = r00, r01, r10, r11
+    state[0, 0, 0], state[0, 0, 1], state[0, 1, 0], state[0, 1, 1] = l0, l1, l2, l3
+    state[1, 0, 0], state[1, 0, 1], state[1, 1, 0], state[1, 1, 1] = r0, r1, r2, r3
 
 
 @numba.njit(
