@@ -7,8 +7,8 @@ The pairs are made from corpus music and cached in benchmarks/data/. The referen
 of the longest 44.1 kHz track (looped if shorter) as a 24-bit WAV. *Detuned*: the mix is the same
 audio through a known EQ (low shelf -4 dB at 120 Hz, high shelf -5 dB at 6 kHz, +4 dB bell at
 400 Hz) turned down 8 dB. *Two different tracks*: the mix is 4 minutes of ``OTHER_TRACK`` (a
-string orchestra). ``--before DIR`` times another source tree beside this one (``env
-PYTHONPATH=DIR python -m analyzer``, same venv), so before/after come from the same run. Every
+string orchestra). ``--before DIR`` times another source tree beside this one (DIR first on
+``sys.path``, same venv; checked before timing), so before/after come from the same run. Every
 command runs as a subprocess, measured as in bench_loudness.py (wall time around spawn and
 ``os.wait4``, peak RSS from GNU time's ``%M``); each output is then measured with ``mixanalyzer
 analyze --json -`` (not timed). The Markdown report (with numpy's SIMD line) goes to stdout and
@@ -181,6 +181,29 @@ def make_other(corpus: Path, reference_track: str) -> tuple[Path, str]:
     return mix, track.name
 
 
+def before_command(python: str, tree: Path) -> list[str]:
+    """The command line of the ``--before`` tree's CLI. Not ``PYTHONPATH=DIR python -m
+    analyzer``: ``-m`` (and ``-c``) put the working directory first on ``sys.path``, so run from
+    this repository that imported this tree, and "before" timed the same code as "after" (found
+    on 2026-12-04; the before/after tables made that way compared a build with itself). The
+    tree goes first explicitly, and :func:`check_before` proves which one is imported."""
+    tree = tree.resolve()
+    code = (f"import sys; sys.path.insert(0, {str(tree)!r}); sys.argv[0] = 'mixanalyzer'; "
+            "from analyzer.cli import main; main()")  # fmt: skip
+    return [python, "-c", code]
+
+
+def check_before(python: str, tree: Path) -> None:
+    """Stop unless the ``--before`` command imports the package from ``tree``."""
+    tree = tree.resolve()
+    probe = (
+        f"import sys; sys.path.insert(0, {str(tree)!r}); import analyzer; print(analyzer.__file__)"
+    )
+    found = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True)
+    if not Path(found.stdout.strip()).resolve().is_relative_to(tree):
+        sys.exit(f"bench_master: --before {tree} imports {found.stdout.strip()}, not that tree")
+
+
 def build_rows(
     python: str, mixanalyzer: str, mix: Path, ref: Path, out_dir: Path, args: argparse.Namespace
 ) -> list[Row]:
@@ -195,7 +218,7 @@ def build_rows(
     rows = [Row("mixanalyzer master", master([mixanalyzer], out_dir / f"{tag}-native.wav"),
                 out_dir / f"{tag}-native.wav")]  # fmt: skip
     if args.before:
-        exe = ["env", f"PYTHONPATH={args.before}", python, "-m", "analyzer"]
+        exe = before_command(python, args.before)
         out = out_dir / f"{tag}-before.wav"
         rows.append(Row("mixanalyzer master (before)", master(exe, out), out))
     if args.fine:
@@ -346,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     mixanalyzer = _executable("mixanalyzer")
     if mixanalyzer is None:
         sys.exit("bench_master: mixanalyzer executable not found (make install first)")
+    if args.before:
+        check_before(sys.executable, args.before)
     loud = {f.name: measure_loudness(mixanalyzer, f) for f in (mix, other, ref)}
     OUT_DIR.mkdir(parents=True, exist_ok=True)  # the outputs stay there for listening
     tables: list[str] = []
