@@ -10,10 +10,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+# The numba kernels' sources too: numba's cache is keyed by them, so a change recompiles here.
+$(STAMP): $(BIN)/python pyproject.toml analyzer/mastering/limiter_jit.py analyzer/dsp/compiled.py
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	# compile the limiter's numba kernels into their cache: no user-facing run compiles
+	# compile the limiter's and the meters' numba kernels into their cache: no user-facing run
+	# compiles
 	$(BIN)/python -m analyzer.mastering.limiter_kernel
+	$(BIN)/python -m analyzer.dsp.compiled
 	touch $(STAMP)
 
 demo: $(STAMP)

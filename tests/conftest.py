@@ -90,6 +90,16 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("MIXANALYZER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture(autouse=True)
+def _meters_not_opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts as a fresh command does: the meters' compiled kernels are used only
+    after a use case opts in (``master``, the demo; analyzer.dsp.jit), not because a test that
+    ran before in the same worker mastered something."""
+    from analyzer.dsp import jit
+
+    monkeypatch.setattr(jit, "_loader", None)
+
+
 if os.environ.get("MIXANALYZER_TEST_CPU_LOG"):  # where the suite's CPU goes (issue 17's budget)
 
     @pytest.hookimpl(hookwrapper=True)

@@ -48,12 +48,14 @@ def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) ->
         synthesize_demo_mix,
         synthesize_demo_reference,
     )
+    from analyzer.dsp import jit
     from analyzer.io import write_audio_atomic, write_text_atomic
     from analyzer.report.html import write_html
     from analyzer.report.json import analyses_to_json
     from analyzer.report.view import build_view, master_view_for
 
     start = time.perf_counter()
+    jit.start_loading()  # the master's limiter loads numba: the meters' kernels come free
     paths = demo_paths(folder)
     for p in paths.values():  # all refusals before anything is written
         refuse_existing_output(p, force)

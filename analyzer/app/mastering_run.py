@@ -186,6 +186,10 @@ def propose(
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     _refuse_channels(mix)
+    if settings.engine == "native":  # its limiter loads numba: the meters' kernels come free
+        from analyzer.dsp import jit
+
+        jit.start_loading()
     notes: list[str] = []
     mix_result, refs = measure_with_references(mix, settings.references, notes=notes,
                                                progress=progress, mix_series=True,

@@ -5,10 +5,11 @@ BS.1770 tabulates the coefficients for 48 kHz only; these are derived from the a
 (shelf: f0 = 1681.97 Hz, G = +4.00 dB, Q = 0.7072; high-pass: f0 = 38.135 Hz, Q = 0.5003) with the
 bilinear transform, as libebur128 and pyloudnorm do, and reproduce the 48 kHz table to 1e-8.
 
-The filter is applied by FFT overlap-save with the exact IIR frequency response sampled on the FFT
-grid. The impulse response is truncated where it has decayed below 1e-10 of its start (-200 dB),
-so the result equals the recursive filter far below the resolution of 24-bit audio while running
-at FFT speed and needing only numpy (no scipy import at start-up).
+The filter runs as the recursion itself, compiled (:mod:`analyzer.dsp.compiled`: ~10x faster
+than any FFT), and without numba by FFT overlap-save with the exact IIR frequency response sampled
+on the FFT grid. That impulse response is truncated where it has decayed below 1e-10 of its start
+(-200 dB), so both paths agree far below the resolution of 24-bit audio (a test holds them to
+1e-9) and the numpy path needs no scipy import at start-up.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
+from analyzer.dsp import jit
 from analyzer.dsp.fft import next_fast_len
 
 SHELF_F0_HZ = 1681.974450955533
@@ -99,6 +102,25 @@ class KWeightingFilter:
         self._max_hop = next_fast_len(max(4 * self._overlap, 32768)) - self._overlap
         self._spectra: dict[int, np.ndarray] = {}
         self._history = np.zeros((self.channels, self._overlap))
+        # The path is chosen at the first block and kept (each has its own state).
+        self._kernels: ModuleType | None = None
+        self._chosen = False
+        self._coefficients = kweighting_coefficients(self.sample_rate_hz)
+        self._state = np.zeros((self.channels, 2, 2))  # the recursion's delays per channel
+
+    def _compiled(self) -> ModuleType | None:
+        if not self._chosen:
+            self._kernels, self._chosen = jit.kernels(), True
+        return self._kernels
+
+    def _recursive(self, x: np.ndarray, sink: Callable[[int, int, np.ndarray], None]) -> None:
+        k = self._compiled()
+        b, a = self._coefficients
+        for c in range(self.channels):
+            y = np.empty(x.shape[1])
+            k.kweight_channel(np.ascontiguousarray(x[c], dtype=np.float64), b, a,
+                              self._state[c], y)  # fmt: skip
+            sink(c, 0, y)
 
     def _spectrum(self, nfft: int) -> np.ndarray:
         spec = self._spectra.get(nfft)
@@ -115,6 +137,9 @@ class KWeightingFilter:
         return [(s, min(hop, frames - s), nfft) for s in range(0, frames, hop)]
 
     def _run(self, x: np.ndarray, sink: Callable[[int, int, np.ndarray], None]) -> None:
+        if self._compiled() is not None:
+            self._recursive(x, sink)
+            return
         ov = self._overlap
         joined = np.concatenate([self._history, x], axis=1)
         for start, length, nfft in self._segments(x.shape[1]):
@@ -155,6 +180,12 @@ class KWeightingFilter:
         energy and that of the mono fold-down ``(L + R) / 2`` played on both speakers."""
         z = np.zeros(x.shape[1])
         fold = np.zeros(x.shape[1])
+        k = self._compiled() if self.channels == 2 else None
+        if k is not None:
+            b, a = self._coefficients
+            block = np.ascontiguousarray(x, dtype=np.float64)
+            k.kweight_stereo_energies(block, b, a, self._state, z, fold)
+            return z, fold
         left: list[np.ndarray] = []
 
         def accumulate(c: int, start: int, y: np.ndarray) -> None:

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
+from analyzer.dsp import jit
 from analyzer.dsp.oversample import (
     band_limited_values,
     gain_bound,
@@ -114,6 +117,10 @@ class TruePeakMeter:
             self._g[b : b + self._taps, b * phases : (b + 1) * phases] = self._h
         self._wbuf = np.empty((CHUNK // GROUP, self._taps + GROUP - 1), dtype=np.float32)
         self._ybuf = np.empty((CHUNK // GROUP, GROUP * phases), dtype=np.float32)
+        self._rbuf = np.empty(CHUNK)
+        self._abuf = np.empty(CHUNK, dtype=np.int8)
+        self._compiled: ModuleType | None = None
+        self._chosen = False
         # A grid value this far below the running peak can still hide a higher peak between
         # grid points (a full-scale tone at Nyquist, halfway between two grid points).
         self._margin = math.cos(math.pi / (2 * self.factor))
@@ -148,64 +155,88 @@ class TruePeakMeter:
         if n_windows <= 0:
             return
         n_chunks = -(-n_windows // CHUNK)
+        kernels = self._kernels()
         for c in range(self.channels):
             x64 = joined[c]
             n = x64.size - lead
-            x32 = np.zeros(n + CHUNK + taps, dtype=np.float32)
-            x32[:n] = x64[lead:]
-            item = x32.itemsize
-            padded = np.zeros(n_chunks * CHUNK + CHUNK)
-            padded[: x64.size - lead] = np.abs(x64[lead:])
-            chunk_max = padded.reshape(-1, CHUNK).max(axis=1)
-            # Chunk j's windows touch samples [j*CHUNK, (j+1)*CHUNK + taps - 1) after the lead.
-            sample_bound = np.maximum(chunk_max[:-1], chunk_max[1:])
-            bound = sample_bound * self._gain_bound
-            order = np.argsort(bound)[::-1] if self.prune else range(n_chunks)
+            x32 = None
+            if kernels is None:
+                x32 = np.zeros(n + CHUNK + taps, dtype=np.float32)
+                x32[:n] = x64[lead:]
+            if self.prune:
+                padded = np.zeros(n_chunks * CHUNK + CHUNK)
+                padded[:n] = np.abs(x64[lead:])
+                chunk_max = padded.reshape(-1, CHUNK).max(axis=1)
+                # Chunk j's windows touch samples [j*CHUNK, (j+1)*CHUNK + taps - 1) after the
+                # lead: a grid value there is at most their largest times the gain bound.
+                bound = np.maximum(chunk_max[:-1], chunk_max[1:]) * self._gain_bound
+                order = np.argsort(bound)[::-1]
+            else:
+                order = np.arange(n_chunks)
             best = max(self._true[c], self._sample[c])
             for j in order:
                 if self.prune and bound[j] <= best * self._margin:
                     break
                 lo = j * CHUNK
                 hi = min(lo + CHUNK, n_windows)
-                rows = hi - lo
-                groups = -(-rows // GROUP)
-                view = np.lib.stride_tricks.as_strided(
-                    x32[lo:], shape=(groups, taps + GROUP - 1), strides=(GROUP * item, item)
-                )
-                # Reused buffers: a fresh temporary per chunk costs page faults.
-                np.copyto(self._wbuf[:groups], view)
-                prod = np.matmul(self._wbuf[:groups], self._g, out=self._ybuf[:groups])
-                y = prod.reshape(groups * GROUP, -1)[:rows]
                 left = lead + half - 1  # row r interpolates after sample left+lo+r
+                row_max, phase_of, overs = self._grid(x64, x32, lo, hi)
+                top = float(row_max.max())
                 if self.track_windows:
-                    np.abs(y, out=y)
-                    interp_max = y[:, 0].copy()
-                    for k in range(1, y.shape[1]):  # faster than y.max(axis=1) on a short axis
-                        np.maximum(interp_max, y[:, k], out=interp_max)
-                    self._overs += int(np.count_nonzero(interp_max > OVER_THRESHOLD))
-                    samples = np.abs(x64[left + lo : left + hi])
-                    row_max = np.maximum(interp_max, samples)
+                    self._overs += overs
                     self._record_subblocks(self._offset + left + lo, row_max)
-                    top = float(row_max.max())
-                    if top >= best * self._margin:
-                        threshold = max(best, top) * self._margin
-                        self._add_candidates(c, x64, y, samples, row_max, left + lo, threshold)
-                    best = max(best, top)
-                    continue
-                top = max(float(y.max()), -float(y.min()))
                 # Only near the running peak are the grid maxima kept for refinement.
-                if max(top, sample_bound[j]) >= best * self._margin:
-                    np.abs(y, out=y)
-                    samples = np.abs(x64[left + lo : left + hi])
-                    row_max = samples.copy()
-                    for k in range(y.shape[1]):  # faster than y.max(axis=1) on a short axis
-                        np.maximum(row_max, y[:, k], out=row_max)
-                    top = float(row_max.max())
+                if top >= best * self._margin:
                     threshold = max(best, top) * self._margin
-                    self._add_candidates(c, x64, y, samples, row_max, left + lo, threshold)
+                    self._add_candidates(c, x64, phase_of, row_max, left + lo, threshold)
                 best = max(best, top)
             self._true[c] = best
         self._offset += n_windows
+
+    def _grid(
+        self, x64: np.ndarray, x32: np.ndarray | None, lo: int, hi: int
+    ) -> tuple[np.ndarray, Callable[[int], int], int]:
+        """The grid of rows ``lo..hi`` of ``x64`` (history + block; row ``r`` interpolates the
+        window that starts ``lead + r`` samples in, after sample ``lead + half - 1 + r``): per
+        row the largest of that sample and its interpolated values, a function telling which of
+        them it is (0: the sample, else 1 + the phase; as
+        :func:`analyzer.dsp.compiled.truepeak_rows`) and the count of overs. ``x32`` is ``x64``
+        after the lead in float32, zero-padded (numpy path only)."""
+        rows, lead = hi - lo, self._lead
+        left = lead + self._half - 1
+        kernels = self._kernels()
+        if kernels is not None:
+            row_max, arg = self._rbuf[:rows], self._abuf[:rows]
+            overs = kernels.truepeak_rows(x64, lead + lo, left + lo, self._h, OVER_THRESHOLD,
+                                          row_max, arg)  # fmt: skip
+            return row_max, lambda r: int(arg[r]), int(overs)
+        assert x32 is not None
+        samples = np.abs(x64[left + lo : left + hi])
+        taps, item = self._taps, x32.itemsize
+        groups = -(-rows // GROUP)
+        view = np.lib.stride_tricks.as_strided(
+            x32[lo:], shape=(groups, taps + GROUP - 1), strides=(GROUP * item, item)
+        )
+        # Reused buffers: a fresh temporary per chunk costs page faults.
+        np.copyto(self._wbuf[:groups], view)
+        prod = np.matmul(self._wbuf[:groups], self._g, out=self._ybuf[:groups])
+        y = prod.reshape(groups * GROUP, -1)[:rows]
+        np.abs(y, out=y)
+        interp_max = y[:, 0].copy()
+        for k in range(1, y.shape[1]):  # faster than y.max(axis=1) on a short axis
+            np.maximum(interp_max, y[:, k], out=interp_max)
+        row_max = np.maximum(interp_max, samples)
+
+        def phase_of(r: int) -> int:  # only for the few rows kept as candidates
+            col = int(np.argmax(y[r]))
+            return 0 if samples[r] >= y[r, col] else col + 1
+
+        return row_max, phase_of, int(np.count_nonzero(interp_max > OVER_THRESHOLD))
+
+    def _kernels(self) -> ModuleType | None:
+        if not self._chosen:  # chosen at the first block and kept
+            self._compiled, self._chosen = jit.kernels(), True
+        return self._compiled
 
     def _record_subblocks(self, first: int, row_max: np.ndarray) -> None:
         """Fold the grid maxima of rows starting at global sample ``first`` into the per-100 ms
@@ -261,8 +292,7 @@ class TruePeakMeter:
         self,
         c: int,
         x: np.ndarray,
-        y: np.ndarray,
-        samples: np.ndarray,
+        phase_of: Callable[[int], int],
         row_max: np.ndarray,
         first: int,
         threshold: float,
@@ -281,8 +311,7 @@ class TruePeakMeter:
                 break
         cands = self._candidates[c]
         for r in chosen:
-            col = int(np.argmax(y[r]))
-            frac = 0.0 if samples[r] >= y[r, col] else (col + 1) / self.factor
+            frac = phase_of(r) / self.factor  # 0: the sample itself is the maximum
             centre = self._offset + first + r  # global index of the sample left of the peak
             value = float(row_max[r])
             old = cands.get(centre)
