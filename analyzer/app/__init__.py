@@ -11,35 +11,44 @@ functions::
 
 from __future__ import annotations
 
-from analyzer.app.analysis import analyze
-from analyzer.app.batch_run import batch
-from analyzer.app.comparing import compare
-from analyzer.app.demo_run import run_demo
-from analyzer.app.mastering_run import master, propose
-from analyzer.app.profiles import build_profile
-from analyzer.app.results import (
-    AnalyzedTrack,
-    AnalyzeRun,
-    BatchRun,
-    CompareRun,
-    DemoRun,
-    FileFailure,
-    MasterRun,
-    ProfileRun,
-    ProposeRun,
-    TranslateRun,
-)
-from analyzer.app.settings import (
-    AnalyzeSettings,
-    BatchSettings,
-    CompareSettings,
-    MasterSettings,
-    ProfileSettings,
-    TranslateSettings,
-    WatchSettings,
-)
-from analyzer.app.translating import translate
-from analyzer.app.watching import Bounce, WatchCallbacks, WatchRun, WatchStart, watch
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Where each use case, settings class and result lives. They are imported on first use
+#: (PEP 562), so a command pays only for its own use case (``analyze`` does not import the
+#: translation's devices, the master's solver or the watch loop).
+_HOME = {
+    "analyze": "analysis",
+    "batch": "batch_run",
+    "compare": "comparing",
+    "run_demo": "demo_run",
+    "master": "mastering_run",
+    "propose": "mastering_run",
+    "build_profile": "profiles",
+    "AnalyzedTrack": "results",
+    "AnalyzeRun": "results",
+    "BatchRun": "results",
+    "CompareRun": "results",
+    "DemoRun": "results",
+    "FileFailure": "results",
+    "MasterRun": "results",
+    "ProfileRun": "results",
+    "ProposeRun": "results",
+    "TranslateRun": "results",
+    "AnalyzeSettings": "settings",
+    "BatchSettings": "settings",
+    "CompareSettings": "settings",
+    "MasterSettings": "settings",
+    "ProfileSettings": "settings",
+    "TranslateSettings": "settings",
+    "WatchSettings": "settings",
+    "translate": "translating",
+    "Bounce": "watching",
+    "WatchCallbacks": "watching",
+    "WatchRun": "watching",
+    "WatchStart": "watching",
+    "watch": "watching",
+}
 
 __all__ = [
     "AnalyzeRun",
@@ -73,3 +82,48 @@ __all__ = [
     "translate",
     "watch",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
+
+if TYPE_CHECKING:
+    from analyzer.app.analysis import analyze
+    from analyzer.app.batch_run import batch
+    from analyzer.app.comparing import compare
+    from analyzer.app.demo_run import run_demo
+    from analyzer.app.mastering_run import master, propose
+    from analyzer.app.profiles import build_profile
+    from analyzer.app.results import (
+        AnalyzedTrack,
+        AnalyzeRun,
+        BatchRun,
+        CompareRun,
+        DemoRun,
+        FileFailure,
+        MasterRun,
+        ProfileRun,
+        ProposeRun,
+        TranslateRun,
+    )
+    from analyzer.app.settings import (
+        AnalyzeSettings,
+        BatchSettings,
+        CompareSettings,
+        MasterSettings,
+        ProfileSettings,
+        TranslateSettings,
+        WatchSettings,
+    )
+    from analyzer.app.translating import translate
+    from analyzer.app.watching import Bounce, WatchCallbacks, WatchRun, WatchStart, watch
