@@ -212,3 +212,27 @@ def test_settings_are_checked():
     with pytest.raises(UsageError, match="--max-bounces"):
         WatchSettings(references=["r.wav"], max_bounces=0)
     assert np.isfinite(WatchSettings(profile="electronic").settle_s)
+
+
+def test_a_watch_measures_with_the_compiled_meters_and_the_same_figures(ref, tmp_path):
+    """A watch session opts in to the meters' compiled kernels (analyzer.dsp.jit: numba's load
+    is paid once for every bounce); its figures are those of the numpy meters (within 1e-9 LU,
+    the kernels' own tests hold the rest)."""
+    from analyzer.app.analysis import analyze
+    from analyzer.app.settings import AnalyzeSettings
+    from analyzer.dsp import jit
+
+    bounce = tmp_path / "mix.wav"
+    bounce.write_bytes(_wav_bytes(4.0, 7))
+    hist = tmp_path / "bounces.jsonl"
+    settings = WatchSettings(references=[str(ref)], settle_s=0.05, max_bounces=1)
+    rec = Recorder()
+    watch(bounce, settings, history=hist, callbacks=rec.callbacks())
+    assert jit.kernels() is not None  # the session opted in
+    watched = rec.bounces[0].mix
+    jit._loader = None  # what a fresh `analyze` uses: the numpy meters (the fixture resets too)
+    plain = analyze([str(bounce)], AnalyzeSettings()).tracks[0].analysis
+    assert watched.loudness.integrated_lufs == pytest.approx(
+        plain.loudness.integrated_lufs, abs=1e-9
+    )
+    assert watched.peaks.true_peak_dbtp == pytest.approx(plain.peaks.true_peak_dbtp, abs=1e-9)
