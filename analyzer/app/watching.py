@@ -141,8 +141,9 @@ def open_session(
     check_distinct(inputs, outputs)
     for path in outputs:
         check_output(path, True)  # refuses what is no regular file, even with --force
-    foreign = [p for p in outputs if os.path.lexists(p) and not (
-        is_watch_page(p) if p == html else _is_watch_history(p))]  # fmt: skip
+    entries = _watch_history(hist) if os.path.lexists(hist) else []
+    foreign = [p for p in outputs if os.path.lexists(p) and (
+        not is_watch_page(p) if p == html else entries is None)]  # fmt: skip
     if foreign and not force:
         kind = "watch report" if foreign[0] == html else "watch history"
         raise OutputError(f"{foreign[0]}: exists and is not a mixanalyzer {kind}; give "
@@ -150,28 +151,28 @@ def open_session(
     session = _Session(html, hist, target, names)
     if foreign and os.path.lexists(hist):
         os.unlink(hist)  # --force over another file: a new history
-    elif os.path.isfile(hist):
-        from analyzer.io.history import read_json_lines
-
-        session.entries = [e for e in read_json_lines(hist) if _valid_entry(e)]
+    elif entries:
+        session.entries = entries
     session.write_page()
     return session
 
 
-def _is_watch_history(path: str) -> bool:
-    """A history this module wrote: a regular file of JSON lines, every whole line a valid
-    entry (an empty file, or a last line torn by a crash, still counts)."""
+def _watch_history(path: str) -> list[dict[str, Any]] | None:
+    """The entries of a history this module wrote, None for any other file: a regular file of
+    JSON lines, every whole line a valid entry (an empty file, or a last line torn by a crash,
+    still counts)."""
     from analyzer.io.history import read_json_lines
 
     if not os.path.isfile(path):
-        return False
+        return None
     try:
         with open(path, "rb") as fh:
             whole = [line for line in fh.read().split(b"\n")[:-1] if line.strip()]
         entries = read_json_lines(path)
     except (OSError, ValueError, OutputError):
-        return False
-    return len(entries) >= len(whole) and all(map(_valid_entry, entries))
+        return None
+    ours = len(entries) >= len(whole) and all(map(_valid_entry, entries))
+    return entries if ours else None
 
 
 def _valid_entry(e: dict[str, Any]) -> bool:

@@ -56,3 +56,19 @@ def kernels() -> ModuleType | None:
         return None
     loader.join()
     return _module
+
+
+class Choice:
+    """A meter's kernels, asked for once and kept: the choice is made at the meter's first
+    block (so the load overlaps the file's opening), and each path has its own state."""
+
+    __slots__ = ("_asked", "_module")
+
+    def __init__(self) -> None:
+        self._asked = False
+        self._module: ModuleType | None = None
+
+    def __call__(self) -> ModuleType | None:
+        if not self._asked:
+            self._module, self._asked = kernels(), True
+        return self._module

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 
@@ -102,16 +101,9 @@ class KWeightingFilter:
         self._max_hop = next_fast_len(max(4 * self._overlap, 32768)) - self._overlap
         self._spectra: dict[int, np.ndarray] = {}
         self._history = np.zeros((self.channels, self._overlap))
-        # The path is chosen at the first block and kept (each has its own state).
-        self._kernels: ModuleType | None = None
-        self._chosen = False
+        self._compiled = jit.Choice()
         self._coefficients = kweighting_coefficients(self.sample_rate_hz)
         self._state = np.zeros((self.channels, 2, 2))  # the recursion's delays per channel
-
-    def _compiled(self) -> ModuleType | None:
-        if not self._chosen:
-            self._kernels, self._chosen = jit.kernels(), True
-        return self._kernels
 
     def _recursive(self, x: np.ndarray, sink: Callable[[int, int, np.ndarray], None]) -> None:
         k = self._compiled()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
-from types import ModuleType
 
 import numpy as np
 
@@ -119,8 +118,7 @@ class TruePeakMeter:
         self._ybuf = np.empty((CHUNK // GROUP, GROUP * phases), dtype=np.float32)
         self._rbuf = np.empty(CHUNK)
         self._abuf = np.empty(CHUNK, dtype=np.int8)
-        self._compiled: ModuleType | None = None
-        self._chosen = False
+        self._kernels = jit.Choice()
         # A grid value this far below the running peak can still hide a higher peak between
         # grid points (a full-scale tone at Nyquist, halfway between two grid points).
         self._margin = math.cos(math.pi / (2 * self.factor))
@@ -232,11 +230,6 @@ class TruePeakMeter:
             return 0 if samples[r] >= y[r, col] else col + 1
 
         return row_max, phase_of, int(np.count_nonzero(interp_max > OVER_THRESHOLD))
-
-    def _kernels(self) -> ModuleType | None:
-        if not self._chosen:  # chosen at the first block and kept
-            self._compiled, self._chosen = jit.kernels(), True
-        return self._compiled
 
     def _record_subblocks(self, first: int, row_max: np.ndarray) -> None:
         """Fold the grid maxima of rows starting at global sample ``first`` into the per-100 ms
