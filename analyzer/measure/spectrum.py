@@ -21,6 +21,8 @@
   ``|L|^2``, ``|R|^2`` and ``Re(L R*)``; ``|M|^2 = (|L|^2 + |R|^2 + 2 Re(L R*)) / 4`` and
   ``|S|^2 = (|L|^2 + |R|^2 - 2 Re(L R*)) / 4``. Files with more than two channels use the first
   two as L/R for mid/side and stereo bands; the "mix" spectrum is the mean over all channels.
+  A bin's mid or side power under ``1e-12`` of its ``|L|^2 + |R|^2`` (-120 dB) is below the
+  rounding of that difference and reads as none.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ from analyzer.types import SpectrumStats
 TILT_LOW_HZ = 100.0
 TILT_HIGH_HZ = 10000.0
 MIN_TILT_BANDS = 3
+#: A bin's mid or side power below this fraction of its ``|L|^2 + |R|^2`` (-120 dB) reads as
+#: none: it comes from a difference of the two, whose rounding is ~1e-16 of them.
+MID_SIDE_RESOLUTION = 1e-12
 #: Frames per FFT call: large enough for pocketfft's batched speed, small enough for the cache.
 FFT_BATCH = 16
 
@@ -228,8 +233,14 @@ class SpectrumMeter:
     def _mid_side(p: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-bin mid and side powers from the L/R powers and ``Re(L R*)``."""
         lr = p[0] + p[1]
-        mid = np.maximum((lr + 2.0 * c) / 4.0, 0.0)
-        side = np.maximum((lr - 2.0 * c) / 4.0, 0.0)
+        mid = (lr + 2.0 * c) / 4.0
+        side = (lr - 2.0 * c) / 4.0
+        # Each is a difference of sums as large as |L|^2 + |R|^2, good to ~1e-16 of it and summed
+        # in an order that follows the block size: less than MID_SIDE_RESOLUTION of it is that
+        # rounding (a side 175 dB down read -195 dB or none by block size: found by fuzzing).
+        floor = MID_SIDE_RESOLUTION * lr
+        mid[mid <= floor] = 0.0
+        side[side <= floor] = 0.0
         return mid, side
 
     def result(self) -> SpectrumStats:

@@ -37,6 +37,11 @@ OVER_THRESHOLD = 1.0 + 2.0**-20
 #: refined depended on the block size (found by fuzzing with denormals): the true peak of such a
 #: channel is its sample peak.
 INTERPOLATION_FLOOR = 1e-30
+#: Grid values within this fraction of each other are the same peak: the float32 grid is off by
+#: ~1e-6 relative, and how far depends on where a value falls in its group of the product, so
+#: which of several equal peaks (a run of full-scale samples) read largest depended on the block
+#: size (found by fuzzing): the peak's time is the first that close to the largest.
+PEAK_TIE = 1e-5
 
 
 def _abs_max(y: np.ndarray) -> float:
@@ -269,12 +274,17 @@ class TruePeakMeter:
         return Series(rate_hz=10.0, start_s=width_subblocks / 10.0, values=tuple(db.tolist()))
 
     def peak_time_s(self) -> float | None:
-        """Start (s) of the 100 ms holding the largest grid value (``track_windows``; None
-        otherwise or when every value is zero): where the worst true-peak overs are."""
+        """Start (s) of the first 100 ms holding the largest grid value, to :data:`PEAK_TIE`
+        (``track_windows``; None otherwise or when every value is zero): where the worst
+        true-peak overs are."""
         if not self.track_windows or not self._sub_peaks:
             return None
-        k = int(np.argmax(self._sub_peaks))
-        return None if self._sub_peaks[k] <= 0.0 else k * self.subblock / self.sample_rate_hz
+        peaks = np.asarray(self._sub_peaks)
+        top = float(peaks.max())
+        if top <= 0.0:
+            return None
+        k = int(np.argmax(peaks >= top * (1.0 - PEAK_TIE)))
+        return k * self.subblock / self.sample_rate_hz
 
     @property
     def intersample_overs(self) -> int:

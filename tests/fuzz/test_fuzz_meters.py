@@ -103,6 +103,32 @@ def test_denormal_signal_true_peak_is_its_sample_peak(tmp_path: Path) -> None:
         assert peaks.true_peak_dbtp == peaks.sample_peak_dbfs
 
 
+def test_a_full_scale_run_peaks_at_its_start_in_any_block_size(tmp_path: Path) -> None:
+    """Hypothesis found it: 5 s of samples at exactly 1.0 read their true peak at 0.0 s whole
+    and up to 0.7 s later streamed in blocks of 65 (float32 ties on the grid)."""
+    for n in (2750, 6000):
+        x = np.concatenate([np.ones((1, n)), np.full((1, 15), 1e-310)], axis=1)
+        path = tmp_path / f"ones{n}.wav"
+        sf.write(path, x.T, 8000, subtype="DOUBLE")
+        assert analyze_array(x, 8000, path=str(path)).peaks.true_peak_at_s == 0.0
+        for block in (26, 65, 1000):
+            assert analyze_file(path, block_frames=block).peaks.true_peak_at_s == 0.0
+
+
+def test_a_side_below_the_rounding_of_mid_side_reads_the_same_in_any_block_size(
+    tmp_path: Path,
+) -> None:
+    """Hypothesis found it: a side 175 dB under full-scale DC read -195.67 dB whole and none in
+    blocks of 26; both now read none (under 1e-12 of L+R, the rounding of the difference)."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-1, 1, (3, 8600)) * 1e-7, -np.ones((3, 1640))], axis=1)
+    path = tmp_path / "x.wav"
+    sf.write(path, x.T, 8000, subtype="DOUBLE")
+    whole = _doc(analyze_array(x, 8000, path=str(path)))
+    for block in (26, 333):
+        _same(whole, _doc(analyze_file(path, block_frames=block)))
+
+
 @SETTINGS
 @given(sig=signals(), bad=st.sampled_from([np.nan, np.inf, -np.inf]), where=st.floats(0, 1))
 def test_non_finite_samples_are_refused(tmp_path: Path, sig, bad: float, where: float) -> None:
