@@ -16,23 +16,26 @@ BPM = 120.0
 BARS = 16
 
 
+def _lowpass_response(f: np.ndarray, cutoff_hz: float) -> np.ndarray:
+    """First-order low-pass (a smooth enough tone control for synthesis)."""
+    return 1.0 / (1.0 + 1j * f / cutoff_hz)
+
+
 def _one_pole_lowpass(x: np.ndarray, cutoff_hz: float, fs: int) -> np.ndarray:
-    """First-order low-pass by FFT (a smooth enough tone control for synthesis)."""
+    """:func:`_lowpass_response` applied by FFT."""
     n = x.shape[-1]
     f = np.fft.rfftfreq(n, 1.0 / fs)
-    return np.fft.irfft(np.fft.rfft(x) / (1.0 + 1j * f / cutoff_hz), n=n)
+    return np.fft.irfft(np.fft.rfft(x) * _lowpass_response(f, cutoff_hz), n=n)
 
 
 LOW_SHELF_HZ = 180.0
 
 
-def _low_shelf(x: np.ndarray, corner_hz: float, gain_db: float, fs: int) -> np.ndarray:
-    """First-order low shelf by FFT: ``gain_db`` well below ``corner_hz``, 0 dB well above."""
-    n = x.shape[-1]
-    f = np.fft.rfftfreq(n, 1.0 / fs)
+def _low_shelf_response(f: np.ndarray, corner_hz: float, gain_db: float) -> np.ndarray:
+    """First-order low shelf: ``gain_db`` well below ``corner_hz``, 0 dB well above."""
     g = 10 ** (gain_db / 20)
     s = 1j * f / (corner_hz * np.sqrt(g))  # corner placed so the shelf is centred on corner_hz
-    return np.fft.irfft(np.fft.rfft(x) * (g + s) / (1.0 + s), n=n)
+    return (g + s) / (1.0 + s)
 
 
 def _place(track: np.ndarray, sound: np.ndarray, start: int) -> None:
@@ -149,8 +152,10 @@ def synthesize_demo_mix(
     # Gentle fade-out over the last bar, then normalise the sample peak to -1 dBFS.
     mix -= mix.mean(axis=1, keepdims=True)  # the kick's pitch sweep leaves a little DC
     mix[:, -bar:] *= np.linspace(1.0, 0.0, bar)
-    if low_shelf_db:
-        mix = _low_shelf(mix, LOW_SHELF_HZ, low_shelf_db, fs)
-    if top_cutoff_hz is not None:
-        mix = _one_pole_lowpass(_one_pole_lowpass(mix, top_cutoff_hz, fs), top_cutoff_hz, fs)
+    if low_shelf_db or top_cutoff_hz is not None:  # the tone faults: one FFT round trip
+        f = np.fft.rfftfreq(n, 1.0 / fs)
+        h = _low_shelf_response(f, LOW_SHELF_HZ, low_shelf_db) if low_shelf_db else 1.0
+        if top_cutoff_hz is not None:
+            h = h * _lowpass_response(f, top_cutoff_hz) ** 2  # second order: two poles
+        mix = np.fft.irfft(np.fft.rfft(mix) * h, n=n)
     return mix * (10 ** (peak_dbfs / 20) / np.abs(mix).max())
