@@ -187,18 +187,19 @@ def before_command(python: str, tree: Path) -> list[str]:
     this repository that imported this tree, and "before" timed the same code as "after" (found
     on 2026-12-04; the before/after tables made that way compared a build with itself). The
     tree goes first explicitly, and :func:`check_before` proves which one is imported."""
-    tree = tree.resolve()
-    code = (f"import sys; sys.path.insert(0, {str(tree)!r}); sys.argv[0] = 'mixanalyzer'; "
-            "from analyzer.cli import main; main()")  # fmt: skip
+    code = f"{_tree_first(tree)} sys.argv[0] = 'mixanalyzer'; from analyzer.cli import main; main()"
     return [python, "-c", code]
+
+
+def _tree_first(tree: Path) -> str:
+    """Python statements that put ``tree`` first on ``sys.path``."""
+    return f"import sys; sys.path.insert(0, {str(tree.resolve())!r});"
 
 
 def check_before(python: str, tree: Path) -> None:
     """Stop unless the ``--before`` command imports the package from ``tree``."""
     tree = tree.resolve()
-    probe = (
-        f"import sys; sys.path.insert(0, {str(tree)!r}); import analyzer; print(analyzer.__file__)"
-    )
+    probe = f"{_tree_first(tree)} import analyzer; print(analyzer.__file__)"
     found = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True)
     if not Path(found.stdout.strip()).resolve().is_relative_to(tree):
         sys.exit(f"bench_master: --before {tree} imports {found.stdout.strip()}, not that tree")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
@@ -183,7 +184,7 @@ class TruePeakMeter:
                 lo = j * CHUNK
                 hi = min(lo + CHUNK, n_windows)
                 left = lead + half - 1  # row r interpolates after sample left+lo+r
-                row_max, phase_of, overs = self._grid(x64, x32, lo, hi)
+                row_max, phase_of, overs = self._grid(kernels, x64, x32, lo, hi)
                 top = float(row_max.max())
                 if self.track_windows:
                     self._overs += overs
@@ -197,17 +198,18 @@ class TruePeakMeter:
         self._offset += n_windows
 
     def _grid(
-        self, x64: np.ndarray, x32: np.ndarray | None, lo: int, hi: int
-    ) -> tuple[np.ndarray, Callable[[int], int], int]:
+        self, kernels: ModuleType | None, x64: np.ndarray, x32: np.ndarray | None, lo: int,
+        hi: int,
+    ) -> tuple[np.ndarray, Callable[[int], int], int]:  # fmt: skip
         """The grid of rows ``lo..hi`` of ``x64`` (history + block; row ``r`` interpolates the
         window that starts ``lead + r`` samples in, after sample ``lead + half - 1 + r``): per
         row the largest of that sample and its interpolated values, a function telling which of
         them it is (0: the sample, else 1 + the phase; as
         :func:`analyzer.dsp.compiled.truepeak_rows`) and the count of overs. ``x32`` is ``x64``
-        after the lead in float32, zero-padded (numpy path only)."""
+        after the lead in float32, zero-padded (numpy path only); ``kernels``: the meter's
+        compiled kernels or None (:class:`~analyzer.dsp.jit.Choice`)."""
         rows, lead = hi - lo, self._lead
         left = lead + self._half - 1
-        kernels = self._kernels()
         if kernels is not None:
             row_max, arg = self._rbuf[:rows], self._abuf[:rows]
             overs = kernels.truepeak_rows(x64, lead + lo, left + lo, self._h, OVER_THRESHOLD,
