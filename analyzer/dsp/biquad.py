@@ -77,25 +77,6 @@ def rbj_coefficients(
     return np.array(b) / a0, np.array(a) / a0
 
 
-def rbj_coefficient_arrays(
-    kind: str, frequency_hz: np.ndarray, gain_db: np.ndarray, q: np.ndarray, sample_rate_hz: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`rbj_coefficients` of many sections of one kind at once: ``(b, a)`` shaped
-    ``(3, sections)``, ``a[0] == 1`` (the same formulas, numpy's cos/sin: equal to the one-section
-    values bit for bit)."""
-    if kind not in RBJ_KINDS:
-        raise ValueError(f"unknown biquad kind {kind!r}")
-    # math's cos, sin and pow per section (few): the values equal rbj_coefficients' bit for
-    # bit on every CPU, where numpy's SIMD versions may differ in the last place.
-    w0 = [2.0 * math.pi * float(f) / float(sample_rate_hz) for f in np.ravel(frequency_hz)]
-    big_a = np.array([10.0 ** (float(g) / 40.0) for g in np.ravel(gain_db)])
-    cw, sw = np.array([math.cos(w) for w in w0]), np.array([math.sin(w) for w in w0])
-    ones = np.ones_like(cw)
-    b, a = _rbj(kind, big_a, cw, sw, np.asarray(q, dtype=float), np.sqrt)
-    b, a = np.array([x * ones for x in b]), np.array([x * ones for x in a])
-    return b / a[0], a / a[0]
-
-
 def cascade_response(
     sections: Sequence[tuple[np.ndarray, np.ndarray]],
     sample_rate_hz: float,

@@ -106,19 +106,23 @@ def spacing_violations(kinds: Sequence[str], hz: np.ndarray, gain_db: np.ndarray
     :func:`octaves_apart`, so the values do not depend on numpy's SIMD kernels)."""
     hz, gain_db = np.asarray(hz, dtype=float), np.asarray(gain_db, dtype=float)
     n = len(kinds)
-    out = np.zeros((hz.shape[0], n * (n - 1) // 2))
-    for row, (fs, gs) in enumerate(zip(hz.tolist(), gain_db.tolist(), strict=True)):
-        k = 0
-        for i in range(n):
-            for j in range(i + 1, n):
-                apart = abs(math.log2(fs[i] / fs[j]))
+    pairs = [(i, j, kinds[i] == kinds[j]) for i in range(n) for j in range(i + 1, n)]
+    log2 = math.log2
+    rows = []
+    for fs, gs in zip(hz.tolist(), gain_db.tolist(), strict=True):
+        row = []
+        for i, j, same in pairs:
+            value = 0.0
+            if same or gs[i] * gs[j] < 0:
+                apart = abs(log2(fs[i] / fs[j]))
                 small = min(abs(gs[i]), abs(gs[j]))
-                if kinds[i] == kinds[j]:
-                    out[row, k] = max(SAME_TYPE_OCTAVES - apart, 0.0) * small * 3.0
-                elif gs[i] * gs[j] < 0:
-                    out[row, k] = max(OPPOSING_OCTAVES - apart, 0.0) * small
-                k += 1
-    return out
+                if same:
+                    value = max(SAME_TYPE_OCTAVES - apart, 0.0) * small * 3.0
+                else:
+                    value = max(OPPOSING_OCTAVES - apart, 0.0) * small
+            row.append(value)
+        rows.append(row)
+    return np.array(rows, dtype=float).reshape(hz.shape[0], len(pairs))
 
 
 def out_of_band_room_db(band_hz: np.ndarray, mix_db: np.ndarray, p90_db: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.dsp.biquad import rbj_coefficient_arrays
+from analyzer.dsp.biquad import rbj_coefficients
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.tone_rules import (
     BELL_MAX_HZ,
@@ -43,6 +43,8 @@ GAIN_PENALTY = 0.04
 #: Weight of each dB by which a rule is broken (summed response over ``±max_gain`` per grid
 #: point, out-of-band lift, missing spacing).
 RESPONSE_PENALTY = 4.0
+#: Move responses a fit keeps (each ~6 kB): the settings of a few solver iterations.
+SECTION_CACHE = 512
 
 
 class MoveFit:
@@ -62,6 +64,7 @@ class MoveFit:
         self.rgrid = response_grid(self.fs)
         self.z1 = np.exp(-2j * np.pi * np.concatenate([self.grid.ravel(), self.rgrid]) / self.fs)
         self.z2 = self.z1 * self.z1
+        self._sections: dict[tuple[str, float, float, float], np.ndarray] = {}
         #: How much the moves may boost each band below 30 Hz / above 16 kHz (NaN elsewhere).
         self.room = (
             out_of_band_room_db(target.band_hz, target.mix_db, target.p90_db)
@@ -109,13 +112,29 @@ class MoveFit:
         """:meth:`gains` of ``rows`` cascades at once (``(rows, bands)``, ``(rows, grid)``)."""
         h = np.ones((rows, len(self.z1)), dtype=complex)
         for kind, f, g, q in params:
-            b, a = rbj_coefficient_arrays(kind, f, g, q, self.fs)
-            h *= (b[0][:, None] + b[1][:, None] * self.z1 + b[2][:, None] * self.z2) / (
-                a[0][:, None] + a[1][:, None] * self.z1 + a[2][:, None] * self.z2)  # fmt: skip
+            rows_fgq = zip(f.tolist(), g.tolist(), q.tolist(), strict=True)
+            h *= np.array([self._section(kind, *k) for k in rows_fgq])
         p = np.maximum(np.abs(h) ** 2, 1e-24)
         n = self.grid.size
         band = 10.0 * np.log10(p[:, :n].reshape(rows, *self.grid.shape).mean(axis=2))
         return band, 10.0 * np.log10(p[:, n:])
+
+    def _section(self, kind: str, f: float, g: float, q: float) -> np.ndarray:
+        """One move's complex response on both grids, kept for the settings it was asked for:
+        a finite-difference row steps one parameter, so each other move's response repeats
+        in every row (and the solver's next evaluation often repeats the row it stepped from).
+        The values are the ones evaluating every row afresh gives: the same elementwise
+        arithmetic, in the same order."""
+        key = (kind, f, g, q)
+        hit = self._sections.get(key)
+        if hit is None:
+            if len(self._sections) >= SECTION_CACHE:
+                self._sections.clear()
+            b, a = rbj_coefficients(kind, f, g, q, self.fs)
+            z1, z2 = self.z1, self.z2
+            hit = (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)
+            self._sections[key] = hit
+        return hit
 
     def levels(self, moves: Sequence[EqMove]) -> np.ndarray:
         return predicted_levels(self.t.mix_db, self.gains(moves)[0], self.kp)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.dsp.biquad import rbj_coefficient_arrays, rbj_coefficients
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.tone_solver import MoveFit, vector
 from analyzer.mastering.tone_target import ToneTarget
@@ -33,14 +32,25 @@ MOVES = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["peaking", "low_shelf", "high_shelf", "low_pass", "high_pass"])
-def test_coefficient_arrays_equal_one_section_at_a_time(kind: str) -> None:
-    rng = np.random.default_rng(1)
-    f, g, q = rng.uniform(20, 20000, 50), rng.uniform(-12, 12, 50), rng.uniform(0.3, 8, 50)
-    b, a = rbj_coefficient_arrays(kind, f, g, q, 44100.0)
-    for i in range(50):
-        b1, a1 = rbj_coefficients(kind, f[i], g[i], q[i], 44100.0)
-        assert np.array_equal(b[:, i], b1) and np.array_equal(a[:, i], a1)
+def test_kept_move_responses_give_the_values_of_a_fresh_evaluation(monkeypatch) -> None:
+    """The fit keeps each move's response for the settings it was asked for; a warm fit (its
+    cache full, and cleared on the way when it is small) gives every residual bit for bit as a
+    new fit evaluating everything afresh."""
+    from analyzer.mastering import tone_solver
+
+    rng = np.random.default_rng(11)
+    x = vector(MOVES)
+    points = [x + rng.normal(0.0, 0.3, x.size) for _ in range(6)]
+    batches = [np.repeat(p[None, :], x.size, axis=0) + np.eye(x.size) * 1e-6 for p in points]
+    for size in (512, 3):
+        monkeypatch.setattr(tone_solver, "SECTION_CACHE", size)
+        warm = _fit()
+        for p, steps in zip(points, batches, strict=True):
+            for _ in range(2):  # the second time every response comes from the cache
+                assert np.array_equal(warm.residual(KINDS, p), _fit().residual(KINDS, p))
+                assert np.array_equal(warm.residuals(KINDS, steps),
+                                      _fit().residuals(KINDS, steps))  # fmt: skip
+        assert len(warm._sections) <= max(size, len(KINDS) * (x.size + 1))
 
 
 def test_batched_residuals_equal_single_ones_bit_for_bit() -> None:
