@@ -10,6 +10,7 @@ import typer
 from analyzer.cli.console import print_warnings, stdout_console
 from analyzer.cli.options import Jobs, force_option, quiet_option
 from analyzer.cli.progress import progress_bar
+from analyzer.report.terminal.fit import fit_width
 
 ProfileForce = force_option("Overwrite an existing profile.")
 MessageQuiet = quiet_option("No message on stdout.")
@@ -101,7 +102,7 @@ def list_profiles() -> None:
         folders = ", ".join(display_path(d) for d in profile_dirs())
         console.print(f"no profiles found (looked in {folders})", markup=False)
         return
-    console.print(table)
+    console.print(fit_width(console, table))
     for message in problems:
         console.print(f"unusable: {message}", markup=False, soft_wrap=True)
 

@@ -11,6 +11,7 @@ from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.report.findings import TrackFinding, platform_finding
 from analyzer.report.numbers import number
 from analyzer.report.terminal.cells import PEAK_STYLE, fmt_plain, fmt_value
+from analyzer.report.terminal.fit import fit_width
 from analyzer.report.verdicts import true_peak_verdict
 from analyzer.types import TrackAnalysis
 
@@ -61,7 +62,7 @@ def render_track(console: Console, result: TrackAnalysis) -> None:
         per = "  ".join(fmt_value(v, "").strip() for v in pk.true_peak_per_channel_dbtp)
         table.add_row("  per channel", per, "dBTP")
     table.add_row("Sample peak", fmt_value(pk.sample_peak_dbfs, "dBFS"), "largest |sample|")
-    console.print(table)
+    console.print(fit_width(console, table))
 
 
 def _bar(value_db: float | None, lo: float = -30.0, hi: float = 0.0, width: int = 20) -> str:
@@ -96,7 +97,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
         )
         dc = "  ".join(f"{number(v, '+.5f')}" for v in dy.dc_offset)
         t.add_row("DC offset", dc, "mean sample value")
-        console.print(t)
+        console.print(fit_width(console, t))
     if st is not None:
         t = Table(title="Stereo", title_justify="left", header_style="bold")
         t.add_column("Metric")
@@ -113,7 +114,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
             t.add_row("Balance", fmt_value(st.balance_db, "dB"), "L minus R")
         if st.flags and st.flags != ("mono",):
             t.add_row("Flags", "[yellow]" + ", ".join(st.flags) + "[/]", "")
-        console.print(t)
+        console.print(fit_width(console, t))
     if sp is not None and sp.tonal_balance_db:
         t = Table(title="Tonal balance", title_justify="left", header_style="bold")
         t.add_column("Band (Hz)")
@@ -130,7 +131,7 @@ def render_character(console: Console, result: TrackAnalysis) -> None:
             f"dB relative to the track's own total power; tilt {tilt} dB/oct, "
             "100 Hz-10 kHz (pink noise = 0)"
         )
-        console.print(t)
+        console.print(fit_width(console, t))
 
 
 def render_track_findings(console: Console, findings: Sequence[TrackFinding]) -> None:
@@ -147,7 +148,7 @@ def render_track_findings(console: Console, findings: Sequence[TrackFinding]) ->
     t.add_column("What is out of spec, where, and what to do")
     for f in findings:  # the text says where ("at 2:31")
         t.add_row(f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", escape(f.text))
-    console.print(t)
+    console.print(fit_width(console, t))
 
 
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "cyan"}
@@ -174,7 +175,7 @@ def render_platforms(
                       number(p.gain_db, "+.1f"),
                       f"{p.result_lufs:.1f}", f"[{tp_style}]{tp}[/]" if tp_style else tp,
                       p.limited_by or "")  # fmt: skip
-        console.print(t)
+        console.print(fit_width(console, t))
         for p in previews:
             for w in p.warnings:
                 if "louder than needed" not in w:
@@ -201,4 +202,4 @@ def render_platforms(
             t.add_row(r.codec, note, number(r.true_peak_before_dbtp, "+.2f"),
                       number(r.true_peak_after_dbtp, "+.2f"),
                       str(r.intersample_overs_after))  # fmt: skip
-        console.print(t)
+        console.print(fit_width(console, t))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from analyzer.report.numbers import finite, number
 from analyzer.report.terminal.cells import fmt_dash, name_room, two_line_names
+from analyzer.report.terminal.fit import fit_width
 
 if TYPE_CHECKING:
     from analyzer.batching.runner import BatchResult
@@ -57,7 +58,7 @@ def render_batch(
     )
     for row, name in zip(rows, names, strict=True):
         table.add_row(row[0], escape(name), *row[1:])
-    console.print(table)
+    console.print(fit_width(console, table))
     if comparisons is not None:  # sentences: under the table, where they have the full width
         console.print("largest difference from the references:", markup=False)
         for i, comp in enumerate(comparisons):
@@ -107,4 +108,4 @@ def render_album(console: Any, album: AlbumReport) -> None:
     names, table.columns[0].min_width = two_line_names([g.path for g in album.gains], room)
     for g, name, row in zip(album.gains, names, rows, strict=True):
         table.add_row(escape(name), *row, escape(g.reason or ""))
-    console.print(table)
+    console.print(fit_width(console, table))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from analyzer.report.numbers import metric_decimals, number
 from analyzer.report.terminal.analysis import BAND_LABELS
 from analyzer.report.terminal.cells import GRADE_STYLE, VERDICT_STYLE, fmt_plain
+from analyzer.report.terminal.fit import fit_width
 from analyzer.report.verdicts import MAIN_METRICS, score_grade
 from analyzer.report.view.model import Finding, MetricRow
 
@@ -53,7 +54,7 @@ def render_comparison(console: Console, comp: Comparison) -> None:
         if name.startswith("third_octave.") and m.verdict not in (None, "within"):
             row(name, f"1/3 oct {name.split('.', 1)[1]} Hz")
     t.caption = TONAL_RELATIVE
-    console.print(t)
+    console.print(fit_width(console, t))
     if comp.reference_gains_db:
         console.print("[bold]Playback gain for each reference to match the mix[/bold]")
         for ref, gain in comp.reference_gains_db.items():
@@ -82,8 +83,10 @@ def render_translation(console: Console, tr: Any) -> None:
     t.add_column("Score", justify="right", no_wrap=True)
     # Short headers: the table fits 80 columns with the device names on one line.
     # "Under noise": the bands masked by the device's noise (a count), in five columns.
+    # Headers over two lines, cells whole (never "100" over "%"): a table too wide for the
+    # console is drawn more compactly or in parts (analyzer.report.terminal.fit).
     for col in ("Refs", "Loud LU", "Bass kept", "Harm dB", "Mono LU", "Under noise"):
-        t.add_column(col, justify="right", min_width=max(len(w) for w in col.split()))
+        t.add_column(col.replace(" ", "\n"), justify="right", no_wrap=True)
     for d in tr.devices:
         style = GRADE_STYLE[score_grade(d.score) or "bad"]
         bar = "█" * round(d.score / 20) + "·" * (5 - round(d.score / 20))
@@ -98,7 +101,7 @@ def render_translation(console: Console, tr: Any) -> None:
             str(len(d.masked_bands)),
         )
     t.caption = f"spread {fmt_plain(tr.spread, '.0f')} points over the devices"
-    console.print(t)
+    console.print(fit_width(console, t))
     render_score_parts(console, tr)
     for d in tr.devices:
         if d.note:
@@ -183,7 +186,7 @@ def render_tonal_bars(console: Console, rows: Sequence[MetricRow]) -> None:
         t.add_row(r.label, f"[{style}]{bar}[/]", fmt_plain(r.mix, ".1f"),
                   fmt_plain(r.delta, "+.1f"), f"[{style}]{verdict}[/]")  # fmt: skip
     t.caption = f"█ mix  ░ references 10-90 %  ▓ both. {TONAL_RELATIVE}"
-    console.print(t)
+    console.print(fit_width(console, t))
 
 
 def render_findings(console: Console, findings: Sequence[Finding], limit: int = 10) -> None:

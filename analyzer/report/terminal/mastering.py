@@ -9,6 +9,7 @@ from rich.table import Table
 
 from analyzer.report.numbers import number
 from analyzer.report.terminal.cells import fmt_dash
+from analyzer.report.terminal.fit import fit_width
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -43,7 +44,7 @@ def render_proposal(console: Console, p: Proposal, *, title: str = "proposed mas
             f"{lp.predicted_peak_reduction_db:.1f} dB of peak reduction",
         )
     if table.row_count:
-        console.print(table)
+        console.print(fit_width(console, table))
     else:
         console.print(f"{title}: nothing to change", markup=False)
     if tone.error_before_db is not None:
@@ -76,7 +77,7 @@ def render_matchering(console: Console, result: MasterResult) -> None:
     for hz, _ in shown:
         table.add_column(f"{hz / 1000:g}k" if hz >= 1000 else f"{hz:g}", justify="right")
     table.add_row("dB", *(fmt_dash(db, "+.1f") for _, db in shown))
-    console.print(table)
+    console.print(fit_width(console, table))
     gain = "unknown" if eff.gain_db is None else f"{number(eff.gain_db, '+.1f')} dB"
     console.print(
         f"Matchering: level {gain} (integrated), its limiter took "
@@ -98,7 +99,7 @@ def render_verification(console: Console, v: Verification, result: MasterResult)
             f"{r.metric} ({r.unit})",
             fmt_dash(r.before, spec), fmt_dash(r.after, spec), fmt_dash(r.reference, spec),
         )  # fmt: skip
-    console.print(table)
+    console.print(fit_width(console, table))
     lim = result.limiter
     if lim is not None and result.matchering is not None:
         console.print(

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from analyzer.report.numbers import number
+from analyzer.report.terminal.fit import fit_width
 from analyzer.report.watch_page import delta_rows
 
 
@@ -37,6 +38,6 @@ def render_bounce(console: Any, entry: Mapping[str, Any]) -> None:
             f"[{style}]{shown}[/{style}]" if style else shown,
             _cell(row["reference"], ".1f"), _cell(row["vs_references"], "+.1f"),
         )  # fmt: skip
-    console.print(table)
+    console.print(fit_width(console, table))
     for i, text in enumerate(entry.get("top_differences") or (), start=1):
         console.print(f"  {i}. {text}", markup=False, highlight=False)
