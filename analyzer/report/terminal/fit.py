@@ -14,6 +14,9 @@ import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+#: The width a renderable cell is measured at (beyond any console): its natural size.
+UNBOUNDED = 100_000
+
 if TYPE_CHECKING:  # rich is imported where a table is drawn, not when this module is
     from rich.console import Console, RenderableType
     from rich.table import Table
@@ -26,11 +29,12 @@ def _cell_width(console: Console, cell: object, whole: bool) -> int:
     from rich.measure import Measurement
     from rich.text import Text
 
-    if whole:
-        text = cell if isinstance(cell, Text) else console.render_str(str(cell))
-        return max((cell_len(line) for line in text.plain.split("\n")), default=0)
-    renderable = console.render_str(cell) if isinstance(cell, str) else cell
-    return Measurement.get(console, console.options, renderable).minimum  # type: ignore[arg-type]
+    if isinstance(cell, str):
+        cell = console.render_str(cell)
+    if whole and isinstance(cell, Text):
+        return max((cell_len(line) for line in cell.plain.split("\n")), default=0)
+    size = Measurement.get(console, console.options.update_width(UNBOUNDED), cell)  # type: ignore[arg-type]
+    return size.maximum if whole else size.minimum
 
 
 def _required(console: Console, table: Table) -> int:
