@@ -8,6 +8,7 @@ labels of the frequency axes, the y-range of every graph and whether a toolbar i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -107,9 +108,36 @@ def inspect_page(context: Any, page_path: Path, screenshot: Path | None) -> dict
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
-        return {"errors": errors, "graphs": graphs}
+        return {"errors": errors, "graphs": graphs, "sideways": _sideways(page)}
     finally:
         page.close()
+
+
+#: Narrow windows the page must fit without scrolling sideways (half a laptop screen, a phone).
+NARROW_WIDTHS = (700, 420)
+
+
+#: True once no graph's drawing is wider than the window (after a resize).
+_GRAPHS_FIT = """() => Array.from(document.querySelectorAll('.js-plotly-plot .main-svg')).every(
+  (el) => el.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)"""
+
+
+def _sideways(page: Any) -> dict[int, int]:
+    """Per narrow window width: how far the page is wider than the window (px; 0 when it fits:
+    a wide table scrolls inside itself, not the page). The viewport is set back after."""
+    size = page.viewport_size
+    out = {}
+    for width in NARROW_WIDTHS:
+        page.set_viewport_size({"width": width, "height": size["height"]})
+        # Plotly redraws its graphs for the new width after a short debounce; measured below
+        # whether or not they got there.
+        with contextlib.suppress(Exception):
+            page.wait_for_function(_GRAPHS_FIT, timeout=5_000)
+        out[width] = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+    page.set_viewport_size(size)
+    return out
 
 
 def inside(inner: dict[str, float], outer: dict[str, float], slack: float = 0.5) -> bool:
