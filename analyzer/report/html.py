@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -286,7 +287,18 @@ def figures(view: ReportView) -> dict[str, dict[str, Any]]:
         figs["master-spectra"] = _master_spectra(view)
     if view.batch and view.batch.tracks:
         figs["batch-loudness"] = _batch_loudness(view.batch.tracks)
-    return figs
+    # A chart with nothing to draw (a silent track's spectrum, the width of identical channels)
+    # is left out; the page says why in its place (the template's ``plot`` macro).
+    return {k: f for k, f in figs.items() if _drawable(f)}
+
+
+def _finite_value(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _drawable(fig: dict[str, Any]) -> bool:
+    """Whether any trace of ``fig`` has a point with a finite value to draw."""
+    return any(any(_finite_value(v) for v in trace.get("y") or ()) for trace in fig["data"])
 
 
 #: The deepest a shared level axis goes below its highest value: a device's roll-off further

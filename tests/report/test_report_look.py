@@ -38,6 +38,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory, tracks: dict[str, Path]) ->
     for name in ("mix", "ref"):
         x, fs = sf.read(tracks[name], frames=6 * 48000)
         sf.write(d / "album" / f"{name}.wav", x, fs, subtype="PCM_24")
+    x, fs = sf.read(tracks["mix"], frames=48000)  # one second, the same on both channels
+    sf.write(d / "dual-mono.wav", x[:, :1].repeat(2, axis=1), fs, subtype="PCM_24")
+    x, fs = sf.read(tracks["silent"])
+    sf.write(d / "silent.wav", x, fs, subtype="PCM_16")
     return d
 
 
@@ -50,6 +54,9 @@ def _report(folder: Path, kind: str) -> Path:
         "translate": ["translate", mix, "--ref", ref, "-q"],
         "master": ["master", mix, "--ref", ref, "-o", str(folder / "master.wav"), "-q"],
         "batch": ["batch", str(folder / "album"), "--album", "--no-cache", "--jobs", "1", "-q"],
+        # nothing to draw in some charts: they are left out and the page says why
+        "silent": ["translate", str(folder / "silent.wav"), "-q"],
+        "dual-mono": ["analyze", str(folder / "dual-mono.wav"), "-q"],
     }[kind]
     proc = run(*args, "--html", str(page), "--force")
     assert proc.returncode == 0, proc.stderr
@@ -60,13 +67,23 @@ def _freq_graphs(graphs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [g for g in graphs if g["xtype"] == "log"]
 
 
-@pytest.mark.parametrize("kind", ["analyze", "compare", "translate", "master", "batch"])
+@pytest.mark.parametrize(
+    "kind", ["analyze", "compare", "translate", "master", "batch", "silent", "dual-mono"]
+)
 def test_report_looks_right(context: Any, folder: Path, kind: str) -> None:
     shot = SCREENSHOTS / f"{kind}.png" if SCREENSHOTS else None
-    seen = inspect_page(context, _report(folder, kind), shot)
+    page = _report(folder, kind)
+    seen = inspect_page(context, page, shot)
     graphs = seen["graphs"]
     assert seen["errors"] == []
-    assert graphs, "no graph on the page"
+    html = page.read_text(encoding="utf-8")
+    if kind == "silent":  # a silent track's spectrum, balance, width and devices were empty
+        assert graphs == [] and html.count('class="meta no-plot"') >= 4
+    elif kind == "dual-mono":  # its width chart was empty: no band has side signal
+        assert "No width to draw" in html and not any(g["id"] == "width-0" for g in graphs)
+    else:
+        assert graphs, "no graph on the page"
+        assert 'class="meta no-plot"' not in html
     assert look_problems(graphs) == []
     # At 700 and 420 px (a tag without spaces, the platform table's numbers, the batch table)
     # the page once scrolled sideways by up to 324 px; now a wide table scrolls in itself.
