@@ -88,3 +88,22 @@ def test_one_true_peak_rule() -> None:
     assert above_ceiling(DEFAULT_CEILING_DBTP + 0.1) and not above_ceiling(None)
     assert [score_grade(s) for s in (75.0, 74.9, 50.0, 10.0, None)] == [
         "good", "warn", "warn", "bad", None]  # fmt: skip
+
+
+def test_batch_verdicts_say_why_a_track_has_no_loudness() -> None:
+    """A silent track and one shorter than a gating block read "ok" in the batch table's
+    Verdict column; they say they have no integrated loudness, and why."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from analyzer.report.view.batch import batch_view_for
+
+    music = analyze_array(pink_noise(5.0, FS, seed=33) * 0.05, FS, path="music.wav")
+    silent = analyze_array(np.zeros((2, 5 * FS)), FS, path="silent.wav")
+    short = analyze_array(pink_noise(5.0, FS, seed=34)[:, :2000] * 0.05, FS, path="short.wav")
+    result = SimpleNamespace(files=[music, silent, short], errors=[])
+    verdicts = [t.verdict for t in batch_view_for(result, None, None).tracks]
+    assert verdicts[0] == "ok"
+    assert verdicts[1].startswith("no integrated loudness (silent")
+    assert verdicts[2] == "no integrated loudness (shorter than one 400 ms gating block)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,7 @@ def batch_view_for(
             "true_peak_dbtp": r.peaks.true_peak_dbtp, "lra_lu": r.loudness.lra_lu,
             "plr_db": dy.plr_db if dy else None,
             "gain_db": None if gain is None else gain.gain_db,
-            "verdict": _verdict(r.peaks.true_peak_dbtp, r.file.path in outliers,
+            "verdict": _verdict(r, r.file.path in outliers,
                                 None if comparisons is None else comparisons[i]),
             "note": None if gain is None else gain.reason,
         })  # fmt: skip
@@ -77,12 +78,17 @@ def batch_view_for(
     return batch_view(rows, album=figures, notes=notes)
 
 
-def _verdict(true_peak_dbtp: float | None, outlier: bool, comparison: Any) -> str:
-    """One row's verdict in words: the true peak against the ceiling
+def _verdict(track: Any, outlier: bool, comparison: Any) -> str:
+    """One row's verdict in words: a track without an integrated loudness (silent, shorter than
+    one gating block) says so and why, the true peak against the ceiling
     (:func:`analyzer.report.verdicts.true_peak_verdict`), an album outlier, and with references
     how many metrics fall outside their range; "ok" when nothing is out of line."""
     parts = []
-    peak = true_peak_verdict(true_peak_dbtp)
+    lufs = track.loudness.integrated_lufs
+    if lufs is None or not math.isfinite(lufs):
+        why = track.loudness.null_reasons.get("integrated_lufs")
+        parts.append(f"no integrated loudness ({why})" if why else "no integrated loudness")
+    peak = true_peak_verdict(track.peaks.true_peak_dbtp)
     if peak == "bad":
         parts.append("true peak over 0 dBTP")
     elif peak == "warn":
