@@ -186,7 +186,9 @@ class DeviceTranslation:
     * ``masked_bands`` (devices with a noise model): bands holding content (within 50 dB of the
       loudest band) whose output level ``10 log10(P_dev,b) - I + level`` (``I`` the integrated
       loudness, LUFS) is below the road-noise band level at ``speed_kmh``.
-    * ``score``: 100 minus the points of ``parts`` (see :func:`translate`).
+    * ``score``: 100 minus the points of ``parts`` (see :func:`translate`); ``None`` when the
+      mix has no integrated loudness (silent, or shorter than one 400 ms gating block): it
+      cannot be set at a playback level, so there is nothing to score.
     * ``parts``: the named parts of the score (:mod:`analyzer.playback.device_parts`).
     * ``note``: what every track loses on this device (not the mix's fault), said once.
     * ``timed_findings``: findings that happen at a time (per 3 s short-term window).
@@ -201,7 +203,7 @@ class DeviceTranslation:
 
     name: str
     label: str
-    score: float
+    score: float | None
     loudness_change_lu: float | None
     bass_survival: float | None
     harmonic_bass_db: float | None

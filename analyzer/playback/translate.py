@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from analyzer.playback.device_metrics import DeviceTranslation, device_translation
@@ -100,6 +100,8 @@ def translate(
     fx = effects or {}
     mix = [device_translation(track, d, level_db_spl, speed_kmh, fx.get(d.name))[0]
            for d in devices]  # fmt: skip
+    if not _has_loudness(track):
+        return _unscored(track, mix)
     refs = []
     for i, ref in enumerate(references):
         if ref.spectrum is None:
@@ -114,8 +116,24 @@ def translate(
             dt, diffs = relative(dt, ranges, reference_score_of([r[i] for r in refs], ranges))
             ranked += diffs
         out.append(dt)
-    scores = [d.score for d in out]
+    scores = [d.score for d in out if d.score is not None]
     spread = round(max(scores) - min(scores), 1) if scores else None
     ranked.sort(key=lambda d: -d.gap_points)
     return Translation(devices=tuple(out), spread=spread,
                        ranked_differences=tuple(d.text for d in ranked))  # fmt: skip
+
+
+def _has_loudness(track: TrackAnalysis) -> bool:
+    lufs = track.loudness.integrated_lufs
+    return lufs is not None and math.isfinite(lufs)
+
+
+def _unscored(track: TrackAnalysis, devices: Sequence[DeviceTranslation]) -> Translation:
+    """A mix without an integrated loudness (silent, or shorter than one 400 ms gating block)
+    cannot be set at a playback level: every device says so instead of scoring it (a silent mix
+    once scored 100 everywhere)."""
+    why = track.loudness.null_reasons.get("integrated_lufs") or "no integrated loudness"
+    note = f"not scored: the mix has no integrated loudness ({why})"
+    blank = [replace(d, score=None, parts=(), findings=(), timed_findings=(), note=note)
+             for d in devices]  # fmt: skip
+    return Translation(devices=tuple(blank), spread=None, ranked_differences=())

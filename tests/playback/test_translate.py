@@ -176,3 +176,18 @@ def test_bass_heavy_tracks_lose_more_on_phone_than_solo_piano(corpus) -> None:
         electronic = _on(translate(_track(corpus, name)), "phone")
         assert electronic.score < piano.score, (name, electronic.score, piano.score)
         assert math.isfinite(electronic.loudness_change_lu or math.nan)
+
+
+@pytest.mark.parametrize("kind", ["silent", "shorter than a gating block"])
+def test_a_mix_without_integrated_loudness_is_not_scored(kind: str, saw_mix) -> None:
+    """A silent mix once scored 100 on every device (spread 0): with no integrated loudness it
+    cannot be set at a playback level, so no device scores it, and each says why."""
+    x = np.zeros((2, 5 * FS)) if kind == "silent" else pink_noise(0.2, FS, seed=5) * 0.1
+    tr = translate(analyze_array(x, FS), references=[saw_mix])
+    assert [d.score for d in tr.devices] == [None] * len(tr.devices)
+    assert tr.spread is None and tr.ranked_differences == ()
+    assert all(d.parts == () and d.findings == () for d in tr.devices)
+    assert all(d.note and d.note.startswith("not scored: the mix has no integrated loudness")
+               for d in tr.devices)  # fmt: skip
+    scored = translate(analyze_array(pink_noise(5.0, FS, seed=5) * 0.1, FS))
+    assert all(d.score is not None for d in scored.devices)

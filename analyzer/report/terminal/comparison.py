@@ -88,11 +88,15 @@ def render_translation(console: Console, tr: Any) -> None:
     for col in ("Refs", "Loud LU", "Bass kept", "Harm dB", "Mono LU", "Under noise"):
         t.add_column(col.replace(" ", "\n"), justify="right", no_wrap=True)
     for d in tr.devices:
-        style = GRADE_STYLE[score_grade(d.score) or "bad"]
-        bar = "█" * round(d.score / 20) + "·" * (5 - round(d.score / 20))
+        if d.score is None:  # a mix without integrated loudness is not scored
+            cell = "[dim]····· n/a[/]"
+        else:
+            style = GRADE_STYLE[score_grade(d.score) or "bad"]
+            bar = "█" * round(d.score / 20) + "·" * (5 - round(d.score / 20))
+            cell = f"[{style}]{bar} {d.score:3.0f}[/]"
         t.add_row(
             escape(d.label or d.name) if wide else escape(d.name),
-            f"[{style}]{bar} {d.score:3.0f}[/]",
+            cell,
             fmt_plain(d.reference_score, ".0f"),
             fmt_plain(d.loudness_change_lu, "+.1f"),
             "n/a" if d.bass_survival is None else f"{number(100 * d.bass_survival, '.0f')} %",
@@ -103,9 +107,8 @@ def render_translation(console: Console, tr: Any) -> None:
     t.caption = f"spread {fmt_plain(tr.spread, '.0f')} points over the devices"
     console.print(fit_width(console, t))
     render_score_parts(console, tr)
-    for d in tr.devices:
-        if d.note:
-            console.print(f"[dim]device note:[/] {escape(d.note)}", highlight=False)
+    for note in dict.fromkeys(d.note for d in tr.devices if d.note):  # each said once
+        console.print(f"[dim]device note:[/] {escape(note)}", highlight=False)
     ranked = set(tr.ranked_differences)
     for d in tr.devices:
         for f in d.findings:  # each finding names its device already
@@ -120,6 +123,8 @@ def score_parts_text(d: Any) -> str:
     the points of its named parts (largest first; parts that take nothing off are left out)."""
     from analyzer.playback.device_parts import PART_LABELS
 
+    if d.score is None:
+        return "n/a (not scored)"
     taken = sorted((p for p in d.parts if p.points >= 0.05), key=lambda p: -p.points)
     terms = "".join(f" - {p.points:.1f} {PART_LABELS.get(p.name, p.name)}" for p in taken)
     return f"{d.score:.1f} = 100{terms}"
