@@ -122,9 +122,31 @@ _GRAPHS_FIT = """() => Array.from(document.querySelectorAll('.js-plotly-plot .ma
   (el) => el.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)"""
 
 
-def _sideways(page: Any) -> dict[int, int]:
+#: Table cells (the tags table's free text excepted) whose longest word (up to a space, a
+#: slash or a dash) is wider than the cell: a name or a number squeezed over lines, letter by
+#: letter at worst.
+_BROKEN_WORDS = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const out = [];
+  for (const cell of document.querySelectorAll('td, th')) {
+    if (cell.closest('table.tags')) continue;
+    // words as a browser may break them: at spaces, after a slash or a dash
+    const words = cell.textContent.split(/\\s+|(?<=[\\/\\-–])/).filter((w) => w);
+    if (!words.length) continue;
+    const st = getComputedStyle(cell);
+    ctx.font = st.font;
+    const room = cell.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+    const widest = Math.max(...words.map((w) => ctx.measureText(w).width));
+    if (widest > room + 1) out.push(cell.textContent.trim().slice(0, 40));
+  }
+  return out;
+}"""
+
+
+def _sideways(page: Any) -> dict[int, Any]:
     """Per narrow window width: how far the page is wider than the window (px; 0 when it fits:
-    a wide table scrolls inside itself, not the page). The viewport is set back after."""
+    a wide table scrolls inside itself, not the page) and the table cells whose words were
+    broken to fit (see ``_BROKEN_WORDS``). The viewport is set back after."""
     size = page.viewport_size
     out = {}
     for width in NARROW_WIDTHS:
@@ -133,9 +155,10 @@ def _sideways(page: Any) -> dict[int, int]:
         # whether or not they got there.
         with contextlib.suppress(Exception):
             page.wait_for_function(_GRAPHS_FIT, timeout=5_000)
-        out[width] = page.evaluate(
+        wider = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
+        out[width] = (wider, page.evaluate(_BROKEN_WORDS))
     page.set_viewport_size(size)
     return out
 
