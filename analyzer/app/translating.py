@@ -58,7 +58,7 @@ def with_profile_scores(translation: Translation, profile: ReferenceProfile) -> 
         ranges = {k[len(prefix) :]: v for k, v in profile.metrics.items() if k.startswith(prefix)}
         score = ranges.get("score")
         ref_score = score.median if score else None
-        if set(ranges) <= {"score"} or d.score is None:  # None: the mix is not scored
+        if set(ranges) <= {"score"}:
             judged.append(replace(d, reference_score=ref_score))
             continue
         parts = [k for k in figures(d) if k.startswith("points.") and k != "points.tonal"]

@@ -217,7 +217,10 @@ def relative(
 ) -> tuple[DeviceTranslation, list[RefDifference]]:
     """``dt`` judged against the references' ``ranges`` on its device: the tonal part against
     their range, the findings only where the mix differs from them (the timed ones with their
-    part), the note with the references' context, and their score."""
+    part), the note with the references' context, and their score. A device that is not scored
+    (a mix without integrated loudness) only takes their score."""
+    if dt.score is None:
+        return replace(dt, reference_score=reference_score), []
     dt = tonal_against(dt, ranges)
     diffs = differences(dt, ranges)
     kept = {d.part for d in diffs}

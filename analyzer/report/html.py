@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from analyzer.dsp.bands import BROAD_BANDS
 from analyzer.report.findings import TrackFinding
-from analyzer.report.numbers import metric_decimals, number
+from analyzer.report.numbers import finite, metric_decimals, number
 from analyzer.report.view.model import (
     BatchTrackRow,
     DeviceCurve,
@@ -292,13 +291,9 @@ def figures(view: ReportView) -> dict[str, dict[str, Any]]:
     return {k: f for k, f in figs.items() if _drawable(f)}
 
 
-def _finite_value(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _drawable(fig: dict[str, Any]) -> bool:
     """Whether any trace of ``fig`` has a point with a finite value to draw."""
-    return any(any(_finite_value(v) for v in trace.get("y") or ()) for trace in fig["data"])
+    return any(any(finite(v) is not None for v in trace.get("y") or ()) for trace in fig["data"])
 
 
 #: The deepest a shared level axis goes below its highest value: a device's roll-off further

@@ -132,27 +132,19 @@ def test_narrow_consoles_crop_no_table(material: dict, width: int) -> None:
     row ends without its border, no line is wider than the console, no "…" is added, and the
     last column of each wide table (the translation's masking count, the comparison's verdict,
     the platforms' gain) is still there."""
-    c = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
-                highlight=False, emoji=False)  # fmt: skip
-    render_track(c, material["mix"])
-    render_character(c, material["mix"])
-    render_platforms(c, material["platforms"])
-    render_comparison(c, material["comp"])
-    render_tonal_bars(c, material["view"].comparison.tonal)
-    render_translation(c, material["tr"])
-    render_findings(c, material["view"].findings)
-    text = c.file.getvalue()  # type: ignore[attr-defined]
+    text = _everything(material, width)
     lines = text.splitlines()
     assert max(len(line) for line in lines) <= width
     borders = set("┃│┓┐┩┤┘┛")
     assert not [ln for ln in lines if ln[:1] in set("┏┃│┡└") and ln.rstrip()[-1] not in borders]
-    assert text.count("…") == _wide_text(material).count("…")
+    assert text.count("…") == _everything(material, 200).count("…")
     for word in ("noise", "Under", "Delta"):
         assert word in text, (width, word)
 
 
-def _wide_text(material: dict) -> str:
-    c = Console(file=io.StringIO(), width=200, color_system=None, force_terminal=False,
+def _everything(material: dict, width: int) -> str:
+    """Every terminal renderer's output on a console ``width`` columns wide."""
+    c = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
                 highlight=False, emoji=False)  # fmt: skip
     render_track(c, material["mix"])
     render_character(c, material["mix"])

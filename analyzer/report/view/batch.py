@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from analyzer.report.numbers import rounded
+from analyzer.report.numbers import finite, rounded
 from analyzer.report.verdicts import true_peak_verdict
 from analyzer.report.view.model import AlbumFigures, BatchTrackRow, BatchView
 from analyzer.types import DEFAULT_CEILING_DBTP
@@ -84,8 +83,7 @@ def _verdict(track: Any, outlier: bool, comparison: Any) -> str:
     (:func:`analyzer.report.verdicts.true_peak_verdict`), an album outlier, and with references
     how many metrics fall outside their range; "ok" when nothing is out of line."""
     parts = []
-    lufs = track.loudness.integrated_lufs
-    if lufs is None or not math.isfinite(lufs):
+    if finite(track.loudness.integrated_lufs) is None:
         why = track.loudness.null_reasons.get("integrated_lufs")
         parts.append(f"no integrated loudness ({why})" if why else "no integrated loudness")
     peak = true_peak_verdict(track.peaks.true_peak_dbtp)
