@@ -77,7 +77,7 @@ def _refuse_channels(mix: str) -> int:
 
 
 def _loudness_goal(
-    settings: MasterSettings, comparison: Comparison | None
+    settings: MasterSettings, comparison: Comparison | None, mix: TrackAnalysis
 ) -> tuple[float | None, str, float]:
     """``(target LUFS, where it comes from, ceiling dBTP)``: the explicit target, a platform's
     (whose true-peak limit lowers the default ceiling), or the references' median."""
@@ -94,7 +94,7 @@ def _loudness_goal(
         if settings.ceiling_dbtp is None and t.true_peak_limit_dbtp is not None:
             ceiling = min(ceiling, t.true_peak_limit_dbtp)
         return t.target_lufs, t.display_label, ceiling
-    goal = reference_loudness(comparison) if comparison is not None else None
+    goal = reference_loudness(comparison, mix) if comparison is not None else None
     source = "the references' median loudness" if settings.references else (
         "the profile's median loudness")  # fmt: skip
     return goal, source, ceiling
@@ -164,7 +164,7 @@ def proposal_from(
         comparison = compare_analyses(mix, references, notes=notes)
     names = [display_path(r) for r in settings.references] or (
         [f"profile {profile.name}"] if profile else [])  # fmt: skip
-    goal = _loudness_goal(settings, comparison)
+    goal = _loudness_goal(settings, comparison, mix)
     return ProposeRun(
         mix_path=mix_path, mix=mix, references=tuple(references), reference_names=tuple(names),
         comparison=comparison, proposal=_builder(mix, comparison, goal, settings)(),

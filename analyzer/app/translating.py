@@ -3,6 +3,7 @@ car and club, beside references or a genre profile, and what each device would p
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -97,6 +98,7 @@ def translate(
     mix_result, refs = measure_with_references(mix, settings.references, notes=notes,
                                                progress=progress, mix_series=True,
                                                series=True)  # fmt: skip
+    notes += playback_notes([mix, *settings.references], [mix_result, *refs])
     request = None
     if render_dir is not None:
         request = RenderRequest(Path(render_dir), settings.render_lufs, settings.render_format,
@@ -113,6 +115,25 @@ def translate(
         return run
     return replace(run, mix=without_series(run.mix),
                    references=tuple(without_series(r) for r in run.references))  # fmt: skip
+
+
+def playback_notes(paths: Sequence[str], tracks: Sequence[TrackAnalysis]) -> list[str]:
+    """What the devices play of files that are not plain stereo: a mono file on both speakers
+    (its loudness there is 3 LU over its own reading), a file of more channels its first two."""
+    from analyzer.io import display_path
+    from analyzer.measure.loudness import as_played_lufs
+
+    out = []
+    for path, track in zip(paths, tracks, strict=True):
+        channels, lufs = track.file.channels, track.loudness.integrated_lufs
+        if channels == 1 and lufs is not None and math.isfinite(lufs):
+            played = as_played_lufs(lufs, channels)
+            out.append(f"{display_path(path)}: mono, played on both speakers of every device: "
+                       f"{played:.1f} LUFS there ({lufs:.1f} LUFS as one channel)")  # fmt: skip
+        elif channels > 2:
+            out.append(f"{display_path(path)}: {channels} channels; the devices play the first "
+                       "two (no downmix)")  # fmt: skip
+    return out
 
 
 def measured_effects(

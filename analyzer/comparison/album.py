@@ -22,6 +22,9 @@ Over the tracks whose integrated loudness is defined (silent tracks are left out
   ``spread_lu = 0`` asks for every track at the median. A gain that would push the true peak
   above ``ceiling_dbtp`` (default -1 dBTP) is cut to what the peak allows, and the reason is
   given: the rest needs a limiter, which is a mastering decision, not a gain.
+* A mono track is taken as played on both speakers (dual mono): its loudness, and the loudness
+  after its gain, are 3 LU over its one-channel BS.1770 reading
+  (:func:`~analyzer.measure.loudness.as_played_lufs`), with a note.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES
+from analyzer.measure.loudness import as_played_lufs
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 DEFAULT_SPREAD_LU = 2.0
@@ -123,10 +127,13 @@ def album_report(
     notes: list[str] = []
     measured = []
     for i, t in enumerate(tracks, start=1):
-        lufs = _finite(t.loudness.integrated_lufs)
+        lufs = _finite(as_played_lufs(t.loudness.integrated_lufs, t.file.channels))
         if lufs is None:
             notes.append(f"track {i} ({t.file.path}) has no integrated loudness: left out")
             continue
+        if t.file.channels == 1:
+            notes.append(f"track {i} ({t.file.path}) is mono: its loudness is as played on "
+                         f"both speakers, {lufs:.1f} LUFS")  # fmt: skip
         measured.append((i, t, lufs))
     tonal_median, tonal_spread = _tonal_stats(measured)
     if not measured:

@@ -3,9 +3,12 @@
 Every track is reduced to one flat vector of metrics (:func:`track_metrics`). Levels that depend
 on playback gain are taken relative to the track's own integrated loudness: the comparison is
 made as if every track played at the same loudness, the way REFERENCE 2 or Metric AB match them
-by ear. The references give, per metric, a median and a 10th-90th percentile range; the mix gets a
-delta to the median and a verdict against the range widened by a tolerance. The differences that
-matter most are ranked (broad bands weigh more than single 1/3-octave bands) and put in words.
+by ear. Every track is taken as a stereo player plays it: a mono file on both speakers, 3 LU
+louder than BS.1770 reads it as one channel (:func:`~analyzer.measure.loudness.as_played_lufs`),
+so a mono bounce and its dual-mono copy compare as the same track. The references give, per
+metric, a median and a 10th-90th percentile range; the mix gets a delta to the median and a
+verdict against the range widened by a tolerance. The differences that matter most are ranked
+(broad bands weigh more than single 1/3-octave bands) and put in words.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES, broad_band_of
+from analyzer.measure.loudness import as_played_lufs
 from analyzer.measure.stats import RangeStats, range_stats
 from analyzer.types import TrackAnalysis
 
@@ -71,18 +75,22 @@ def _finite(v: float | None) -> float | None:
 def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
     """The flat, level-independent metric vector of a track (``None`` where undefined).
 
-    1/3-octave levels are in dB re the track's integrated loudness; tonal balance is relative to
-    the track's total; everything else does not depend on playback gain except the integrated
-    loudness and true peak themselves.
+    1/3-octave levels are in dB re the track's integrated loudness as played (module
+    docstring: a mono file's integrated loudness, PLR and PSR are those of dual mono); tonal
+    balance is relative to the track's total; everything else does not depend on playback gain
+    except the integrated loudness and true peak themselves.
     """
     lo, pk, dy, st, sp = track.loudness, track.peaks, track.dynamics, track.stereo, track.spectrum
-    integrated = _finite(lo.integrated_lufs)
+    measured = _finite(lo.integrated_lufs)
+    integrated = _finite(as_played_lufs(measured, track.file.channels))
+    # As played, the loudness (integrated and short-term) rises and the peaks do not.
+    rise = 0.0 if measured is None or integrated is None else integrated - measured
     out: dict[str, float | None] = {
         "integrated_lufs": integrated,
         "lra_lu": _finite(lo.lra_lu),
         "true_peak_dbtp": _finite(pk.true_peak_dbtp),
-        "plr_db": _finite(dy.plr_db) if dy else None,
-        "psr_median_db": _finite(dy.psr_median_db) if dy else None,
+        "plr_db": _less(dy.plr_db if dy else None, rise),
+        "psr_median_db": _less(dy.psr_median_db if dy else None, rise),
         "crest_factor_db": _finite(dy.crest_factor_db) if dy else None,
     }
     for band in BROAD_BAND_NAMES:
@@ -98,6 +106,10 @@ def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
     for band in BROAD_BAND_NAMES:
         out[f"mono_loss.{band}"] = _finite(st.mono_loss_per_band_lu.get(band)) if st else None
     return out
+
+
+def _less(v: float | None, by: float) -> float | None:
+    return None if v is None else _finite(v - by)
 
 
 def _hz_key(hz: float) -> str:
@@ -249,10 +261,25 @@ def compare(
             mi, ri = mix_m["integrated_lufs"], m["integrated_lufs"]
             gains[name] = None if mi is None or ri is None else mi - ri
     metrics = compare_metrics(mix_m, stats)
+    tracks = [("the mix", mix)]
+    if profile_stats is None:
+        tracks += list(zip(names, references, strict=True))
     return Comparison(
         references=names,
         reference_gains_db=gains,
         metrics=metrics,
         top_differences=tuple(rank_differences(metrics)),
-        notes=tuple(notes),
+        notes=(*notes, *_mono_notes(tracks)),
     )
+
+
+def _mono_notes(tracks: Sequence[tuple[str, TrackAnalysis]]) -> list[str]:
+    """Which tracks are mono and so compared as dual mono (module docstring)."""
+    out = []
+    for name, track in tracks:
+        measured = _finite(track.loudness.integrated_lufs)
+        if track.file.channels == 1 and measured is not None:
+            played = as_played_lufs(measured, 1)
+            out.append(f"{name}: mono, compared as played on both speakers: {played:.1f} LUFS "
+                       f"({measured:.1f} LUFS as one channel); PLR and PSR likewise")  # fmt: skip
+    return out

@@ -4,6 +4,7 @@ the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -30,6 +31,7 @@ from analyzer.mastering.tone_target import (
     tone_target,
 )
 from analyzer.mastering.width_proposal import WidthProposal, propose_width
+from analyzer.measure.loudness import as_played_lufs
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 
@@ -113,7 +115,7 @@ def default_proposal(
     """The proposal ``compare`` and ``translate`` show: full amounts, to the references'
     median loudness and a -1 dBTP ceiling (what ``master`` does with no options)."""
     return build_proposal(
-        mix, comparison, target_lufs=reference_loudness(comparison),
+        mix, comparison, target_lufs=reference_loudness(comparison, mix),
         target_source="the references' median loudness", limiter_shift_db=limiter_shift_db,
     )  # fmt: skip
 
@@ -142,7 +144,15 @@ def width_shift_db(mix: TrackAnalysis, width: WidthProposal, band_hz: np.ndarray
     return out
 
 
-def reference_loudness(comparison: Comparison) -> float | None:
-    """The references' median integrated loudness (LUFS)."""
+def reference_loudness(comparison: Comparison, mix: TrackAnalysis) -> float | None:
+    """The references' median integrated loudness (LUFS) as ``mix`` measures: the comparison
+    holds every track as played (:mod:`analyzer.comparison.metrics`), so for a mono mix, which
+    plays 3 LU over its one-channel reading, the target is that much lower."""
     m = comparison.metrics.get("integrated_lufs")
-    return None if m is None else m.median
+    if m is None or m.median is None:
+        return None
+    measured = mix.loudness.integrated_lufs
+    played = as_played_lufs(measured, mix.file.channels)
+    rise = played - measured if played is not None and measured is not None and math.isfinite(
+        measured) else 0.0  # fmt: skip
+    return m.median - rise

@@ -36,6 +36,10 @@ LRA_HIGH_PERCENT = 95
 SUBBLOCKS_MOMENTARY = 4  # 400 ms
 SUBBLOCKS_SHORT_TERM = 30  # 3 s
 
+#: How much louder a one-channel file plays on two speakers (dual mono) than BS.1770 reads it as
+#: one channel: two equal channel powers, 10 log10 2 (ffmpeg's ``ebur128=dualmono`` adds the same).
+DUAL_MONO_LU = 10.0 * math.log10(2.0)
+
 SURROUND_WEIGHT = 1.41  # BS.1770-4 Table 3 (+1.5 dB) for channels at |azimuth| >= 60 degrees
 
 #: Default channel layout by channel count: WAVE_FORMAT_EXTENSIBLE default order.
@@ -60,6 +64,15 @@ def channel_weights(channels: int, layout: Sequence[str] | None = None) -> np.nd
     if len(names) != channels:
         raise ValueError(f"layout has {len(names)} names for {channels} channels")
     return np.array([_WEIGHTS.get(n, SURROUND_WEIGHT) for n in names])
+
+
+def as_played_lufs(integrated_lufs: float | None, channels: int) -> float | None:
+    """The loudness of a file of ``channels`` as a stereo player plays it: a mono file on both
+    speakers (dual mono, :data:`DUAL_MONO_LU` over its one-channel reading); other files as
+    measured. What the playback devices, their renders and the listening page level from."""
+    if integrated_lufs is None or channels != 1:
+        return integrated_lufs
+    return integrated_lufs + DUAL_MONO_LU
 
 
 def power_to_lufs(power: np.ndarray | float) -> np.ndarray | float:

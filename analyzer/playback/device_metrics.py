@@ -27,6 +27,7 @@ from analyzer.dsp.bands import (
 )
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.dsp.units import db_to_power, power_to_db
+from analyzer.measure.loudness import as_played_lufs
 from analyzer.playback.device_models import Device
 from analyzer.playback.device_parts import (
     LIMITED_LU,
@@ -215,7 +216,7 @@ def _band_powers(
     gains = 10.0 ** (gains_db / 10.0)
     p_lin = _balanced(device, _channel_powers(device, mix, mid, side), spec) * gains
 
-    integrated = track.loudness.integrated_lufs
+    integrated = as_played_lufs(track.loudness.integrated_lufs, track.file.channels)
     level = device.nominal_level_db_spl if level_db_spl is None else level_db_spl
     levelled = integrated is not None and math.isfinite(integrated)
     offset = level - integrated if levelled else None  # band dBFS -> dB SPL

@@ -42,7 +42,8 @@ MAX_REFERENCE_CLIPS = 4
 class ListenClip:
     """One embedded clip: ``name`` (display), ``role`` ("mix", "reference", "master"), where it
     starts in the file and how long it is, the file's own rate, the Ogg Opus bytes (48 kHz) and
-    the integrated loudness of the decoded clip (``None`` when silent)."""
+    the integrated loudness of the decoded clip as the page plays it (a mono clip on both
+    speakers: :func:`~analyzer.measure.loudness.as_played_lufs`; ``None`` when silent)."""
 
     name: str
     role: str
@@ -163,7 +164,7 @@ def _clip(
     path: str, role: str, start_s: float | None, clip_s: float
 ) -> tuple[ListenClip, str | None]:
     from analyzer.io import decode_opus, display_path, encode_opus, open_audio
-    from analyzer.measure.loudness import measure_loudness
+    from analyzer.measure.loudness import as_played_lufs, measure_loudness
 
     with open_audio(path) as src:
         rate, channels, frames = src.info.sample_rate_hz, src.info.channels, src.info.frames
@@ -173,7 +174,8 @@ def _clip(
     x = x[:2]  # the player is stereo: channels beyond the second are not played
     opus = encode_opus(x, rate)
     decoded, out_rate = decode_opus(opus)
-    lufs = measure_loudness(decoded, out_rate).integrated_lufs
+    # The page plays a mono clip on both speakers: its level is that of dual mono.
+    lufs = as_played_lufs(measure_loudness(decoded, out_rate).integrated_lufs, decoded.shape[0])
     name = display_path(path)
     clip = ListenClip(name=name, role=role, start_s=start / rate, duration_s=x.shape[1] / rate,
                       source_rate_hz=rate, channels=min(channels, 2), opus=opus,

@@ -19,7 +19,8 @@ block by block. Two uses:
   plus, for the car, the road noise's own loudness (power sum, ungated), so rendered loudness
   = mix + change + gain for every device but the car. Mono devices are written as mono
   files, meant for both speakers (dual mono): their loudness is that of the device's two
-  speakers.
+  speakers. So is a mono *mix*: "the mix's loudness" is then 3.01 LU over its one-channel
+  reading, and a mono mix and its dual-mono copy get the same changes and renders.
 
 Speed (issue 15: all devices in a few times an analysis's time; measured and profiled in
 ``benchmarks/bench_commands.py --part render``):
@@ -55,7 +56,7 @@ from analyzer.dsp.kweighting import KWeightingFilter, kweighting_response
 from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import AtomicWavWriter, ScratchAudio, display_path, open_audio
 from analyzer.io.pcm24 import Pcm24WavWriter
-from analyzer.measure.loudness import LoudnessMeter
+from analyzer.measure.loudness import LoudnessMeter, as_played_lufs
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.truepeak import TruePeakMeter
 from analyzer.playback.device_bank import BankFilter, Segments, SharedInput
@@ -306,7 +307,8 @@ def run_devices(
     progress: ProgressCallback | None = None,
     analysis: TrackAnalysis | None = None,
 ) -> tuple[dict[str, DeviceEffect], list[RenderedDevice]]:
-    """One pass of ``path`` (integrated loudness ``integrated_lufs``) through every device:
+    """One pass of ``path`` (integrated loudness ``integrated_lufs`` as measured; a mono file
+    as played, module docstring) through every device:
     each device's own effect (no road noise, no gain) and, with ``render``, the files
     ``out_dir/<stem>.<device>.<wav|flac>`` (module docstring). Existing files are refused
     unless ``render.force`` (OutputError, exit code 4), before anything is rendered.
@@ -322,6 +324,7 @@ def run_devices(
     if not devices:
         return {}, []
     own = analysis if analysis is not None and _same_file(analysis, info) else None
+    integrated_lufs = as_played_lufs(integrated_lufs, info.channels)
     lanes = [_Lane(DeviceRenderer(d, fs, info.channels, integrated_lufs=integrated_lufs,
                                   level_db_spl=level_db_spl, speed_kmh=speed_kmh,
                                   noise=render is not None), fs, out, d, own)
@@ -472,13 +475,9 @@ class _Cancelled(Exception):
 
 
 def device_effects(
-    path: str | os.PathLike[str],
-    devices: Sequence[Device],
-    *,
-    integrated_lufs: float | None,
-    level_db_spl: float | None = None,
-    progress: ProgressCallback | None = None,
-) -> dict[str, DeviceEffect]:
+    path: str | os.PathLike[str], devices: Sequence[Device], *, integrated_lufs: float | None,
+    level_db_spl: float | None = None, progress: ProgressCallback | None = None,
+) -> dict[str, DeviceEffect]:  # fmt: skip
     """Each device's own effect on the file at ``path`` (:func:`run_devices` without files)."""
     if not devices:
         return {}
