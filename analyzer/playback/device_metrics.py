@@ -28,6 +28,7 @@ from analyzer.dsp.bands import (
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.measure.loudness import as_played_lufs
+from analyzer.playback.device_level import level_part
 from analyzer.playback.device_models import Device
 from analyzer.playback.device_parts import (
     LIMITED_LU,
@@ -255,6 +256,10 @@ def device_translation(
     shift: dict[str, float] = {}
     _tonal_shift(bp, tonal, device, findings, parts, shift)
     limiting = _limiting(bp, device, ws, parts, timed)
+    linear = _ratio_db(float(np.sum(bp.kw * bp.p_lin)), bp.studio_k) if loudness_change is None \
+        else loudness_change + (limiting or 0.0)  # fmt: skip
+    level_part(bp.kw, bp.gains_db, bp.valid, bp.mix, linear, f"on the {device.label}", findings,
+               parts)  # fmt: skip
     findings += [t.text for t in timed]
     ordered = tuple(parts[n] for n in PART_NAMES if n in parts)
     result = DeviceTranslation(

@@ -1,12 +1,14 @@
 """The named parts of a device's translation score (issue 15, "A score that explains itself") and
 the time-resolved checks (issue 15, "Over time, not only on average").
 
-A device's score is ``100 - sum(part.points)`` over five named parts, each with the figure it is
+A device's score is ``100 - sum(part.points)`` over six named parts, each with the figure it is
 computed from (formulas: :func:`analyzer.playback.translate.translate`):
 
 * ``tonal``: tonal deviation (the references' range on the device, or the mix's own studio
   playback when there are none);
 * ``bass``: bass audibility through harmonics where the device does not play the low end;
+* ``level``: how much quieter the device plays the mix than typical programme
+  (:mod:`analyzer.playback.device_level`);
 * ``masking``: masking of the presence band by the device's noise (the car's road noise);
 * ``limiting``: level-dependent limiting by the device's own limiter;
 * ``mono``: loss in the mono fold-down on a mono device.
@@ -29,11 +31,12 @@ from dataclasses import dataclass, field
 from analyzer.types import TrackAnalysis
 
 #: The parts of the score, in the order they are shown.
-PART_NAMES = ("tonal", "bass", "masking", "limiting", "mono")
+PART_NAMES = ("tonal", "bass", "level", "masking", "limiting", "mono")
 #: What each part measures, for the reports.
 PART_LABELS = {
     "tonal": "tonal deviation",
     "bass": "bass through harmonics",
+    "level": "quieter than typical programme",
     "masking": "masking by noise",
     "limiting": "level-dependent limiting",
     "mono": "mono fold loss",

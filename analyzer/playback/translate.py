@@ -64,12 +64,15 @@ def translate(
     level, i.e. ``SPL_b = band_dBFS_b - integrated_LUFS + level``. ``speed_kmh`` sets the car's
     road noise. Formulas of the metrics: :class:`DeviceTranslation`.
 
-    Score (0-100): 100 minus the points of five named parts
+    Score (0-100): 100 minus the points of six named parts
     (:mod:`analyzer.playback.device_parts`), each with the figure it comes from:
 
     * ``bass`` (bass audibility through harmonics): ``40 * share * (1 - survival) * (1 - 0.75
       h)``, ``share`` = the 40-250 Hz part of the mix's power, ``h = clip((harmonic_bass_db +
       30) / 30, 0, 1)``;
+    * ``level``: ``clip(3 (shortfall - 6), 0, 60)``, ``shortfall`` = the device's loudness
+      change on pink noise minus the mix's (limiter aside), LU
+      (:mod:`analyzer.playback.device_level`);
     * ``mono`` (mono fold loss, mono devices): ``clip(8 (loss - 1.5), 0, 40)``, ``loss =
       -mono_loss_lu``;
     * ``masking`` (noise devices): the mean over the 3 s short-term windows of ``clip(3 (10 -

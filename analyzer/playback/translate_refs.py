@@ -9,7 +9,8 @@ references' median; the references' own figure is said in the same sentence. Wha
 loses stays the device ``note``, said once.
 
 The figures compared (per device; a profile stores them as ``translation.<device>.<key>``):
-``harmonic_bass_db`` (bass heard through harmonics), ``mono_loss_lu``, ``presence_quiet_snr_db``
+``harmonic_bass_db`` (bass heard through harmonics), ``level_shortfall_lu`` (how much quieter
+than typical programme), ``mono_loss_lu``, ``presence_quiet_snr_db``
 (presence over the road noise in the quietest 10 % of the time), ``limiting_lu``,
 ``tonal_shift.<band>`` (how the device moves the level-matched broad-band balance against
 the studio), ``bass_survival``
@@ -39,6 +40,7 @@ MIN_GAP_POINTS = 1.0
 #: references' range (the figure's unit) under which it is not a difference.
 RULES: dict[str, tuple[str, int, float]] = {
     "bass": ("harmonic_bass_db", -1, 3.0),
+    "level": ("level_shortfall_lu", +1, 1.0),
     "mono": ("mono_loss_lu", -1, 0.5),
     "masking": ("presence_quiet_snr_db", -1, 2.0),
     "limiting": ("limiting_lu", +1, 0.5),
@@ -75,6 +77,7 @@ def _raw_figures(dt: DeviceTranslation) -> dict[str, float | None]:
         "bass_survival": dt.bass_survival,
         "mono_loss_lu": dt.mono_loss_lu,
         "presence_quiet_snr_db": _part(dt, "masking"),
+        "level_shortfall_lu": _part(dt, "level"),
         "limiting_lu": dt.limiting_lu,
     }
     for band in TONAL_BANDS:
@@ -145,6 +148,9 @@ def _sentence(dt: DeviceTranslation, name: str, v: float, r: RangeStats,
         lost = f"{-v:.1f} LU" if math.isfinite(v) else "everything (it cancels)"
         return (f"{on} your mix loses more in the mono fold: {lost}, "
                 f"{_refs(-hi, -lo, '.1f', 'LU')}")  # fmt: skip
+    if name == "level":
+        return (f"{on} your mix plays quieter than the references at the same studio loudness: "
+                f"{v:.1f} LU under typical programme, {_refs(lo, hi, '.1f', 'LU')}")  # fmt: skip
     if name == "masking":
         return (f"{on} your quiet passages sink under the road noise: the presence band is "
                 f"{v:.1f} dB over the noise in the quietest 10 % of the time, "
