@@ -12,6 +12,7 @@ import numpy as np
 
 from analyzer.comparison.metrics import Comparison
 from analyzer.dsp.units import db_to_power
+from analyzer.mastering.dc import propose_dc_removal
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.loudness_plan import plan_loudness
 from analyzer.mastering.propose import Proposal
@@ -106,7 +107,8 @@ def build_proposal(
         target_lufs=target_lufs, target_source=target_source, ceiling_dbtp=ceiling_dbtp,
         eq_loudness_change_db=eq_change, amount=amounts["loudness"],
     )  # fmt: skip
-    return Proposal(tone=tone, width=width, loudness=loud, amounts=amounts)
+    return Proposal(tone=tone, width=width, loudness=loud, amounts=amounts,
+                    dc=propose_dc_removal(mix) if amounts["loudness"] > 0 else None)  # fmt: skip
 
 
 def default_proposal(

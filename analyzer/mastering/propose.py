@@ -1,5 +1,6 @@
-"""Proposals for corrective mastering: a few explainable EQ moves, an optional fine match curve,
-a mid/side width move and the limiter settings that reach a loudness target.
+"""Proposals for corrective mastering: a DC offset taken out, a few explainable EQ moves, an
+optional fine match curve, a mid/side width move and the limiter settings that reach a loudness
+target.
 
 The parts live in modules named for what they do: the tonal target and the prediction of band
 levels (:mod:`analyzer.mastering.tone_target`), the tone fit
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from analyzer.mastering.dc import DcRemoval
 from analyzer.mastering.loudness_plan import HEAVY_LIMITING_DB, LoudnessPlan, plan_loudness
 from analyzer.mastering.tone_fit import (
     DEFAULT_MAX_GAIN_DB,
@@ -39,12 +41,14 @@ from analyzer.mastering.width_proposal import WidthProposal, propose_width
 
 @dataclass(frozen=True)
 class Proposal:
-    """Everything a master would do, with the amounts applied."""
+    """Everything a master would do, with the amounts applied; ``dc``: the DC offset taken out
+    first (:mod:`analyzer.mastering.dc`), when the mix carries one."""
 
     tone: ToneProposal
     width: WidthProposal
     loudness: LoudnessPlan
     amounts: Mapping[str, float]
+    dc: DcRemoval | None = None
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -56,6 +60,7 @@ __all__ = [
     "DEFAULT_MAX_MOVES",
     "DEFAULT_SMOOTHING_OCTAVES",
     "HEAVY_LIMITING_DB",
+    "DcRemoval",
     "FineCurve",
     "LoudnessPlan",
     "Proposal",

@@ -1,7 +1,8 @@
 """The native mastering chain: the proposal's processors in order, streamed.
 
-EQ moves (minimum-phase biquads, :mod:`analyzer.mastering.eq`) or, with ``linear_phase``, the
-moves' magnitude as a linear-phase FIR; the fine match curve (linear-phase FIR,
+The DC offset taken out (:mod:`analyzer.mastering.dc`), when the proposal has one; EQ moves
+(minimum-phase biquads, :mod:`analyzer.mastering.eq`) or, with ``linear_phase``, the moves'
+magnitude as a linear-phase FIR; the fine match curve (linear-phase FIR,
 :mod:`analyzer.mastering.fir`); the width move (:mod:`analyzer.mastering.width`); the gain and
 the true-peak limiter (:mod:`analyzer.mastering.limiter`).
 """
@@ -14,6 +15,7 @@ import numpy as np
 
 from analyzer.dsp.units import db_to_amplitude
 from analyzer.io import open_audio
+from analyzer.mastering.dc import DcRemover
 from analyzer.mastering.eq import EqChain, response
 from analyzer.mastering.fir import LinearPhaseFir, design_linear_phase
 from analyzer.mastering.limiter import TruePeakLimiter
@@ -35,6 +37,8 @@ class Chain:
         replay_peaks: list[np.ndarray] | None = None,
     ) -> None:  # fmt: skip
         self.stages: list[object] = []
+        if proposal.dc is not None:  # first: every later stage and the limiter see no offset
+            self.stages.append(DcRemover(proposal.dc, channels))
         tone = proposal.tone
         moves = list(tone.moves)
         if moves and not linear_phase:

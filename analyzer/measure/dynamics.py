@@ -88,6 +88,26 @@ _CLIP_FLOOR = _CLIP_MIN_PEAK * _CLIP_RATIO
 DC_SHARE_OF_PEAK = 0.5
 
 
+#: A DC offset carrying at least this share of the signal's power is worth removing.
+DC_POWER_SHARE = 0.01
+
+
+def dc_power_share(
+    dc_offset: Sequence[float], crest_factor_db: float | None, sample_peak_dbfs: float | None
+) -> float | None:
+    """DC power (the mean over channels of the offset squared) over the signal's mean square,
+    recovered from the crest factor (``20 log10(sample peak) - 10 log10(mean square)``) and the
+    sample peak; ``None`` when either is undefined. The analysis' ``dc_offset`` finding and the
+    master's DC removal both use it with :data:`DC_POWER_SHARE`."""
+    if not len(dc_offset) or crest_factor_db is None or sample_peak_dbfs is None:
+        return None
+    if not (math.isfinite(crest_factor_db) and math.isfinite(sample_peak_dbfs)):
+        return None
+    mean_square = 10.0 ** ((sample_peak_dbfs - crest_factor_db) / 10.0)
+    dc_power = sum(v * v for v in dc_offset) / len(dc_offset)
+    return min(dc_power / mean_square, 1.0) if mean_square > 0.0 else None
+
+
 def mostly_dc(dc_offset: Sequence[float], sample_peak_dbfs: float | None) -> bool:
     """True when the largest per-channel DC offset (mean sample value) is at least
     :data:`DC_SHARE_OF_PEAK` of the sample peak over all channels: the signal is mostly a

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from analyzer.measure.dynamics import DC_POWER_SHARE, dc_power_share
 from analyzer.playback.device_parts import clock
 from analyzer.playback.platforms import LOUDER_THAN_NEEDED_DB
 from analyzer.report.numbers import number
@@ -44,7 +45,6 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 CEILING_DBTP = -1.0
 #: 20 log10(32767 / 32768) less a margin: a 16-bit file's largest sample counts as full scale.
 FULL_SCALE_DBFS = -0.0003
-DC_POWER_SHARE = 0.01
 NEGATIVE_CORRELATION_SHARE = 0.05
 PLR_LOW_DB = 8.0
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -106,14 +106,10 @@ def _peak_findings(result: TrackAnalysis) -> list[TrackFinding]:
 
 
 def _dc_share(result: TrackAnalysis) -> float | None:
-    """DC power over the signal's mean square, the mean square recovered from the crest factor
-    (``20 log10(sample peak) - 10 log10(mean square)``) and the sample peak."""
-    dy, sp = result.dynamics, result.peaks.sample_peak_dbfs
-    if dy is None or not dy.dc_offset or dy.crest_factor_db is None or not _finite(sp):
+    dy = result.dynamics
+    if dy is None:
         return None
-    mean_square = 10.0 ** ((sp - dy.crest_factor_db) / 10.0)
-    dc_power = sum(v * v for v in dy.dc_offset) / len(dy.dc_offset)
-    return min(dc_power / mean_square, 1.0) if mean_square > 0.0 else None
+    return dc_power_share(dy.dc_offset, dy.crest_factor_db, result.peaks.sample_peak_dbfs)
 
 
 def _character_findings(result: TrackAnalysis) -> list[TrackFinding]:

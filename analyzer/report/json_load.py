@@ -282,6 +282,7 @@ def proposal_from_dict(d: Mapping[str, Any]) -> Proposal:
     """A ``proposal`` object back into a :class:`Proposal` (the JSON's rounding aside)."""
     from analyzer.mastering.eq import EqMove
     from analyzer.mastering.propose import (
+        DcRemoval,
         FineCurve,
         LoudnessPlan,
         Proposal,
@@ -314,7 +315,10 @@ def proposal_from_dict(d: Mapping[str, Any]) -> Proposal:
         **({"max_limiting_db": ld["max_limiting_db"]} if "max_limiting_db" in ld else {}),
         asked_lufs=ld.get("asked_lufs"),
     )  # fmt: skip
-    return Proposal(tone=tone, width=width, loudness=loud, amounts=dict(d["amounts"]))
+    dc = d.get("dc_removal")
+    removal = None if dc is None else DcRemoval(tuple(dc["offsets"]), dc["share_of_power"])
+    return Proposal(tone=tone, width=width, loudness=loud, amounts=dict(d["amounts"]),
+                    dc=removal)  # fmt: skip
 
 
 def _proposal(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 
 def proposal_to_dict(p: Proposal) -> dict[str, Any]:
-    """``proposal``: EQ moves with reasons, the predicted tonal error, the width move and the
-    loudness plan."""
+    """``proposal``: the DC offset taken out (null when none), EQ moves with reasons, the
+    predicted tonal error, the width move and the loudness plan."""
     tone = p.tone
     return {
         "amounts": {k: rounded(v, 3) for k, v in p.amounts.items()},
@@ -46,6 +46,13 @@ def proposal_to_dict(p: Proposal) -> dict[str, Any]:
             "notes": list(tone.notes),
             "too_far": tone.too_far,
             "far_db": rounded(tone.far_db, 2),
+        },
+        "dc_removal": None
+        if p.dc is None
+        else {
+            "offsets": [rounded(v, 6) for v in p.dc.offsets],
+            "share_of_power": rounded(p.dc.share_of_power, 4),
+            "why": p.dc.why,
         },
         "width": {
             "side_gain_db": rounded(p.width.side_gain_db, 2),

@@ -25,6 +25,9 @@ def render_proposal(console: Console, p: Proposal, *, title: str = "proposed mas
     table = Table(title=title, title_justify="left", show_header=True)
     table.add_column("move", no_wrap=True)
     table.add_column("why", overflow="fold")
+    if p.dc is not None:
+        head, _, why = p.dc.why.partition(": ")
+        table.add_row(escape(head), escape(why))
     for m in sorted(tone.moves, key=lambda m: m.frequency_hz):
         head, _, why = m.why.partition(": ")
         table.add_row(escape(head), escape(why))

@@ -107,7 +107,8 @@ def master_view_for(
         output=None if result is None else result.path,
         checks=None if verification is None else verification.checks,
         proposed_only=proposed_only,
-        notes=list(dict.fromkeys([*proposal.notes, *proposal.width.why,
+        notes=list(dict.fromkeys([*([proposal.dc.why] if proposal.dc else []),
+                                  *proposal.notes, *proposal.width.why,
                                   *(result.warnings if result else ()), *(notes or []),
                                   *_matchering_notes(effect)])),
     )  # fmt: skip
