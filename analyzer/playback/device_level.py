@@ -39,6 +39,9 @@ LEVEL_POINTS_PER_LU = 3.0
 LEVEL_MAX_POINTS = 60.0
 #: The part says so in a finding from this many points (1 LU beyond the tolerance) on.
 FINDING_POINTS = 3.0
+#: Beyond this shortfall (LU) what the device plays of the mix is rounding, not music (a mix
+#: that cancels in a mono fold reads 100-140 LU).
+NOTHING_HEARD_LU = 60.0
 #: A band the device plays this far down (dB) or more counts as "where it does not play".
 QUIET_BAND_DB = -10.0
 
@@ -56,11 +59,14 @@ def typical_change_lu(kw: np.ndarray, gains_db: np.ndarray, valid: np.ndarray) -
 def level_part(
     kw: np.ndarray, gains_db: np.ndarray, valid: np.ndarray, mix: np.ndarray,
     change_lu: float | None, on: str, findings: list[str], parts: dict[str, ScorePart],
+    fold_loss_lu: float | None = None,
 ) -> float | None:  # fmt: skip
     """The ``level`` part (module docstring) of a mix whose studio band powers are ``mix`` and
     whose loudness changes by ``change_lu`` on the device, limiter aside; a finding (``on``:
-    "on the <device>") when it takes :data:`FINDING_POINTS` or more. Returns the shortfall
-    (LU; ``None`` when the mix has no K-weighted power or no change)."""
+    "on the <device>") when it takes :data:`FINDING_POINTS` or more, whose advice follows the
+    cause: the mono fold when ``fold_loss_lu`` (a mono device's fold loss, LU) is at least half
+    the shortfall, else the spectrum. Returns the shortfall (LU; ``None`` when the mix has no
+    K-weighted power or no change)."""
     studio = float(np.sum(kw * mix))
     if studio <= 0 or change_lu is None or np.isnan(change_lu):
         return None
@@ -70,11 +76,14 @@ def level_part(
     parts["level"] = part("level", d, figure, "LU", "quieter than typical programme (pink noise)")
     if d >= FINDING_POINTS:
         where = float(np.sum((kw * mix)[valid & (gains_db <= QUIET_BAND_DB)])) / studio
-        how = f"{shortfall:.1f} LU" if figure is not None else "so much that nothing is heard"
-        findings.append(
-            f"{on} your mix plays {how} quieter than typical programme at the same studio "
-            f"loudness ({100 * where:.0f} % of its loudness is where the device plays "
-            f"{-QUIET_BAND_DB:g} dB or more down): move energy or harmonics into the range it "
-            f"plays (-{d:.1f} points)"
-        )
+        how = (f"plays {shortfall:.1f} LU quieter" if shortfall < NOTHING_HEARD_LU
+               else f"is not heard at all: more than {NOTHING_HEARD_LU:g} LU quieter")  # fmt: skip
+        if fold_loss_lu is not None and fold_loss_lu >= 0.5 * shortfall:
+            why = "most of it is lost in the mono fold: make the mix mono-compatible"
+        else:
+            why = (f"{100 * where:.0f} % of its loudness is where the device plays "
+                   f"{-QUIET_BAND_DB:g} dB or more down: move energy or harmonics into the range "
+                   "it plays")  # fmt: skip
+        findings.append(f"{on} your mix {how} than typical programme at the same studio "
+                        f"loudness ({why}) (-{d:.1f} points)")  # fmt: skip
     return figure

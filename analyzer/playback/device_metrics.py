@@ -259,7 +259,7 @@ def device_translation(
     linear = _ratio_db(float(np.sum(bp.kw * bp.p_lin)), bp.studio_k) if loudness_change is None \
         else loudness_change + (limiting or 0.0)  # fmt: skip
     level_part(bp.kw, bp.gains_db, bp.valid, bp.mix, linear, f"on the {device.label}", findings,
-               parts)  # fmt: skip
+               parts, fold_loss_lu=None if mono_loss is None else -mono_loss)  # fmt: skip
     findings += [t.text for t in timed]
     ordered = tuple(parts[n] for n in PART_NAMES if n in parts)
     result = DeviceTranslation(

@@ -102,6 +102,13 @@ def test_a_mix_the_device_hardly_plays_scores_near_zero_there() -> None:
     ]
     rel = translate(alone, [PHONE], references=refs).devices[0]
     assert any("plays quieter than the references" in f for f in rel.findings), rel.findings
+    # Cancelled in the mono fold (one channel's polarity inverted): not heard at all, and the
+    # advice is the fold's, not the spectrum's.
+    pad = 0.1 * pink_noise(dur, FS, channels=1, seed=9)[0]
+    gone = translate(analyze_array(np.stack([pad, -pad]), FS), [PHONE]).devices[0]
+    said = [f for f in gone.findings if "typical programme" in f]
+    assert gone.score == 0.0 and len(said) == 1 and "not heard at all" in said[0], gone.findings
+    assert "mono fold" in said[0] and "move energy" not in said[0]
 
 
 def test_wide_phase_pad_costs_mono_points_on_a_mono_device_only() -> None:
