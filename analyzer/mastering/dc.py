@@ -18,6 +18,7 @@ stage before it sets the limiter.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,18 @@ def propose_dc_removal(mix: TrackAnalysis) -> DcRemoval | None:
     return DcRemoval(tuple(float(v) for v in dy.dc_offset), float(share))
 
 
+def peak_without_dc_dbtp(mix: TrackAnalysis, removal: DcRemoval | None) -> float | None:
+    """The true peak the loudness plan predicts from (dBTP): the mix's, or with ``removal``
+    its estimate once the offset is out, the peak less the largest offset (the extreme lies on
+    the offset's side when the offset is large enough to be removed; an estimate, as the plan
+    is: the native engine measures the peak after this stage before it sets the limiter)."""
+    tp = mix.peaks.true_peak_dbtp
+    if removal is None or tp is None or not math.isfinite(tp):
+        return tp
+    left = 10.0 ** (tp / 20.0) - max(abs(v) for v in removal.offsets)
+    return 20.0 * math.log10(left) if left > 0 else tp
+
+
 class DcRemover:
     """Streaming stage: each channel minus its offset."""
 
@@ -70,4 +83,4 @@ class DcRemover:
         return x - self._offsets
 
 
-__all__ = ["DcRemoval", "DcRemover", "propose_dc_removal"]
+__all__ = ["DcRemoval", "DcRemover", "peak_without_dc_dbtp", "propose_dc_removal"]

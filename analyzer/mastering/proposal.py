@@ -12,7 +12,7 @@ import numpy as np
 
 from analyzer.comparison.metrics import Comparison
 from analyzer.dsp.units import db_to_power
-from analyzer.mastering.dc import propose_dc_removal
+from analyzer.mastering.dc import peak_without_dc_dbtp, propose_dc_removal
 from analyzer.mastering.eq import EqMove
 from analyzer.mastering.loudness_plan import plan_loudness
 from analyzer.mastering.propose import Proposal
@@ -102,13 +102,13 @@ def build_proposal(
         tone = ToneProposal((), None, tuple(target.band_hz), opt, opt, err, err, 0.0)
     else:
         tone = ToneProposal((), None, (), (), (), None, None, amounts["tone"])
+    dc = propose_dc_removal(mix) if amounts["loudness"] > 0 else None
     loud = plan_loudness(
-        mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp,
+        mix.loudness.integrated_lufs, peak_without_dc_dbtp(mix, dc),
         target_lufs=target_lufs, target_source=target_source, ceiling_dbtp=ceiling_dbtp,
         eq_loudness_change_db=eq_change, amount=amounts["loudness"],
     )  # fmt: skip
-    return Proposal(tone=tone, width=width, loudness=loud, amounts=amounts,
-                    dc=propose_dc_removal(mix) if amounts["loudness"] > 0 else None)  # fmt: skip
+    return Proposal(tone=tone, width=width, loudness=loud, amounts=amounts, dc=dc)
 
 
 def default_proposal(

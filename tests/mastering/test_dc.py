@@ -92,6 +92,18 @@ def test_the_master_loses_the_offset_and_limits_like_the_clean_mix(mixes) -> Non
     assert np.max(np.abs(y - z)) < 0.02
 
 
+def test_the_plan_predicts_the_limiting_without_the_offset(mixes) -> None:
+    _, _, (clean, offset) = mixes
+    a = [analyze_file(p) for p in (clean, offset)]
+    plans = [build_proposal(x, None, target_lufs=-8.0, target_source="test").loudness
+             for x in a]  # fmt: skip
+    assert plans[0].predicted_peak_reduction_db > 2.0  # the target takes limiting
+    # Kept in the prediction, the offset would add its 2 dB of peak to the limiting.
+    assert a[1].peaks.true_peak_dbtp - a[0].peaks.true_peak_dbtp > 1.5
+    assert plans[1].predicted_peak_reduction_db == pytest.approx(
+        plans[0].predicted_peak_reduction_db, abs=0.5)  # fmt: skip
+
+
 def test_amount_zero_and_only_tone_leave_it(mixes) -> None:
     _, _, (_, offset) = mixes
     a = analyze_file(offset)
