@@ -28,8 +28,11 @@ although the device hardly plays it: a 35 Hz bass line alone lost 42 LU on the p
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.playback.device_parts import ScorePart, part
 
 #: A mix quieter than typical programme on a device by more than this (LU) loses points.
@@ -46,14 +49,13 @@ NOTHING_HEARD_LU = 60.0
 QUIET_BAND_DB = -10.0
 
 
-def _db(x: float) -> float:
-    return 10.0 * np.log10(x) if x > 0 else -np.inf
-
-
 def typical_change_lu(kw: np.ndarray, gains_db: np.ndarray, valid: np.ndarray) -> float:
     """The device's loudness change on typical programme (module docstring), LU."""
     k = np.where(valid, kw, 0.0)
-    return float(_db(float(np.sum(k * 10.0 ** (gains_db / 10.0)))) - _db(float(np.sum(k))))
+    played = float(np.sum(k * db_to_power(gains_db)))
+    return power_to_db(played, floor_db=-math.inf) - power_to_db(
+        float(np.sum(k)), floor_db=-math.inf
+    )
 
 
 def level_part(
