@@ -172,7 +172,9 @@ def _pre_limiter(
     limiter will work and the file fits in memory)."""
     proposal, info, plan = job.proposal, job.info, job.proposal.loudness
     fs, channels, total = info.sample_rate_hz, info.channels, info.frames
-    tone_or_width = bool(proposal.tone.moves or proposal.tone.fine or proposal.width.active)
+    tone_or_width = bool(  # any stage before the limiter that changes its peak
+        proposal.dc or proposal.tone.moves or proposal.tone.fine or proposal.width.active
+    )
     pre_lufs, pre_tp = mix.loudness.integrated_lufs, mix.peaks.true_peak_dbtp
     limits_mix = (
         pre_lufs is not None and math.isfinite(pre_lufs) and plan.target_lufs is not None

@@ -6,7 +6,8 @@ with a 0.3 offset was mastered with 9 dB of limiting 100 % of the time and still
 target by 1.1 LU. The analysis says to remove an offset that carries at least
 :data:`~analyzer.measure.dynamics.DC_POWER_SHARE` of the signal's power (its ``dc_offset``
 finding); the master does so, first in the chain, by the same rule, whenever it applies a
-gain (a loudness amount above 0: ``--amount 0`` and ``--only tone`` or ``width`` leave it).
+gain (a loudness target and a loudness amount above 0: ``--amount 0`` and ``--only tone`` or
+``width`` leave it).
 
 It subtracts each channel's mean, as measured over the whole mix. A constant offset goes exactly
 so, with no phase shift and no start-up transient: a DC-blocking high-pass (the usual 5-20 Hz
@@ -61,14 +62,25 @@ def propose_dc_removal(mix: TrackAnalysis) -> DcRemoval | None:
 
 def peak_without_dc_dbtp(mix: TrackAnalysis, removal: DcRemoval | None) -> float | None:
     """The true peak the loudness plan predicts from (dBTP): the mix's, or with ``removal``
-    its estimate once the offset is out, the peak less the largest offset (the extreme lies on
-    the offset's side when the offset is large enough to be removed; an estimate, as the plan
-    is: the native engine measures the peak after this stage before it sets the limiter)."""
+    its estimate once the offset is out. Per channel (an offset on one channel does not lower
+    another channel's peak): each channel's true peak less its own offset, the loudest of
+    them. The subtraction assumes the music swings about equally either side of its offset,
+    so that the extreme lies on the offset's side; the analysis keeps unsigned peaks, so a
+    channel whose extreme lies on the other side is under-estimated by up to twice its offset.
+    It is an estimate, as the plan is: the native engine measures the peak after this stage
+    before it sets the limiter."""
     tp = mix.peaks.true_peak_dbtp
     if removal is None or tp is None or not math.isfinite(tp):
         return tp
-    left = 10.0 ** (tp / 20.0) - max(abs(v) for v in removal.offsets)
-    return 20.0 * math.log10(left) if left > 0 else tp
+    per = mix.peaks.true_peak_per_channel_dbtp
+    if len(per) != len(removal.offsets):
+        return tp
+    left = [
+        10.0 ** (p / 20.0) - abs(dc) if math.isfinite(p) else 0.0
+        for p, dc in zip(per, removal.offsets, strict=True)
+    ]
+    loudest = max(left)
+    return 20.0 * math.log10(loudest) if loudest > 0 else tp
 
 
 class DcRemover:

@@ -102,7 +102,8 @@ def build_proposal(
         tone = ToneProposal((), None, tuple(target.band_hz), opt, opt, err, err, 0.0)
     else:
         tone = ToneProposal((), None, (), (), (), None, None, amounts["tone"])
-    dc = propose_dc_removal(mix) if amounts["loudness"] > 0 else None
+    gain = target_lufs is not None and amounts["loudness"] > 0  # the removal serves the gain
+    dc = propose_dc_removal(mix) if gain else None
     loud = plan_loudness(
         mix.loudness.integrated_lufs, peak_without_dc_dbtp(mix, dc),
         target_lufs=target_lufs, target_source=target_source, ceiling_dbtp=ceiling_dbtp,

@@ -1,6 +1,12 @@
 """The proof of a master: before / after / reference for loudness, true peak, loudness range,
 PLR and the tonal error, and the checks. It re-reads nothing: it compares the analysis made
-while the master was written with the mix and the references."""
+while the master was written with the mix and the references.
+
+Loudness and PLR are the file's own BS.1770 reading, the reading the target is in and the one
+``analyze`` prints. The comparison holds every track as played (a mono file as dual mono,
+:mod:`analyzer.comparison.metrics`), so for a mono mix the references' column is taken to the
+mix's reading: their loudness less the 3 LU a mono file gains on two speakers, their PLR plus
+it (what :func:`~analyzer.mastering.proposal.reference_loudness` does to the target)."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from analyzer.comparison.metrics import Comparison, track_metrics
 from analyzer.comparison.metrics import compare as run_compare
 from analyzer.mastering.loudness_plan import LoudnessPlan
 from analyzer.mastering.tone_target import distance_to_range, tonal_error_db, tone_target
+from analyzer.measure.loudness import as_played_lufs
 from analyzer.types import TrackAnalysis
 
 #: The loudness check's tolerance (LU) and how much worse the tonal error may get (dB RMS).
@@ -62,21 +69,22 @@ def verify(
             after_comp = run_compare(master, profile_stats=profile_stats)
         else:
             after_comp = run_compare(master, references)
-    mb, ma = track_metrics(mix), track_metrics(master)
+    mb, ma = _own_reading(mix), _own_reading(master)
+    rise = _played_rise(mix)
 
-    def ref(key: str) -> float | None:
+    def ref(key: str, shift: float = 0.0) -> float | None:
         if comparison is None:
             return None
         m = comparison.metrics.get(key)
-        return None if m is None else m.median
+        return None if m is None or m.median is None else m.median + shift
 
     rows = [
         VerificationRow("integrated", "LUFS", mb["integrated_lufs"], ma["integrated_lufs"],
-                        ref("integrated_lufs")),
+                        ref("integrated_lufs", -rise)),
         VerificationRow("true peak", "dBTP", mb["true_peak_dbtp"], ma["true_peak_dbtp"],
                         ref("true_peak_dbtp")),
         VerificationRow("loudness range", "LU", mb["lra_lu"], ma["lra_lu"], ref("lra_lu")),
-        VerificationRow("PLR", "dB", mb["plr_db"], ma["plr_db"], ref("plr_db")),
+        VerificationRow("PLR", "dB", mb["plr_db"], ma["plr_db"], ref("plr_db", rise)),
     ]  # fmt: skip
     err_before = err_after = None
     after_levels: tuple[float | None, ...] = ()
@@ -104,6 +112,26 @@ def verify(
     }
     return Verification(tuple(rows), err_before, err_after, plan.target_lufs, plan.ceiling_dbtp,
                         checks, after_levels)  # fmt: skip
+
+
+def _played_rise(track: TrackAnalysis) -> float:
+    """How much louder ``track`` plays than it reads (LU): 3.01 for a mono file, else 0."""
+    measured = track.loudness.integrated_lufs
+    if measured is None or not np.isfinite(measured):
+        return 0.0
+    played = as_played_lufs(measured, track.file.channels)
+    return 0.0 if played is None else played - measured
+
+
+def _own_reading(track: TrackAnalysis) -> dict[str, float | None]:
+    """``track_metrics`` with the integrated loudness and PLR back in the file's own reading."""
+    out = track_metrics(track)
+    rise = _played_rise(track)
+    if out["integrated_lufs"] is not None:
+        out["integrated_lufs"] -= rise
+    if out["plr_db"] is not None:
+        out["plr_db"] += rise
+    return out
 
 
 def failures(v: Verification, mix: TrackAnalysis, master: TrackAnalysis) -> list[str]:

@@ -14,7 +14,8 @@ import math
 import numpy as np
 import pytest
 
-from analyzer.app import TranslateSettings
+from analyzer.app import MasterSettings, TranslateSettings
+from analyzer.app import master as run_master
 from analyzer.app import translate as run_translate
 from analyzer.comparison.album import album_report
 from analyzer.comparison.metrics import compare
@@ -122,3 +123,25 @@ def test_the_player_matches_them_at_the_same_level(pair) -> None:
     assert all(v is not None and math.isfinite(v) for v in levels)
     assert levels[0] == pytest.approx(levels[1], abs=0.05)
     assert clips.matched_gains_db() == [pytest.approx(0.0, abs=0.05)] * 2
+
+
+def test_a_mono_master_is_verified_in_its_own_reading(pair, tmp_path) -> None:
+    """The target is the file's own reading (what ``analyze`` prints), so the verification's
+    rows are too, and the references' column is taken to that reading: mastered to its own
+    dual-mono copy, a mono mix must land on the copy in every row, and on an explicit target
+    its "after" row must read the target."""
+    mono, dual = pair
+    run = run_master(str(mono), str(tmp_path / "m.wav"), MasterSettings(references=(str(dual),)))
+    v, own = run.verification, run.result.analysis.loudness.integrated_lufs
+    rows = {r.metric: r for r in v.rows}
+    assert v.target_lufs == pytest.approx(rows["integrated"].reference, abs=1e-6)
+    assert rows["integrated"].after == pytest.approx(own, abs=1e-9)
+    assert v.checks["loudness_on_target"]
+    assert rows["integrated"].before == pytest.approx(rows["integrated"].reference, abs=0.05)
+    assert rows["PLR"].after == pytest.approx(rows["PLR"].reference, abs=0.1)
+    plr_own = run.result.analysis.peaks.true_peak_dbtp - own
+    assert rows["PLR"].after == pytest.approx(plr_own, abs=0.01)
+    run = run_master(str(mono), str(tmp_path / "t.wav"), MasterSettings(target_lufs=-20.0))
+    after = {r.metric: r for r in run.verification.rows}["integrated"].after
+    assert after == pytest.approx(-20.0, abs=0.3)
+    assert after == pytest.approx(run.result.analysis.loudness.integrated_lufs, abs=1e-9)

@@ -13,8 +13,9 @@ import soundfile as sf
 from scipy.signal import butter, sosfiltfilt
 
 from analyzer.io.write import output_format
+from analyzer.mastering import chain
 from analyzer.mastering.apply import run_master
-from analyzer.mastering.dc import DcRemover, propose_dc_removal
+from analyzer.mastering.dc import DcRemover, peak_without_dc_dbtp, propose_dc_removal
 from analyzer.mastering.proposal import build_proposal
 from analyzer.mastering.settings import amounts_from
 from analyzer.measure.engine import analyze_array, analyze_file
@@ -69,9 +70,9 @@ def test_the_stage_subtracts_exactly() -> None:
         DcRemover(removal, 1)
 
 
-def _master(path, out, amounts=None):
+def _master(path, out, amounts=None, target=-12.0):
     a = analyze_file(path)
-    p = build_proposal(a, None, target_lufs=-12.0, target_source="test", amounts=amounts)
+    p = build_proposal(a, None, target_lufs=target, target_source="test", amounts=amounts)
     return p, run_master(str(path), str(out), a, None, p, lambda s: p,
                          fmt=output_format(str(out), "24"))  # fmt: skip
 
@@ -104,12 +105,56 @@ def test_the_plan_predicts_the_limiting_without_the_offset(mixes) -> None:
         plans[0].predicted_peak_reduction_db, abs=0.5)  # fmt: skip
 
 
-def test_amount_zero_and_only_tone_leave_it(mixes) -> None:
+def test_the_prediction_is_per_channel(mixes) -> None:
+    """An offset on one channel lowers that channel's peak only: with the loudest peak on the
+    other channel, the prediction (and its limiting) is the mix's own."""
+    _, x, _ = mixes
+    n = x / np.abs(x).max(axis=1, keepdims=True)
+    y = np.stack([0.05 * n[0] + 0.15, 0.35 * n[1]])
+    a = analyze_array(y, FS)
+    removal = propose_dc_removal(a)
+    assert removal is not None
+    clean = analyze_array(y - np.array(removal.offsets)[:, None], FS)
+    assert peak_without_dc_dbtp(a, removal) == pytest.approx(clean.peaks.true_peak_dbtp, abs=0.1)
+    # Both channels offset: each loses its own offset, and the estimate follows the louder.
+    both = analyze_array(x + np.array(OFFSETS)[:, None], FS)
+    removal = propose_dc_removal(both)
+    est = peak_without_dc_dbtp(both, removal)
+    assert est == pytest.approx(analyze_array(x, FS).peaks.true_peak_dbtp, abs=0.5)
+    for target in (-10.0, -5.0):
+        p = build_proposal(a, None, target_lufs=target, target_source="test").loudness
+        q = build_proposal(clean, None, target_lufs=target, target_source="test").loudness
+        assert p.predicted_peak_reduction_db == pytest.approx(
+            q.predicted_peak_reduction_db, abs=0.1
+        )
+        assert len(p.warnings) == len(q.warnings)
+
+
+def test_amount_zero_only_tone_and_no_target_leave_it(mixes) -> None:
     _, _, (_, offset) = mixes
     a = analyze_file(offset)
     for amounts in (amounts_from(amount=0), amounts_from(only="tone")):
         p = build_proposal(a, None, target_lufs=-12.0, target_source="test", amounts=amounts)
         assert p.dc is None
+    # No target, no gain: nothing for the removal to serve.
+    assert build_proposal(a, None, target_lufs=None, target_source="test").dc is None
+
+
+def test_a_long_file_measures_its_peak_after_the_removal(mixes, monkeypatch) -> None:
+    """Files too long to record for replayed trials measure the processed peak in a pass of
+    its own; that pass runs the DC stage too (with no EQ or width move), so the gain is not
+    capped by the offset's peak and the limiter's figure is the limiter's."""
+    d, _, (clean, offset) = mixes
+    monkeypatch.setattr(chain, "PEAK_CACHE_FRAMES", 0)
+    _, (_, res_clean, _) = _master(clean, d / "clean.long.wav", target=-8.0)
+    p, (_, res, ver) = _master(offset, d / "offset.long.wav", target=-8.0)
+    assert p.dc is not None and not p.tone.moves and not p.width.active
+    assert ver.checks["loudness_on_target"]
+    assert res.gain_db == pytest.approx(res_clean.gain_db, abs=0.3)
+    assert res.pre_limiter_true_peak_dbtp == pytest.approx(
+        res_clean.pre_limiter_true_peak_dbtp, abs=0.5)  # fmt: skip
+    assert res.plan.predicted_peak_reduction_db == pytest.approx(
+        res.limiter.max_gain_reduction_db, abs=1.0)  # fmt: skip
 
 
 def test_json_round_trip(mixes) -> None:
