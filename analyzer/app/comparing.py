@@ -7,6 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 from analyzer.app.measuring import (
+    load_kernels_if_they_pay,
     load_profile,
     measure_track,
     measure_with_references,
@@ -53,6 +54,7 @@ def compare(
         comparison = compare_analyses(mix_result, profile_stats=profile.metrics,
                                       reference_names=names, notes=notes)  # fmt: skip
     else:
+        load_kernels_if_they_pay([mix, *settings.references])
         mix_result, refs = measure_with_references(
             mix, settings.references, notes=notes, section=settings.section,
             progress=progress, mix_series=settings.series)  # fmt: skip

@@ -5,10 +5,12 @@ The kernels make K-weighting ~10x and the true-peak grid ~3x faster, but importi
 loading them costs ~0.7 s and ~130 MB of resident memory (llvmlite's code generator): more than
 ``analyze`` needs in all (its 60-minute limit is 150 MB). So a meter uses them only in a process
 that opted in with :func:`start_loading`: ``master`` and the demo, whose limiter loads numba in
-any case, and ``watch``, which pays the load once for a session of bounces. The choice is made
-when a meter gets its first block, and kept. The loading runs in a background thread and
-overlaps the files' opening. ``MIXANALYZER_NO_JIT=1`` (or numba missing) keeps the numpy paths,
-which the tests hold to the same results (tests/dsp/test_compiled.py).
+any case, ``watch``, which pays the load once for a session of bounces, and ``compare`` when
+its files are long enough to repay it (``analyzer.app.measuring.load_kernels_if_they_pay``).
+The choice is made when a meter gets its first block, and kept. The loading runs in a
+background thread and overlaps the files' opening. ``MIXANALYZER_NO_JIT=1`` (or numba
+missing) keeps the numpy paths, which the tests hold to the same results
+(tests/dsp/test_compiled.py).
 """
 
 from __future__ import annotations

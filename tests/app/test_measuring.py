@@ -78,3 +78,29 @@ def test_a_file_cut_short_fails_in_order(tracks: dict[str, Path], tmp_path: Path
     early.write_bytes(data[: int(len(data) * 0.05)])
     with pytest.raises(AnalyzerError, match=r"late\.wav"):
         measure_with_references(str(tracks["mix"]), [str(late), str(early)], notes=[])
+
+
+def test_compare_loads_the_kernels_only_when_they_pay(tracks: dict[str, Path], monkeypatch) -> None:
+    """``compare`` opts in to the compiled kernels when its files together hold at least
+    ``KERNELS_PAY_FROM_SAMPLES`` samples (counted from the headers: channels x frames), and
+    the comparison is the numpy path's to far below the display precision."""
+    from analyzer.app import CompareSettings, compare, measuring
+    from analyzer.dsp import jit
+
+    mix = str(tracks["mix"])
+    refs = tuple(str(tracks[k]) for k in ("ra", "rb"))
+    samples = sum(2 * 40 * 44100 for _ in range(3))
+    assert samples < measuring.KERNELS_PAY_FROM_SAMPLES  # 2 minutes: not worth the load
+    plain = compare(mix, CompareSettings(references=refs), with_proposal=False)
+    assert jit._loader is None
+    monkeypatch.setattr(measuring, "KERNELS_PAY_FROM_SAMPLES", samples)
+    assert not measuring.load_kernels_if_they_pay([mix, refs[0]])
+    assert jit._loader is None
+    fast = compare(mix, CompareSettings(references=refs), with_proposal=False)
+    assert jit._loader is not None or not jit.enabled()
+    for a, b in zip([plain.mix, *plain.references], [fast.mix, *fast.references], strict=True):
+        assert b.loudness.integrated_lufs == pytest.approx(a.loudness.integrated_lufs, abs=1e-9)
+        assert b.peaks.true_peak_dbtp == pytest.approx(a.peaks.true_peak_dbtp, abs=1e-9)
+    for key, m in plain.comparison.metrics.items():
+        if m.median is not None:
+            assert fast.comparison.metrics[key].median == pytest.approx(m.median, abs=1e-6), key
