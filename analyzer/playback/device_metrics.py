@@ -28,7 +28,7 @@ from analyzer.dsp.bands import (
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.measure.loudness import as_played_lufs
-from analyzer.playback.device_level import level_part
+from analyzer.playback.device_level import NOTHING_HEARD_LU, level_part
 from analyzer.playback.device_models import Device
 from analyzer.playback.device_parts import (
     LIMITED_LU,
@@ -334,9 +334,11 @@ def _bass(
             )
         )
     if lost >= 0.5 and share >= 0.05 and harmonic < HARMONIC_AUDIBLE_DB:
+        heard = (f"weak ({harmonic:.1f}" if harmonic > HARMONIC_FLOOR_DB + 20.0
+                 else f"none (under {HARMONIC_FLOOR_DB + 20.0:g}")  # fmt: skip
         findings.append(
             f"on the {device.label} the bass line vanishes: its harmonics above the cut-off are "
-            f"weak ({harmonic:.1f} dB re the low end, audible from {HARMONIC_AUDIBLE_DB:g} dB; "
+            f"{heard} dB re the low end, audible from {HARMONIC_AUDIBLE_DB:g} dB; "
             f"the low end is {100 * share:.0f} % of the mix's energy) (-{d:.1f} points)"
         )
     return survival, harmonic, note
@@ -354,22 +356,18 @@ def _mono(
     mono_loss = _ratio_db(float(np.sum(bp.kw * mid_v)), bp.studio_k)
     if mono_loss is None:
         return None
+    if mono_loss < -NOTHING_HEARD_LU:  # what is left is rounding: the fold cancels
+        mono_loss = -math.inf
     total_studio = float(mix.sum())
     loss = -mono_loss
     d = min(40.0, max(0.0, 8.0 * (loss - 1.5)))
-    per_band = [
-        (_db(float(mid_v[b])) - _db(float(mix[b])), b)
-        for b in range(len(mix))
-        if mix[b] > 0 and mix[b] >= total_studio * 1e-4
-    ]
+    per_band = [(_db(float(mid_v[b])) - _db(float(mix[b])), b) for b in range(len(mix))
+                if mix[b] > 0 and mix[b] >= total_studio * 1e-4]  # fmt: skip
     worst = sorted(per_band)[:3] if math.isfinite(loss) else []
     bands = ", ".join(
-        f"{_band_label(_nominal[b])} {v:.1f} dB"
-        if math.isfinite(v)
-        else f"{_band_label(_nominal[b])} cancels"
-        for v, b in worst
-        if v < -3.0
-    )
+        f"{_band_label(_nominal[b])} {v:.1f} dB" if math.isfinite(v)
+        else f"{_band_label(_nominal[b])} cancels" for v, b in worst if v < -3.0
+    )  # fmt: skip
     if d > 0:
         what = "collapses" if loss >= 6.0 else "loses level"
         loss_txt = f"{loss:.1f} LU" if math.isfinite(loss) else "everything (it cancels)"

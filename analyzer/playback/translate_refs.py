@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzer.measure.stats import RangeStats, metric_ranges, range_stats
+from analyzer.playback.device_level import NOTHING_HEARD_LU
 from analyzer.playback.device_metrics import HARMONIC_FLOOR_DB, TONAL_BANDS
 from analyzer.playback.device_parts import PART_NAMES, DeviceTranslation, part, score_of
 
@@ -142,15 +143,23 @@ def _sentence(dt: DeviceTranslation, name: str, v: float, r: RangeStats,
                 "40-250 Hz too"
             )
         )
-        return (f"{on} your bass is heard less through its harmonics: {v:.1f} dB re the low end, "
+        heard = (
+            f"{v:.1f} dB re the low end"
+            if v > HARMONIC_FLOOR_DB + 20.0
+            else f"none heard (under {HARMONIC_FLOOR_DB + 20.0:g} dB re the low end)"
+        )
+        return (f"{on} your bass is heard less through its harmonics: {heard}, "
                 f"{_refs(lo, hi, '.1f', 'dB')}{lost}")  # fmt: skip
     if name == "mono":
         lost = f"{-v:.1f} LU" if math.isfinite(v) else "everything (it cancels)"
         return (f"{on} your mix loses more in the mono fold: {lost}, "
                 f"{_refs(-hi, -lo, '.1f', 'LU')}")  # fmt: skip
     if name == "level":
+        under = (f"{v:.1f} LU under typical programme" if v < NOTHING_HEARD_LU
+                 else f"not heard at all (more than {NOTHING_HEARD_LU:g} LU under typical "
+                 "programme)")  # fmt: skip
         return (f"{on} your mix plays quieter than the references at the same studio loudness: "
-                f"{v:.1f} LU under typical programme, {_refs(lo, hi, '.1f', 'LU')}")  # fmt: skip
+                f"{under}, {_refs(lo, hi, '.1f', 'LU')}")  # fmt: skip
     if name == "masking":
         return (f"{on} your quiet passages sink under the road noise: the presence band is "
                 f"{v:.1f} dB over the noise in the quietest 10 % of the time, "

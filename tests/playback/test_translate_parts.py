@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,29 @@ def test_a_mix_the_device_hardly_plays_scores_near_zero_there() -> None:
     said = [f for f in gone.findings if "typical programme" in f]
     assert gone.score == 0.0 and len(said) == 1 and "not heard at all" in said[0], gone.findings
     assert "mono fold" in said[0] and "move energy" not in said[0]
+
+
+def test_a_cancelled_fold_is_said_in_words_not_rounding() -> None:
+    """L = -R exactly: what a mono device plays is rounding residue (100-140 dB down), so the
+    fold loss is minus infinity (as the stereo meter's mono loss is) and the findings against
+    references say "cancels", "not heard at all" and "none heard", never a residue in LU or dB.
+    A real loss, however large, keeps its figure."""
+    dur = 4.0
+    pad = 0.1 * pink_noise(dur, FS, channels=1, seed=9)[0]
+    refs = [analyze_array(0.1 * pink_noise(dur, FS, seed=s), FS) for s in (1, 2, 3)]
+    gone = translate(analyze_array(np.stack([pad, -pad]), FS), [PHONE], references=refs)
+    alone = translate(analyze_array(np.stack([pad, -pad]), FS), [PHONE]).devices[0]
+    d = gone.devices[0]
+    assert d.mono_loss_lu == alone.mono_loss_lu == -math.inf
+    text = " | ".join([*d.findings, *alone.findings])
+    assert "everything (it cancels)" in text and "not heard at all" in text, text
+    assert "none heard" in text and "harmonics above the cut-off are none (under -100 dB" in text
+    residues = [float(v) for v in re.findall(r"(-?\d+\.\d) (?:LU|dB)", text)]
+    assert all(abs(v) < 60.0 for v in residues), text
+    # Nearly cancelled (one channel 1 % off): a real, finite loss of about 40 LU.
+    near = translate(analyze_array(np.stack([pad, -0.99 * pad]), FS), [PHONE]).devices[0]
+    expected = 10 * math.log10((0.005**2) / ((1 + 0.99**2) / 2))
+    assert near.mono_loss_lu == pytest.approx(expected, abs=1.0)
 
 
 def test_wide_phase_pad_costs_mono_points_on_a_mono_device_only() -> None:
