@@ -282,6 +282,7 @@ def apply_proposal(
             progress("Matchering", 0, 1)
         if len(settings.references) > 1:
             notes.append("Matchering matches one reference: the first one was used")
+        notes.extend(matchering_dc_notes(run.mix))
         result = master_matchering(run.mix_path, settings.references[0], output, run.mix,
                                    fmt=fmt, ceiling_dbtp=run.ceiling_dbtp,
                                    true_peak_limit=not settings.raw_matchering,
@@ -296,6 +297,23 @@ def apply_proposal(
         result=result, verification=verification, notes=tuple(notes),
         failures=tuple(failures(verification, run.mix, result.analysis)),
     )  # fmt: skip
+
+
+def matchering_dc_notes(mix: TrackAnalysis) -> list[str]:
+    """A note when ``mix`` carries a DC offset the native engine would take out first
+    (:func:`analyzer.mastering.dc.propose_dc_removal`): Matchering keeps it, and its limiter
+    spends headroom on it."""
+    from analyzer.mastering.dc import propose_dc_removal
+
+    removal = propose_dc_removal(mix)
+    if removal is None:
+        return []
+    worst = max(removal.offsets, key=abs)
+    return [
+        f"the mix carries a DC offset ({worst:+.4f}, {100 * removal.share_of_power:.1f} % of "
+        "its power) that Matchering keeps: remove it first, or use the native engine, which "
+        "takes it out before the gain"
+    ]
 
 
 def matchering_proposal(native: Proposal, ceiling_dbtp: float) -> Proposal:

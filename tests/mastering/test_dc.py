@@ -168,3 +168,14 @@ def test_json_round_trip(mixes) -> None:
     clean = build_proposal(analyze_array(np.zeros((2, FS)) + 1e-3 * np.eye(2, FS), FS), None,
                            target_lufs=None, target_source="test")  # fmt: skip
     assert proposal_to_dict(clean)["dc_removal"] is None
+
+
+def test_matchering_says_it_keeps_the_offset(mixes) -> None:
+    """Matchering has no DC stage: the master's notes say the offset stays (the native engine's
+    rule decides when), and nothing is said for a clean mix."""
+    from analyzer.app.mastering_run import matchering_dc_notes
+
+    _, _, (clean, offset) = mixes
+    assert matchering_dc_notes(analyze_file(clean)) == []
+    (note,) = matchering_dc_notes(analyze_file(offset))
+    assert "DC offset (+0.05" in note and "Matchering keeps" in note
