@@ -121,8 +121,9 @@ def measure_track(
 #: The meters' compiled kernels (:mod:`analyzer.dsp.jit`) repay their load (~0.7 s of CPU,
 #: ~100 MB, waited for at the first block) when the files measured together hold at least this
 #: many samples (12 minutes of 44.1 kHz stereo): they save about 0.16 s of CPU per such minute.
-#: Measured with 4-minute tracks: ``compare`` with three references 3.9-4.0 s -> 3.35-3.6 s
-#: (CPU 6.0 -> 4.8 s); with one reference (8 minutes) 2.3-2.8 s either way.
+#: Measured with 4-minute tracks, ``compare`` with three references: a median of 3.61 s and
+#: 4.9 s of CPU against 3.84 s and 5.6 s with the numpy meters (five runs alternated); with one
+#: reference (8 minutes) no gain.
 KERNELS_PAY_FROM_SAMPLES = 12 * 60 * 44100 * 2
 
 
