@@ -1,7 +1,7 @@
 """The meters' compiled kernels (analyzer.dsp.compiled) give what the numpy paths give.
 
-K-weighting: the recursion against the FFT overlap-save path (which truncates the impulse
-response at -200 dB, so they agree to ~1e-13 of the signal's power). True peak: the compiled grid
+K-weighting: the compiled recursion against the numpy block state-space path (the same
+recursion by matrix products, so they agree to rounding). True peak: the compiled grid
 against the numpy product, the refined peaks, the 100 ms series and the overs counts.
 """
 
@@ -46,7 +46,7 @@ def _split(x: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("fs", [44100, 48000, 96000])
-def test_kweighting_recursion_equals_fft(monkeypatch: pytest.MonkeyPatch, fs: int) -> None:
+def test_kweighting_recursion_equals_block_path(monkeypatch: pytest.MonkeyPatch, fs: int) -> None:
     x = _music_like(fs, 2.5)
     outs = {}
     for which in ("compiled", "numpy"):

@@ -20,7 +20,7 @@ def test_coefficients_match_bs1770_table_at_48k() -> None:
 
 @pytest.mark.parametrize("fs", [8000, 22050, 44100, 48000, 96000, 192000, 384000])
 @pytest.mark.parametrize("channels", [1, 2, 6])
-def test_fft_filter_equals_recursive_filter(fs: int, channels: int) -> None:
+def test_numpy_filter_equals_recursive_filter(fs: int, channels: int) -> None:
     rng = np.random.default_rng(fs + channels)
     x = rng.standard_normal((channels, 3 * 65536 + 17))
     b, a = kweighting_coefficients(fs)
