@@ -4,10 +4,11 @@ Coefficients follow R. Bristow-Johnson's "Cookbook formulae for audio EQ biquad 
 coefficients" (:mod:`analyzer.dsp.biquad`): peaking EQ, low shelf, high shelf (shelf slope given
 by Q), low-pass and high-pass, all normalised so that ``a[0] == 1``.
 
-The cascade is the minimum-phase IIR filter itself. As in :mod:`analyzer.dsp.kweighting` it is
-applied by overlap-save with the exact IIR frequency response sampled on the FFT grid (numpy only,
-FFT speed, state carried between blocks). The impulse response is cut where what is left of it
-(its l1 norm from there on) is below ``TAIL`` = 1e-11, so the result equals the recursive filter
+The cascade is the minimum-phase IIR filter itself, applied by overlap-save with the exact IIR
+frequency response sampled on the FFT grid (numpy only, FFT speed, state carried between blocks;
+the K-weighting, two fixed biquads, runs as :mod:`analyzer.dsp.block_iir` instead). The
+impulse response is cut where what is left of it (its l1 norm from there on) is below
+``TAIL`` = 1e-11, so the result equals the recursive filter
 started at rest (``scipy.signal.sosfilt``) to about 1e-11 times the input's peak. That length is
 first bounded from the slowest pole radius, then measured on the cascade's actual response.
 """
