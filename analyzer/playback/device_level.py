@@ -45,6 +45,8 @@ FINDING_POINTS = 3.0
 #: Beyond this shortfall (LU) what the device plays of the mix is rounding, not music (a mix
 #: that cancels in a mono fold reads 100-140 LU).
 NOTHING_HEARD_LU = 60.0
+#: The basis of the parts that are not judged where the mix cancels in the device's mono fold.
+NOT_JUDGED = "not judged: the mix cancels in the mono fold"
 #: A band the device plays this far down (dB) or more counts as "where it does not play".
 QUIET_BAND_DB = -10.0
 
@@ -89,3 +91,8 @@ def level_part(
         findings.append(f"{on} your mix {how} than typical programme at the same studio "
                         f"loudness ({why}) (-{d:.1f} points)")  # fmt: skip
     return figure
+
+
+def not_judged(p: ScorePart) -> ScorePart:
+    """``p`` with no points and no figure, said to be not judged."""
+    return part(p.name, 0.0, None, p.unit, NOT_JUDGED)

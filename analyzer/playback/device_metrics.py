@@ -28,7 +28,7 @@ from analyzer.dsp.bands import (
 from analyzer.dsp.kweighting import kweighting_response
 from analyzer.dsp.units import db_to_power, power_to_db
 from analyzer.measure.loudness import as_played_lufs
-from analyzer.playback.device_level import NOTHING_HEARD_LU, level_part
+from analyzer.playback import device_level as lv
 from analyzer.playback.device_models import Device
 from analyzer.playback.device_parts import (
     LIMITED_LU,
@@ -45,7 +45,11 @@ from analyzer.playback.device_parts import (
     timed_finding,
     windows,
 )
-from analyzer.playback.device_response import band_gains_db, car_noise_band_levels_db
+from analyzer.playback.device_response import (
+    band_gains_db,
+    car_noise_band_levels_db,
+    low_cutoff_hz,
+)
 from analyzer.types import SpectrumStats, TrackAnalysis
 
 if TYPE_CHECKING:
@@ -59,8 +63,6 @@ PRESENCE_HZ = (1000.0, 4000.0)
 BASS_LINE_RANGE_DB = 10.0
 #: A band counts as "above the device's cut-off" when the device's gain there is at least this.
 PASSBAND_DB = -12.0
-#: The gain (dB) under which a band is below the device's low cut-off (the device note's).
-CUTOFF_DB = -6.0
 #: A device whose cut-off is at or above this (Hz) loses the low end of every track: a note.
 NOTE_CUTOFF_HZ = 100.0
 #: Floor for the harmonic-bass figure (dB) when no harmonic energy passes the device.
@@ -251,15 +253,21 @@ def device_translation(
         loudness_change = effect.loudness_change_lu
     tonal = _broad_balance(bp.p_dev)
     survival, harmonic, note = _bass(bp, device, findings, parts)
+    of_sound = list(findings)  # the bass's and the tonal part's: they judge what is heard
     mono_loss = _mono(bp, device, track, findings, parts)
     masked, snr = _masking(bp, device, speed_kmh, ws, findings, parts, timed)
     shift: dict[str, float] = {}
+    n = len(findings)
     _tonal_shift(bp, tonal, device, findings, parts, shift)
+    of_sound += findings[n:]
     limiting = _limiting(bp, device, ws, parts, timed)
     linear = _ratio_db(float(np.sum(bp.kw * bp.p_lin)), bp.studio_k) if loudness_change is None \
         else loudness_change + (limiting or 0.0)  # fmt: skip
-    level_part(bp.kw, bp.gains_db, bp.valid, bp.mix, linear, f"on the {device.label}", findings,
+    lv.level_part(bp.kw, bp.gains_db, bp.valid, bp.mix, linear, f"on the {device.label}", findings,
                parts, fold_loss_lu=None if mono_loss is None else -mono_loss)  # fmt: skip
+    if mono_loss == -math.inf:  # what is left is rounding: its tonal balance is not judged
+        parts.update({k: lv.not_judged(parts[k]) for k in ("tonal", "bass") if k in parts})
+        findings = [f for f in findings if f not in of_sound]
     findings += [t.text for t in timed]
     ordered = tuple(parts[n] for n in PART_NAMES if n in parts)
     result = DeviceTranslation(
@@ -282,15 +290,6 @@ def device_translation(
         tonal_shift_db=shift,
     )
     return result, DeviceDetail({p.name: p.points for p in ordered}, snr, bp.level_db_spl)
-
-
-def _cutoff_hz(gains_db: np.ndarray) -> float | None:
-    """The device's low cut-off: the lowest nominal band centre from which every band up to
-    1 kHz has a gain of at least :data:`CUTOFF_DB` (None when no such band)."""
-    upto = int(np.searchsorted(_nominal, 1000.0))
-    low = np.flatnonzero(gains_db[:upto] < CUTOFF_DB)
-    first = int(low[-1]) + 1 if low.size else 0
-    return float(_nominal[first]) if first < upto else None
 
 
 def _bass(
@@ -321,7 +320,7 @@ def _bass(
     d = 40.0 * share * lost * (1.0 - 0.75 * helped)
     parts["bass"] = part("bass", d, harmonic, "dB", "harmonics re the low end")
     note = None
-    cut = _cutoff_hz(bp.gains_db)
+    cut = low_cutoff_hz(bp.gains_db)
     if cut is not None and cut >= NOTE_CUTOFF_HZ and lost >= 0.5:
         note = (
             f"on the {device.label} little below ~{cut:g} Hz is heard, on any track "
@@ -356,7 +355,7 @@ def _mono(
     mono_loss = _ratio_db(float(np.sum(bp.kw * mid_v)), bp.studio_k)
     if mono_loss is None:
         return None
-    if mono_loss < -NOTHING_HEARD_LU:  # what is left is rounding: the fold cancels
+    if mono_loss < -lv.NOTHING_HEARD_LU:  # what is left is rounding: the fold cancels
         mono_loss = -math.inf
     total_studio = float(mix.sum())
     loss = -mono_loss

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ
+from analyzer.dsp.bands import THIRD_OCTAVE_EXACT_HZ, THIRD_OCTAVE_NOMINAL_HZ
 from analyzer.playback.device_models import Device
 
 # --------------------------------------------------------------------------------------------
@@ -123,3 +123,19 @@ def car_noise_band_levels_db(speed_kmh: float, band_centres: Any) -> np.ndarray:
         raise ValueError("speed_kmh must be a finite number > 0")
     target = CAR_NOISE_DBA_AT_100_KMH + CAR_NOISE_SPEED_EXPONENT_DB * math.log10(speed_kmh / 100)
     return _noise_shape_db(_freqs(band_centres)) + (target - _SHAPE_DBA)
+
+
+#: The gain (dB) under which a band is below the device's low cut-off (the device note's).
+CUTOFF_DB = -6.0
+
+
+def low_cutoff_hz(gains_db: np.ndarray) -> float | None:
+    """The device's low cut-off from its gains per nominal 1/3-octave band (``gains_db``, in
+    the order of :data:`~analyzer.dsp.bands.THIRD_OCTAVE_NOMINAL_HZ`): the lowest band centre
+    from which every band up to 1 kHz has a gain of at least :data:`CUTOFF_DB` (None when no
+    such band)."""
+    nominal = np.asarray(THIRD_OCTAVE_NOMINAL_HZ, dtype=float)
+    upto = int(np.searchsorted(nominal, 1000.0))
+    low = np.flatnonzero(np.asarray(gains_db)[:upto] < CUTOFF_DB)
+    first = int(low[-1]) + 1 if low.size else 0
+    return float(nominal[first]) if first < upto else None

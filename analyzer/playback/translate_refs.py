@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from analyzer.measure.stats import RangeStats, metric_ranges, range_stats
-from analyzer.playback.device_level import NOTHING_HEARD_LU
+from analyzer.playback.device_level import NOT_JUDGED, NOTHING_HEARD_LU
 from analyzer.playback.device_metrics import HARMONIC_FLOOR_DB, TONAL_BANDS
 from analyzer.playback.device_parts import PART_NAMES, DeviceTranslation, part, score_of
 
@@ -113,6 +113,8 @@ def tonal_against(dt: DeviceTranslation, ranges: Mapping[str, RangeStats]) -> De
     keys = [f"tonal_shift.{b}" for b in TONAL_BANDS]
     if not any(ranges.get(k) is not None and ranges[k].n for k in keys):
         return dt
+    if any(p.name == "tonal" and p.basis == NOT_JUDGED for p in dt.parts):
+        return dt  # the device plays nothing of the mix
     excess = [
         _outside(dt.tonal_shift_db.get(b), ranges.get(f"tonal_shift.{b}")) for b in TONAL_BANDS
     ]

@@ -96,6 +96,9 @@ def test_a_mix_the_device_hardly_plays_scores_near_zero_there() -> None:
     pa, ph = _points(da), _points(dh)
     assert pa["level"] == 60.0 and da.score is not None and da.score <= 40.0 - pa["bass"] + 0.1
     assert any("quieter than typical programme" in f for f in da.findings), da.findings
+    # No harmonics at all: said in words, not as the -120 dB floor.
+    said = " | ".join(da.findings)
+    assert "harmonics above the cut-off are none (under -100 dB" in said and "-120" not in said
     assert pa["level"] - ph["level"] >= 30.0, (pa, ph)
     refs = [
         analyze_array(np.stack([v, v]), FS)
@@ -126,9 +129,19 @@ def test_a_cancelled_fold_is_said_in_words_not_rounding() -> None:
     assert d.mono_loss_lu == alone.mono_loss_lu == -math.inf
     text = " | ".join([*d.findings, *alone.findings])
     assert "everything (it cancels)" in text and "not heard at all" in text, text
-    assert "none heard" in text and "harmonics above the cut-off are none (under -100 dB" in text
     residues = [float(v) for v in re.findall(r"(-?\d+\.\d) (?:LU|dB)", text)]
     assert all(abs(v) < 60.0 for v in residues), text
+    # What the phone plays of it is rounding: its tonal balance and harmonics are not judged
+    # (no points, no finding), with or without references; the level and the fold say it all.
+    for dev in (d, alone):
+        parts = {p.name: p for p in dev.parts}
+        assert parts["bass"].points == 0.0 and parts["bass"].basis.startswith("not judged")
+        assert "tonal" not in parts or parts["tonal"].points == 0.0
+        assert not any("tonal balance" in f or "harmonics" in f for f in dev.findings)
+        assert parts["level"].points == 60.0 and parts["mono"].points == 40.0
+    # A stereo device plays it whole: everything is judged there.
+    buds = translate(analyze_array(np.stack([pad, -pad]), FS), [EARBUDS]).devices[0]
+    assert not any(p.basis.startswith("not judged") for p in buds.parts)
     # Nearly cancelled (one channel 1 % off): a real, finite loss of about 40 LU.
     near = translate(analyze_array(np.stack([pad, -0.99 * pad]), FS), [PHONE]).devices[0]
     expected = 10 * math.log10((0.005**2) / ((1 + 0.99**2) / 2))
