@@ -16,8 +16,12 @@ blocks' starts follow the same recursion one level up, with ``M = A^L``: in grou
 blocks each state is ``M^j`` times the group's first plus a block-Toeplitz product of the
 group's inputs, so the only loop left runs once per ``L * G`` samples (1,024), with a 4 x 4
 matrix. A tail shorter than a block runs the recursion itself. The result is the recursion's
-to ~1e-11 of the signal's peak (rounding of the matrix products; nothing is truncated), at
-any length, sample rate and block size, and the state carries across calls.
+to ~1e-11 of the signal's peak at 44.1 kHz and ~1e-10 at 192-384 kHz (rounding of the matrix
+products; nothing is truncated, and the error does not grow with length: checked over 40 blocks
+of 262,144 samples), and the state carries across calls. One difference from the recursion: a
+NaN or infinity in the input spoils its whole group of 1,024 samples, before it too (a zero
+times NaN in the products); the readers refuse such audio (``InvalidAudioError``) before any
+meter sees it.
 
 Each biquad is the transposed direct form II, ``y = b0 u + z1; z1 = b1 u - a1 y + z2;
 z2 = b2 u - a2 y``, the state the two delays per section in order (as ``scipy.signal.sosfilt``
