@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from analyzer.dsp.bands import BROAD_BAND_BY_KEY, BROAD_BAND_NAMES, broad_band_of
-from analyzer.measure.loudness import as_played_lufs
+from analyzer.measure.loudness import as_played_lufs, played_rise_lu
 from analyzer.measure.stats import RangeStats, range_stats
 from analyzer.types import TrackAnalysis
 
@@ -84,7 +84,7 @@ def track_metrics(track: TrackAnalysis) -> dict[str, float | None]:
     measured = _finite(lo.integrated_lufs)
     integrated = _finite(as_played_lufs(measured, track.file.channels))
     # As played, the loudness (integrated and short-term) rises and the peaks do not.
-    rise = 0.0 if measured is None or integrated is None else integrated - measured
+    rise = played_rise_lu(measured, track.file.channels)
     out: dict[str, float | None] = {
         "integrated_lufs": integrated,
         "lra_lu": _finite(lo.lra_lu),

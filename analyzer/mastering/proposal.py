@@ -4,7 +4,6 @@ the per-dimension amounts (the fits themselves are in :mod:`analyzer.mastering.t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -32,7 +31,7 @@ from analyzer.mastering.tone_target import (
     tone_target,
 )
 from analyzer.mastering.width_proposal import WidthProposal, propose_width
-from analyzer.measure.loudness import as_played_lufs
+from analyzer.measure.loudness import played_rise_lu
 from analyzer.types import DEFAULT_CEILING_DBTP, TrackAnalysis
 
 
@@ -154,8 +153,4 @@ def reference_loudness(comparison: Comparison, mix: TrackAnalysis) -> float | No
     m = comparison.metrics.get("integrated_lufs")
     if m is None or m.median is None:
         return None
-    measured = mix.loudness.integrated_lufs
-    played = as_played_lufs(measured, mix.file.channels)
-    rise = played - measured if played is not None and measured is not None and math.isfinite(
-        measured) else 0.0  # fmt: skip
-    return m.median - rise
+    return m.median - played_rise_lu(mix.loudness.integrated_lufs, mix.file.channels)

@@ -19,7 +19,7 @@ from analyzer.comparison.metrics import Comparison, track_metrics
 from analyzer.comparison.metrics import compare as run_compare
 from analyzer.mastering.loudness_plan import LoudnessPlan
 from analyzer.mastering.tone_target import distance_to_range, tonal_error_db, tone_target
-from analyzer.measure.loudness import as_played_lufs
+from analyzer.measure.loudness import played_rise_lu
 from analyzer.types import TrackAnalysis
 
 #: The loudness check's tolerance (LU) and how much worse the tonal error may get (dB RMS).
@@ -70,7 +70,7 @@ def verify(
         else:
             after_comp = run_compare(master, references)
     mb, ma = _own_reading(mix), _own_reading(master)
-    rise = _played_rise(mix)
+    rise = played_rise_lu(mix.loudness.integrated_lufs, mix.file.channels)
 
     def ref(key: str, shift: float = 0.0) -> float | None:
         if comparison is None:
@@ -114,19 +114,10 @@ def verify(
                         checks, after_levels)  # fmt: skip
 
 
-def _played_rise(track: TrackAnalysis) -> float:
-    """How much louder ``track`` plays than it reads (LU): 3.01 for a mono file, else 0."""
-    measured = track.loudness.integrated_lufs
-    if measured is None or not np.isfinite(measured):
-        return 0.0
-    played = as_played_lufs(measured, track.file.channels)
-    return 0.0 if played is None else played - measured
-
-
 def _own_reading(track: TrackAnalysis) -> dict[str, float | None]:
     """``track_metrics`` with the integrated loudness and PLR back in the file's own reading."""
     out = track_metrics(track)
-    rise = _played_rise(track)
+    rise = played_rise_lu(track.loudness.integrated_lufs, track.file.channels)
     if out["integrated_lufs"] is not None:
         out["integrated_lufs"] -= rise
     if out["plr_db"] is not None:

@@ -75,6 +75,15 @@ def as_played_lufs(integrated_lufs: float | None, channels: int) -> float | None
     return integrated_lufs + DUAL_MONO_LU
 
 
+def played_rise_lu(integrated_lufs: float | None, channels: int) -> float:
+    """How much louder a file of ``channels`` plays than BS.1770 reads it (LU):
+    :func:`as_played_lufs` less the reading (:data:`DUAL_MONO_LU` for a mono file), 0 without a
+    finite reading."""
+    if integrated_lufs is None or not math.isfinite(integrated_lufs):
+        return 0.0
+    return as_played_lufs(integrated_lufs, channels) - integrated_lufs  # type: ignore[operator]
+
+
 def power_to_lufs(power: np.ndarray | float) -> np.ndarray | float:
     """BS.1770-4 eq. 2: L = -0.691 + 10 log10(sum_i G_i z_i); zero power gives -inf."""
     with np.errstate(divide="ignore"):
