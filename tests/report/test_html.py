@@ -16,7 +16,7 @@ from analyzer.comparison.metrics import compare
 from analyzer.measure.engine import analyze_array
 from analyzer.playback.platforms import preview
 from analyzer.playback.translate import translate
-from analyzer.report.html import plotly_js, render_html, script_json
+from analyzer.report.html import PLOTLY_TRACE_TYPES, figures, plotly_js, render_html, script_json
 from analyzer.report.view import MAX_SERIES_POINTS, ReportView, build_view
 from tests.cli.test_cli import one_error_line, run
 from tests.signals import pink_noise
@@ -150,3 +150,37 @@ def test_silent_track_renders(tmp_path: Path) -> None:
     json.dumps(asdict(view), allow_nan=False)
     html = render_html(view)
     assert "silent" in html and "n/a" in html
+
+
+VENDOR = Path(__file__).parents[2] / "analyzer" / "report" / "vendor"
+
+
+def test_the_vendored_plotly_is_the_recorded_bundle() -> None:
+    """The inlined library is the npm package's file, byte for byte (the hash its README gives),
+    and the page carries it as read."""
+    import hashlib
+
+    recorded = re.search(r"`([0-9a-f]{64})`", (VENDOR / "README.md").read_text()).group(1)
+    data = (VENDOR / "plotly-basic.min.js").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == recorded
+    assert data.startswith(b"/**\n* plotly.js (basic - minified) v4.1.1\n")
+    assert plotly_js() == data.decode("utf-8")
+    assert (VENDOR / "plotly-LICENSE.txt").read_text().startswith("MIT License")
+
+
+def _bundle_traces() -> set[str]:
+    """The trace modules the vendored bundle registers (read from the library itself)."""
+    return set(re.findall(r'moduleType:"trace",name:"([a-z0-9]+)"', plotly_js()))
+
+
+def test_every_figure_is_a_trace_the_bundle_draws(long_view: ReportView, demo_run) -> None:
+    """Every trace of every figure (a compare with a translation; the demo's report with its
+    master) is of a type the partial bundle has: another type would leave an empty graph."""
+    assert _bundle_traces() == PLOTLY_TRACE_TYPES
+    found = re.search(r'<script type="application/json" id="mixanalyzer-figures">(.*?)</script>',
+                      (demo_run.out / "report.html").read_text(encoding="utf-8"), re.S)  # fmt: skip
+    docs = [figures(long_view), json.loads(found.group(1))["figures"]]
+    types = [trace.get("type", "scatter") for doc in docs for fig in doc.values()
+             for trace in fig["data"]]  # fmt: skip
+    assert len(types) >= 20 and {"scatter", "bar"} <= set(types)
+    assert set(types) <= _bundle_traces()
