@@ -4,8 +4,9 @@ through the same use cases as the commands: compare, translate, propose and mast
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analyzer.app.comparing import compare
 from analyzer.app.mastering_run import apply_proposal, proposal_from
@@ -13,6 +14,9 @@ from analyzer.app.measuring import refuse_existing_output
 from analyzer.app.results import DemoRun
 from analyzer.app.settings import CompareSettings, MasterSettings, TranslateSettings
 from analyzer.app.translating import translation_of
+
+if TYPE_CHECKING:
+    from analyzer.playback.listening import ListenSet
 
 DEMO_NOTE = (
     "The demo mix is synthesised with a dull top end, a weak low end, too little level and side "
@@ -78,12 +82,20 @@ def run_demo(folder: str | Path, *, force: bool = False, listen: bool = True) ->
     # +-6 dB moves can undo, so the too-far gate trips on its pair; the demo forces the match
     # (as --force-match does: the gate is skipped) to show the EQ at work, and its note says so.
     mastering = MasterSettings(references=(ref_wav,), force_match=True)
-    # The mix's and the reference's clips are encoded beside the fit (one core) and the master.
+    # The mix's and the reference's clips are encoded beside the fit (one core), and the
+    # master's beside the refit, as soon as a master is written (again if the refit's is kept).
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(listen_clips, mix_wav, [ref_wav]) if listen else None
+        latest: list[Future[ListenSet]] = []
+
+        def master_clip(path: str) -> None:
+            if early is not None:
+                latest.append(pool.submit(lambda: with_master_clip(early.result(), path)))
+
         proposed = proposal_from(mix_wav, mix, refs, mastering)
-        mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force)
-        clips = None if early is None else with_master_clip(early.result(), paths["master_wav"])
+        mastered = apply_proposal(proposed, str(paths["master_wav"]), mastering, force=force,
+                                  on_written=master_clip)  # fmt: skip
+        clips = latest[-1].result() if latest else None
     platforms = list(compared.platforms)
     write_text_atomic(
         paths["analysis_json"],

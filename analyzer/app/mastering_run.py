@@ -254,9 +254,12 @@ def apply_proposal(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    on_written: Callable[[str], None] | None = None,
 ) -> MasterRun:
     """Write the master of ``run`` with the settings' engine and verify it. The native engine
-    refits the EQ once when heavy limiting bent the tonal balance (the better master is kept)."""
+    refits the EQ once when heavy limiting bent the tonal balance (the better master is kept);
+    ``on_written(output)`` is called each time ``output`` holds a new master
+    (:func:`analyzer.mastering.apply.run_master`; once for Matchering)."""
     from analyzer.io.write import output_format
     from analyzer.mastering.apply import run_master
     from analyzer.mastering.verify import failures, verify
@@ -271,7 +274,7 @@ def apply_proposal(
                      first=run.proposal),
             references=run.references,
             profile_stats=run.profile_stats, fmt=fmt, linear_phase=settings.linear_phase,
-            force=force, progress=progress,
+            force=force, progress=progress, on_written=on_written,
         )  # fmt: skip
         if proposal.loudness.asked_lufs is not None:
             notes.append(proposal.loudness.warnings[0])
@@ -288,6 +291,8 @@ def apply_proposal(
                                    true_peak_limit=not settings.raw_matchering,
                                    force=force)  # fmt: skip
         proposal = matchering_proposal(run.proposal, run.ceiling_dbtp)
+        if on_written is not None:
+            on_written(output)
         verification = verify(run.mix, result.analysis, comparison=run.comparison,
                               references=run.references, profile_stats=run.profile_stats,
                               plan=proposal.loudness)  # fmt: skip

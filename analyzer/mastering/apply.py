@@ -36,12 +36,17 @@ def run_master(
     linear_phase: bool = False,
     force: bool = False,
     progress: StageProgress | None = None,
+    on_written: Callable[[str], None] | None = None,
 ) -> tuple[Proposal, MasterResult, Verification]:
     """Master, verify, and when heavy limiting bent the tonal balance away from the prediction,
     refit the EQ to include what the limiter did (``rebuild(shift_db)``), master again and keep
-    the better of the two (by the measured tonal error)."""
+    the better of the two (by the measured tonal error). ``on_written(out_path)`` is called each
+    time ``out_path`` holds a new master (the first one, and the second when it is kept), so a
+    caller may read it while a refit runs (the demo encodes its clip)."""
     res = master_native(mix_path, out_path, proposal, mix, fmt=fmt, linear_phase=linear_phase,
                         force=force, progress=progress)  # fmt: skip
+    if on_written is not None:
+        on_written(out_path)
     applied = proposal.amounts.get("tone", 1.0) > 0
     ver = verify(mix, res.analysis, comparison=comparison, references=references,
                  profile_stats=profile_stats, plan=res.plan or proposal.loudness,
@@ -71,6 +76,8 @@ def run_master(
                       tone_applied=applied)  # fmt: skip
         if (ver2.tonal_error_after_db or math.inf) < ver.tonal_error_after_db:
             os.replace(retry, out_path)
+            if on_written is not None:
+                on_written(out_path)
             res2 = replace(res2, path=out_path, analysis=replace(
                 res2.analysis, file=replace(res2.analysis.file, path=out_path)))  # fmt: skip
             return _as_applied(second, res2), res2, ver2
