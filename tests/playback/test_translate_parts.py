@@ -95,6 +95,10 @@ def test_a_mix_the_device_hardly_plays_scores_near_zero_there() -> None:
         _explains_itself(d)
     pa, ph = _points(da), _points(dh)
     assert pa["level"] == 60.0 and da.score is not None and da.score <= 40.0 - pa["bass"] + 0.1
+    # The README gives this case's figures: they are this run's.
+    told = re.search(r"It now scores (\d+) there \(60 points\s+for `level`, (\d+) for `bass`\)",
+                     (REPO / "README.md").read_text(encoding="utf-8"))  # fmt: skip
+    assert told and (float(told[1]), float(told[2])) == (round(da.score), pa["bass"])
     assert any("quieter than typical programme" in f for f in da.findings), da.findings
     # No harmonics at all: said in words, not as the -120 dB floor.
     said = " | ".join(da.findings)
