@@ -33,6 +33,13 @@ HERE = Path(__file__).resolve().parent
 RESULTS_MD = HERE / "results" / "watch.md"
 
 
+def _sigint_default() -> None:
+    """The watch is stopped with SIGINT, as Ctrl-C would: a benchmark started in the background
+    (``make bench &``) passes SIGINT on ignored, which the CLI rightly keeps (as for ``nohup``),
+    so the child gets SIGINT's default as a terminal's foreground job has it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Watch:
     """The watch process, with the arrival times of its tables and of its page events."""
 
@@ -41,6 +48,7 @@ class Watch:
             [mixanalyzer, "watch", str(folder), "--ref", str(ref), "--html", str(page),
              "--serve"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            preexec_fn=_sigint_default,
         )  # fmt: skip
         self.tables: dict[int, float] = {}
         self.events: dict[int, float] = {}
