@@ -107,8 +107,12 @@ def test_compare_with_a_shipped_profile(installed) -> None:
     x = 0.2 * np.sin(2 * np.pi * 440.0 * t) + 0.05 * noise
     sf.write(outside / "mix.wav", np.stack([x, x]).T, fs, subtype="PCM_24")
     done = _run(
-        [python.parent / "mixanalyzer", "compare", "mix.wav", "--profile", "electronic"],
+        [python.parent / "mixanalyzer", "compare", "mix.wav", "--profile", "electronic",
+         "--html", "page.html"],
         outside, env,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Mix vs references" in done.stdout
+    # The page inlines plotly.js from the installed package's data (no plotly Python package).
+    vendored = (REPO / "analyzer" / "report" / "vendor" / "plotly-basic.min.js").read_text()
+    assert (outside / "page.html").read_text(encoding="utf-8").count(vendored) == 1
