@@ -29,11 +29,13 @@ bytecode: $(STAMP)
 demo: $(STAMP) bytecode
 	$(BIN)/mixanalyzer demo --out reports/demo --force
 
+# --dist loadscope: each test module runs on one worker, so a module-scoped fixture (a corpus
+# pass, a 5-minute report) is made once, not once per worker that draws one of its tests.
 test: $(STAMP) bytecode
 	$(BIN)/ruff check analyzer tests benchmarks references fuzz
 	$(BIN)/ruff format --check analyzer tests benchmarks references fuzz
 	$(BIN)/lint-imports
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check analyzer tests benchmarks references fuzz

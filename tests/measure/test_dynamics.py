@@ -52,7 +52,7 @@ def brute_force_runs(x: np.ndarray, fs: int) -> tuple[int, list[float]]:
         return 0, []
     starts: list[int] = []
     for row in a >= peak * CLIP_RATIO:
-        edges = np.diff(np.concatenate([[0], row.astype(np.int8), [0]]))
+        edges = np.diff(np.pad(row.astype(np.int8), 1))  # +1 where a run starts, -1 after it
         s, e = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         starts.extend(s[(e - s) >= 3].tolist())
     return len(starts), [s / fs for s in sorted(starts)]
@@ -561,7 +561,10 @@ def _overs(x: np.ndarray) -> tuple[int, int]:
     runs = 0
     for row in x:
         for sign in (1.0, -1.0):
-            edges = np.diff(np.concatenate([[0], (sign * row > 1.0).astype(np.int8), [0]]))
+            over = sign * row > 1.0
+            if not over.any():  # most tracks: nothing over full scale, no run
+                continue
+            edges = np.diff(np.pad(over.astype(np.int8), 1))
             s, e = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
             runs += int(((e - s) >= 3).sum())
     return int((np.abs(x) > 1.0).sum()), runs
