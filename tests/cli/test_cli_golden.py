@@ -5,15 +5,13 @@ They pin what a user sees, so that moving code around cannot change it unnoticed
 tool's version are masked, and the JSON's numbers are compared to 10 significant digits: the last
 bits of a float differ between CPUs with other SIMD kernels (numpy's AVX-512 and AVX2 loops
 round differently, and numba compiles for the CPU it runs on), which is no change of code. For
-the same reason a number the tool rounds may land one unit of its last digit away (seen: a
-master's ``lra_low_lufs`` read -10.9165 on an AMD EPYC with AVX2 and -10.9164 on a Xeon with
-AVX-512), so every number is compared as written, to within one unit of its last digit, with the
-same digits after the point. Everything else is compared to the byte. Set
+the same reason a number the tool rounds may land one unit of its last digit away, so every
+number is compared as written, to within one unit of its last digit, with the same digits after
+the point (:mod:`tests.snapshot_text`). Everything else is compared to the byte. Set
 MIXANALYZER_UPDATE_SNAPSHOTS=1 to rewrite them after a deliberate change (and read the diff)."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -26,6 +24,7 @@ import soundfile as sf
 
 from tests.cli_runner import run_cli
 from tests.signals import pink_noise
+from tests.snapshot_text import assert_same_but_last_digit, same_but_last_digit
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("MIXANALYZER_UPDATE_SNAPSHOTS") == "1"
@@ -58,46 +57,13 @@ def _mask_json(doc: object) -> object:
     return doc
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?(?:[eE][-+]?\d+)?")
-
-
-def same_but_last_digit(text: str, expected: str) -> bool:
-    """``text`` equals ``expected`` byte for byte outside its numbers, integers are equal, and
-    each other number is written with the same digits after the point (and exponent) and lies
-    within one unit of its last digit of the expected one (a rounding that fell the other way on
-    another CPU)."""
-    if _NUMBER.sub("#", text) != _NUMBER.sub("#", expected):
-        return False
-    for a, b in zip(_NUMBER.finditer(text), _NUMBER.finditer(expected), strict=True):
-        sa, sb = a.group(0), b.group(0)
-        if sa == sb:
-            continue
-        decimals = len(b.group(1) or "")
-        exp_a, exp_b = sa.lower().partition("e")[2], sb.lower().partition("e")[2]
-        if len(a.group(1) or "") != decimals or exp_a != exp_b or not (decimals or exp_b):
-            return False  # other digits, or an integer (a count: exact)
-        unit = 10.0 ** (-decimals + (int(exp_b) if exp_b else 0))
-        if abs(float(sa) - float(sb)) > 1.0001 * unit:
-            return False
-    return True
-
-
 def _check(name: str, text: str) -> None:
     path = GOLDEN / name
     if UPDATE:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"no golden file {path.name}: run with MIXANALYZER_UPDATE_SNAPSHOTS=1"
-    expected = path.read_text(encoding="utf-8")
-    if text != expected:
-        assert same_but_last_digit(text, expected), (
-            f"{name} changed (MIXANALYZER_UPDATE_SNAPSHOTS=1 to accept)\n"
-            + "".join(
-                difflib.unified_diff(
-                    expected.splitlines(True), text.splitlines(True), "golden", "now", n=2
-                )
-            )[:4000]
-        )
+    assert_same_but_last_digit(text, path.read_text(encoding="utf-8"), name)
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
