@@ -1,8 +1,9 @@
-"""Compiled sequential kernels of the meters (numba, ``cache=True``): the K-weighting recursion
-and the true-peak grid. Imported only through :mod:`analyzer.dsp.jit`, which loads them once per
-process and falls back to the numpy paths they are tested against (tests/dsp/test_compiled.py).
+"""Compiled sequential kernels of the meters (numba, ``cache=True``): the K-weighting recursion,
+the true-peak grid, and the mastering EQ's biquad cascade (used where the kernels are loaded).
+Imported only through :mod:`analyzer.dsp.jit`, which loads them once per process and falls back
+to the numpy paths they are tested against (tests/dsp/test_compiled.py).
 
-Both kernels keep IEEE arithmetic (no ``fastmath``: no reassociation, no fused multiply-add), so
+The kernels keep IEEE arithmetic (no ``fastmath``: no reassociation, no fused multiply-add), so
 they give the same bits on every x86 CPU whatever its vector width.
 """
 
@@ -138,6 +139,26 @@ def truepeak_rows(
     return overs
 
 
+@numba.njit(numba.void(_F64_2D, _F64_2D, numba.float64[:, :, ::1], _F64_2D), **_OPTIONS)
+def biquad_cascade(x: np.ndarray, sos: np.ndarray, z: np.ndarray, y: np.ndarray) -> None:
+    """``y`` = ``x`` ``(channels, frames)`` through the second-order sections ``sos``
+    ``(sections, 6)`` (scipy's layout, ``a0 == 1``) in transposed direct form II, the delays
+    ``z`` ``(channels, sections, 2)`` carried in and out: the recursion of
+    ``scipy.signal.sosfilt``, in its order of operations. The channels run side by side in the
+    inner loop: their recursions are independent, so the CPU overlaps them."""
+    channels, n = x.shape
+    sections = sos.shape[0]
+    for i in range(n):
+        for c in range(channels):
+            u = x[c, i]
+            for k in range(sections):
+                v = sos[k, 0] * u + z[c, k, 0]
+                z[c, k, 0] = sos[k, 1] * u - sos[k, 4] * v + z[c, k, 1]
+                z[c, k, 1] = sos[k, 2] * u - sos[k, 5] * v
+                u = v
+            y[c, i] = u
+
+
 def warm_up() -> None:
     """Compile every kernel into numba's cache (the install step runs this)."""
     from analyzer.dsp.kweighting import kweighting_coefficients
@@ -151,6 +172,8 @@ def warm_up() -> None:
     h = interpolation_matrix(4).astype(np.float32)
     rows = x.shape[1] - h.shape[0] + 1
     truepeak_rows(x[0], 0, 15, h, 1.0, np.empty(rows), np.empty(rows, np.int8))
+    sos = np.array([[1.0, -1.9, 0.95, 1.0, -1.8, 0.85]])
+    biquad_cascade(x, sos, np.zeros((2, 1, 2)), np.empty_like(x))
 
 
 if __name__ == "__main__":
