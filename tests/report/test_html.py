@@ -19,7 +19,6 @@ from analyzer.playback.translate import translate
 from analyzer.report.html import PLOTLY_TRACE_TYPES, figures, plotly_js, render_html, script_json
 from analyzer.report.view import MAX_SERIES_POINTS, ReportView, build_view
 from tests.cli.test_cli import one_error_line, run
-from tests.shared_once import once
 from tests.signals import pink_noise
 
 EVIL_TITLE = "<img src=x onerror=alert(2)>"
@@ -79,7 +78,9 @@ def test_html_refuses_to_overwrite(evil_wav: Path, tmp_path: Path) -> None:
     one_error_line(run("analyze", str(evil_wav), "--html", "-", "-q"), 2, "--html")
 
 
-def _long_view(_folder: Path) -> ReportView:
+@pytest.fixture(scope="module")
+def long_view() -> ReportView:
+    """A 5-minute stereo track against a reference, translated on every device."""
     fs = 44100
     x = pink_noise(300.0, fs, seed=5) * 0.1
     x[1] = 0.7 * x[1] + 0.3 * x[0]
@@ -91,14 +92,6 @@ def _long_view(_folder: Path) -> ReportView:
         references=[ref], translation=translate(mix, references=[ref]),
         reference_translations=[translate(ref)],
     )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def long_view(tmp_path_factory: pytest.TempPathFactory) -> ReportView:
-    """A 5-minute stereo track against a reference, translated on every device: made once in
-    the whole run (:func:`tests.shared_once.once`; 5 s of CPU), whichever worker runs the tests
-    that read it."""
-    return once(tmp_path_factory, "long-view", _long_view)
 
 
 def test_size_of_a_five_minute_report(long_view: ReportView) -> None:
