@@ -11,12 +11,17 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # The numba kernels' sources too: numba's cache is keyed by them, so a change recompiles here.
-$(STAMP): $(BIN)/python pyproject.toml analyzer/mastering/limiter_jit.py analyzer/dsp/compiled.py
+$(STAMP): $(BIN)/python pyproject.toml analyzer/mastering/limiter_jit.py analyzer/dsp/compiled.py \
+		analyzer/dsp/native_build.py analyzer/dsp/native.py
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# compile the limiter's and the meters' numba kernels into their cache: no user-facing run
 	# compiles
 	$(BIN)/python -m analyzer.mastering.limiter_kernel
 	$(BIN)/python -m analyzer.dsp.compiled
+	# the recursions again, ahead of time into a library that loads without numba (~1 ms,
+	# < 1 MB), so that analyze runs them compiled too; without a C compiler it says so and the
+	# numpy paths stay
+	$(BIN)/python -m analyzer.dsp.native_build
 	touch $(STAMP)
 
 # The package's bytecode, written ahead: the install is editable, and where
@@ -56,4 +61,4 @@ bench-batch: $(STAMP) bytecode
 	$(BIN)/python benchmarks/bench_batch.py --repeat 2
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis analyzer/dsp/_native

@@ -118,19 +118,23 @@ def measure_track(
                         section_s=(start, LOUDEST_SECTION_S), resample_to_hz=rate_hz)  # fmt: skip
 
 
-#: The meters' compiled kernels (:mod:`analyzer.dsp.jit`) repay their load (~0.7 s of CPU,
-#: ~100 MB, waited for at the first block) when the files measured together hold at least this
-#: many samples (12 minutes of 44.1 kHz stereo): they save about 0.16 s of CPU per such minute.
-#: Measured with 4-minute tracks, ``compare`` with three references: a median of 3.61 s and
-#: 4.9 s of CPU against 3.84 s and 5.6 s with the numpy meters (five runs alternated); with one
-#: reference (8 minutes) no gain.
+#: Where the recursions were not built ahead of time (:mod:`analyzer.dsp.native`), numba's
+#: kernels (:mod:`analyzer.dsp.jit`) repay their load (~0.7 s of CPU, ~100 MB, waited for at the
+#: first block) when the files measured together hold at least this many samples (12 minutes
+#: of 44.1 kHz stereo): they save about 0.16 s of CPU per such minute. Measured with 4-minute
+#: tracks, ``compare`` with three references: a median of 3.61 s and 4.9 s of CPU against
+#: 3.84 s and 5.6 s with the numpy meters (five runs alternated); with one reference (8 minutes)
+#: no gain. With the built recursions numba's load no longer pays: the same ``compare`` took
+#: 2.60-2.69 s and 150 MB without it against 2.75-2.80 s and 257 MB with it (three runs each,
+#: alternated, 2026-12-05 on the Xeon).
 KERNELS_PAY_FROM_SAMPLES = 12 * 60 * 44100 * 2
 
 
 def load_kernels_if_they_pay(paths: Sequence[str]) -> bool:
-    """Opt this process in to the compiled kernels when ``paths`` together hold at least
-    ``KERNELS_PAY_FROM_SAMPLES`` samples (opening each file validates it and names it in any
-    error, in the order given). Returns whether it did."""
+    """Opt this process in to numba's kernels when ``paths`` together hold at least
+    ``KERNELS_PAY_FROM_SAMPLES`` samples and the recursions were not built ahead of time
+    (opening each file validates it and names it in any error, in the order given). Returns
+    whether it did."""
     from analyzer.dsp import jit
     from analyzer.io import open_audio
 
@@ -138,7 +142,7 @@ def load_kernels_if_they_pay(paths: Sequence[str]) -> bool:
     for path in paths:
         with open_audio(path) as src:
             total += src.info.frames * src.info.channels
-    if total < KERNELS_PAY_FROM_SAMPLES:
+    if total < KERNELS_PAY_FROM_SAMPLES or jit.recursions_built():
         return False
     jit.start_loading()
     return True

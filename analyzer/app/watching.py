@@ -235,11 +235,13 @@ def watch(
     if not (os.path.isfile(target) or os.path.isdir(target)):
         raise UsageError(f"{target}: no such file or folder to watch")
     profile = load_profile(settings.profile)
-    # A watch measures every bounce for as long as it runs: numba's one-off load (~0.7 s, in
-    # the background while the references are measured) buys the meters' compiled kernels.
+    # A watch measures every bounce for as long as it runs: where the recursions were not built
+    # ahead of time, numba's one-off load (~0.7 s, in the background while the references are
+    # measured) buys the meters' compiled K-weighting.
     from analyzer.dsp import jit
 
-    jit.start_loading()
+    if not jit.recursions_built():
+        jit.start_loading()
     notes: list[str] = []
     refs = measure_tracks(settings.references, notes=notes, series=True)
     names = (profile_label(profile),) if profile else settings.references

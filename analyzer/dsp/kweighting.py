@@ -5,10 +5,13 @@ BS.1770 tabulates the coefficients for 48 kHz only; these are derived from the a
 (shelf: f0 = 1681.97 Hz, G = +4.00 dB, Q = 0.7072; high-pass: f0 = 38.135 Hz, Q = 0.5003) with the
 bilinear transform, as libebur128 and pyloudnorm do, and reproduce the 48 kHz table to 1e-8.
 
-The filter runs as the recursion itself, compiled (:mod:`analyzer.dsp.compiled`), in the
-processes that load numba, and otherwise by blocks of matrix products that give the recursion's
-output without a per-sample loop (:mod:`analyzer.dsp.block_iir`; 2.7x faster than the FFT
-overlap-save it replaces, and no scipy import at start-up). Both agree with
+The filter runs as the recursion itself, compiled: numba's code for
+:mod:`analyzer.dsp.compiled`, built ahead of time by the install step (:mod:`analyzer.dsp.native`,
+no numba load), or numba's cached kernel in the processes that load numba anyway. Where neither
+is there (no C compiler at install, ``MIXANALYZER_NO_JIT=1``) it runs by blocks of matrix
+products that give the recursion's output without a per-sample loop
+(:mod:`analyzer.dsp.block_iir`; ~7x the compiled recursion's CPU time, 2.7x faster than the
+FFT overlap-save it replaced, and no scipy import at start-up). Both agree with
 ``scipy.signal.sosfilt`` far below the resolution of 24-bit audio (tests hold them to 1e-9).
 :func:`impulse_response_length` is where the impulse response has decayed below 1e-10 of its
 start, the truncation of FIR K-weightings (the device bank's).
@@ -92,7 +95,7 @@ class KWeightingFilter:
 
     ``process(x)`` takes ``(channels, frames)`` float64 and returns the K-weighted signal of the
     same shape, as the recursive filter started from rest at the first sample gives it: run by
-    the compiled recursion when the process opted in, else by blocks of matrix products
+    the compiled recursion where it is built or loaded, else by blocks of matrix products
     (:mod:`analyzer.dsp.block_iir`), equal to ~1e-11 of the peak.
     """
 
@@ -100,7 +103,7 @@ class KWeightingFilter:
     channels: int
 
     def __post_init__(self) -> None:
-        self._compiled = jit.Choice()
+        self._compiled = jit.Choice(native=True)
         self._coefficients = kweighting_coefficients(self.sample_rate_hz)
         self._state = np.zeros((self.channels, 2, 2))  # the recursion's delays per channel
         self._blocks: BlockBiquads | None = None

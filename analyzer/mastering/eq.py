@@ -4,16 +4,17 @@ Coefficients follow R. Bristow-Johnson's "Cookbook formulae for audio EQ biquad 
 coefficients" (:mod:`analyzer.dsp.biquad`): peaking EQ, low shelf, high shelf (shelf slope given
 by Q), low-pass and high-pass, all normalised so that ``a[0] == 1``.
 
-The cascade is the minimum-phase IIR filter itself. In a process that loaded the compiled
-kernels (:mod:`analyzer.dsp.jit`: ``master`` and the demo, whose limiter loads numba anyway) it
-runs as the recursion (:func:`analyzer.dsp.compiled.biquad_cascade`, ``scipy.signal.sosfilt``'s
-order of operations: 0.11 s for 4 minutes of stereo with three moves, against 0.34 s by FFT).
-Elsewhere it is applied by overlap-save with the exact IIR frequency response sampled on the FFT
-grid (numpy only, state carried between blocks; the K-weighting, two fixed biquads, runs as
-:mod:`analyzer.dsp.block_iir` instead). The impulse response is cut where what is left of it
-(its l1 norm from there on) is below ``TAIL`` = 1e-11, so the result equals the recursive
-filter started at rest to about 1e-11 times the input's peak. That length is first bounded from
-the slowest pole radius, then measured on the cascade's actual response.
+The cascade is the minimum-phase IIR filter itself. Where the compiled kernels are there
+(:mod:`analyzer.dsp.jit`: built ahead of time by the install step, or numba's, loaded by
+``master`` and the demo) it runs as the recursion (:func:`analyzer.dsp.compiled.biquad_cascade`,
+``scipy.signal.sosfilt``'s order of operations: 0.11 s for 4 minutes of stereo with three moves,
+against 0.34 s by FFT). Elsewhere it is applied by overlap-save with the exact IIR frequency
+response sampled on the FFT grid (numpy only, state carried between blocks; the K-weighting,
+two fixed biquads, runs as :mod:`analyzer.dsp.block_iir` instead). The impulse response is
+cut where what is left of it (its l1 norm from there on) is below ``TAIL`` = 1e-11, so the
+result equals the recursive filter started at rest to about 1e-11 times the input's peak. That
+length is first bounded from the slowest pole radius, then measured on the cascade's actual
+response.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ class EqChain:
             biquad_coefficients(move, self.sample_rate_hz)
         self._identity = all(m.kind == "peaking" and m.gain_db == 0.0 for m in self.moves)
         self._convolver: StreamingConvolver | None = None
-        self._kernels = jit.Choice()
+        self._kernels = jit.Choice(native=True)
         self._sos = np.ascontiguousarray(sos(self.moves, self.sample_rate_hz))
         self._z = np.zeros((self.channels, len(self.moves), 2))
 

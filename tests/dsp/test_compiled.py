@@ -19,7 +19,7 @@ from analyzer.measure.truepeak import TruePeakMeter
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, which: str) -> None:
-    monkeypatch.setattr(jit, "kernels", lambda: compiled if which == "compiled" else None)
+    monkeypatch.setattr(jit, "kernels", lambda **_: compiled if which == "compiled" else None)
 
 
 def _music_like(fs: int, seconds: float, channels: int = 2, seed: int = 1) -> np.ndarray:
@@ -149,6 +149,7 @@ def test_kernels_only_after_opting_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MIXANALYZER_NO_JIT", "1")
     jit.start_loading()
     assert jit._loader is None and jit.kernels() is None
+    assert jit.kernels(native=True) is None  # nor the library built ahead of time
 
 
 def test_biquad_cascade_is_sosfilt() -> None:

@@ -1,0 +1,121 @@
+"""The recursive kernels of :mod:`analyzer.dsp.compiled` built ahead of time
+(:mod:`analyzer.dsp.native_build`), loaded with ctypes: no numba import, ~1 ms and well under
+1 MB to load, and the GIL released for the length of each call, so the meters' threads run side
+by side.
+
+Each function takes what its namesake in :mod:`analyzer.dsp.compiled` takes and gives the same
+bits (tests/dsp/test_native.py). The arguments are checked before the call (dtype, layout,
+shapes): the library writes through raw pointers, so a wrong shape must fail here, not there.
+:func:`load` returns None when the library was not built for the current sources (no C compiler
+at install, another platform, an edited kernel not yet rebuilt) or when ``MIXANALYZER_NO_JIT``
+asks for the numpy paths.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+LIBRARY_DIR = Path(__file__).with_name("_native")
+#: Exported name of each kernel in the library.
+SYMBOLS = {
+    "kweight_channel": "mx_kweight_channel",
+    "kweight_stereo_energies": "mx_kweight_stereo_energies",
+    "biquad_cascade": "mx_biquad_cascade",
+}
+_SOURCES = ("compiled.py", "native_build.py")
+
+_lock = threading.Lock()
+_loaded = False
+_module: SimpleNamespace | None = None
+
+
+def library_key(sources: tuple[bytes, ...]) -> str:
+    """The library's key: a hash of the kernels' sources, the build recipe, the architecture
+    and the interpreter (the library calls a few of its C functions)."""
+    digest = hashlib.sha256()
+    for blob in sources:
+        digest.update(hashlib.sha256(blob).digest())
+    digest.update(f"{platform.machine()} {sys.implementation.cache_tag}".encode())
+    return digest.hexdigest()[:16]
+
+
+def library_path() -> Path:
+    """Where the library for the current kernel sources lives (whether built or not)."""
+    here = Path(__file__)
+    key = library_key(tuple(here.with_name(name).read_bytes() for name in _SOURCES))
+    return LIBRARY_DIR / f"kernels-{key}.so"
+
+
+def _check(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> int:
+    if arr.dtype != np.float64 or not arr.flags.c_contiguous or arr.shape != shape:
+        raise ValueError(f"{name}: expected C-contiguous float64 {shape}, got {arr.dtype} "
+                         f"{arr.shape}")  # fmt: skip
+    return arr.ctypes.data
+
+
+def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
+    p, i = ctypes.c_void_p, ctypes.c_int64
+    channel, stereo, cascade = (getattr(lib, SYMBOLS[k]) for k in SYMBOLS)
+    channel.argtypes, channel.restype = [p, i, p, p, p, p], None
+    stereo.argtypes, stereo.restype = [p, i, p, p, p, p, p], None
+    cascade.argtypes, cascade.restype = [p, i, i, p, i, p, p], None
+
+    def kweight_channel(
+        x: np.ndarray, b: np.ndarray, a: np.ndarray, state: np.ndarray, out: np.ndarray
+    ) -> None:
+        n = x.shape[0]
+        channel(_check("x", x, (n,)), n, _check("b", b, (2, 3)), _check("a", a, (2, 3)),
+                _check("state", state, (2, 2)), _check("out", out, (n,)))  # fmt: skip
+
+    def kweight_stereo_energies(
+        x: np.ndarray, b: np.ndarray, a: np.ndarray, state: np.ndarray, z: np.ndarray,
+        fold: np.ndarray,
+    ) -> None:  # fmt: skip
+        n = x.shape[1]
+        stereo(_check("x", x, (2, n)), n, _check("b", b, (2, 3)), _check("a", a, (2, 3)),
+               _check("state", state, (2, 2, 2)), _check("z", z, (n,)),
+               _check("fold", fold, (n,)))  # fmt: skip
+
+    def biquad_cascade(x: np.ndarray, sos: np.ndarray, z: np.ndarray, y: np.ndarray) -> None:
+        ch, n = x.shape
+        sections = sos.shape[0]
+        cascade(_check("x", x, (ch, n)), ch, n, _check("sos", sos, (sections, 6)), sections,
+                _check("z", z, (ch, sections, 2)), _check("y", y, (ch, n)))  # fmt: skip
+
+    return SimpleNamespace(
+        kweight_channel=kweight_channel,
+        kweight_stereo_energies=kweight_stereo_energies,
+        biquad_cascade=biquad_cascade,
+        truepeak_rows=None,  # allocates scratch memory: numba's JIT only
+        path=None,
+    )
+
+
+def load() -> SimpleNamespace | None:
+    """The kernels, or None (not built for these sources, unloadable, or disabled)."""
+    global _loaded, _module
+    if os.environ.get("MIXANALYZER_NO_JIT", "") not in ("", "0"):
+        return None
+    with _lock:
+        if not _loaded:
+            _loaded = True
+            path = library_path()
+            if path.is_file():
+                try:
+                    _module = _bind(ctypes.CDLL(os.fspath(path)))
+                    _module.path = path
+                except (OSError, AttributeError):  # another ABI, a damaged file: go without
+                    _module = None
+    return _module
+
+
+__all__ = ["LIBRARY_DIR", "SYMBOLS", "library_key", "library_path", "load"]

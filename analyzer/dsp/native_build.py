@@ -1,0 +1,146 @@
+"""Build the recursive kernels of :mod:`analyzer.dsp.compiled` ahead of time into a small shared
+library that needs neither numba nor llvmlite to run (:mod:`analyzer.dsp.native` loads it).
+
+Why: numba's cached kernels still cost ~0.5 s and ~130 MB of resident memory to load (llvmlite's
+code generator), more than ``analyze`` may spend (its 60-minute file has a 150 MB line), so
+``analyze`` ran the K-weighting recursion as numpy matrix products at ~7x the compiled cost. The
+kernels here are numba's own code for the same functions: each is wrapped in a ``numba.cfunc``
+taking raw pointers, its optimised LLVM module is emitted as a position-independent object for
+plain x86-64 (no CPU-specific features: the library may be used on another machine of the same
+architecture, and these recursions are sequential, so wider vectors would not speed them up),
+and the objects are linked with the system's C compiler. numba's ``pycc`` does the same but its
+wrappers hold the GIL for the whole call, which serialises the meters' threads; a ctypes call
+releases it.
+
+Only the kernels that allocate nothing are built (the K-weighting recursions and the EQ's
+biquad cascade); they keep numba's IEEE arithmetic (no ``fastmath``), so they give the JIT's
+bits, which the tests check (tests/dsp/test_native.py).
+
+``python -m analyzer.dsp.native_build`` (the install step of ``make demo`` / ``make test``)
+writes ``analyzer/dsp/_native/kernels-<key>.so``, the key a hash of the kernels' sources and
+this recipe, so that an edited kernel is never run from a stale library. A failure prints one
+line and leaves the numpy and numba paths in charge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from analyzer.dsp.native import LIBRARY_DIR, SYMBOLS, library_path
+
+# numba's error paths name these helpers (they live in numba's own extension modules, which a
+# process using the library never imports). The kernels cannot raise on the arguments
+# analyzer.dsp.native checks before every call (no bounds checks, error_model="numpy"), so the
+# paths are never taken; the definitions only let the library load without numba, and stop the
+# process rather than go on from a state numba could not report.
+_SHIM = r"""
+extern int PyGILState_Ensure(void);
+extern void PyGILState_Release(int);
+extern void abort(void);
+void numba_gil_ensure(int *state) { *state = PyGILState_Ensure(); }
+void numba_gil_release(int *state) { PyGILState_Release(*state); }
+void NRT_MemInfo_call_dtor(void) { abort(); }
+void NRT_Free(void) { abort(); }
+void numba_do_raise(void) { abort(); }
+void numba_runtime_build_excinfo_struct(void) { abort(); }
+void numba_unpickle(void) { abort(); }
+"""
+
+
+def _cfuncs() -> dict[str, object]:
+    """The kernels behind C signatures: pointers and sizes in, results written in place."""
+    import numba
+    from numba import carray, types
+
+    from analyzer.dsp import compiled
+
+    f64p, i64 = types.CPointer(types.float64), types.int64
+    opts = {"error_model": "numpy"}
+    kweight_channel = compiled.kweight_channel
+    stereo = compiled.kweight_stereo_energies
+    cascade = compiled.biquad_cascade
+
+    @numba.cfunc(types.void(f64p, i64, f64p, f64p, f64p, f64p), **opts)
+    def c_kweight_channel(xp, n, bp, ap, sp, yp):  # type: ignore[no-untyped-def]
+        kweight_channel(carray(xp, (n,)), carray(bp, (2, 3)), carray(ap, (2, 3)),
+                        carray(sp, (2, 2)), carray(yp, (n,)))  # fmt: skip
+
+    @numba.cfunc(types.void(f64p, i64, f64p, f64p, f64p, f64p, f64p), **opts)
+    def c_kweight_stereo(xp, n, bp, ap, sp, zp, fp):  # type: ignore[no-untyped-def]
+        stereo(carray(xp, (2, n)), carray(bp, (2, 3)), carray(ap, (2, 3)),
+               carray(sp, (2, 2, 2)), carray(zp, (n,)), carray(fp, (n,)))  # fmt: skip
+
+    @numba.cfunc(types.void(f64p, i64, i64, f64p, i64, f64p, f64p), **opts)
+    def c_biquad_cascade(xp, ch, n, sp, sections, zp, yp):  # type: ignore[no-untyped-def]
+        cascade(carray(xp, (ch, n)), carray(sp, (sections, 6)), carray(zp, (ch, sections, 2)),
+                carray(yp, (ch, n)))  # fmt: skip
+
+    return {
+        "kweight_channel": c_kweight_channel,
+        "kweight_stereo_energies": c_kweight_stereo,
+        "biquad_cascade": c_biquad_cascade,
+    }
+
+
+def _objects(tmp: Path) -> tuple[list[Path], list[str]]:
+    """One object file per kernel, and the linker's aliases from the exported names to numba's
+    mangled ones."""
+    import llvmlite.binding as ll
+
+    cfuncs = _cfuncs()  # compiling them sets up numba's LLVM targets
+    machine = ll.Target.from_default_triple().create_target_machine(
+        cpu="", features="", opt=3, reloc="pic", codemodel="default"
+    )
+    objects, aliases = [], []
+    for name, cfunc in cfuncs.items():
+        library = cfunc._library  # type: ignore[attr-defined]
+        library._ensure_finalized()
+        path = tmp / f"{name}.o"
+        path.write_bytes(machine.emit_object(library._final_module))
+        objects.append(path)
+        aliases.append(f"-Wl,--defsym={SYMBOLS[name]}={cfunc.native_name}")  # type: ignore[attr-defined]
+    return objects, aliases
+
+
+def build() -> Path:
+    """Build the library for the current sources; returns its path (already there: no work)."""
+    target = library_path()
+    if target.is_file():
+        return target
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise RuntimeError("no C compiler (cc or gcc) to link the kernels")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        objects, aliases = _objects(tmp)
+        shim = tmp / "shim.c"
+        shim.write_text(_SHIM)
+        partial = tmp / target.name
+        cmd = [compiler, "-shared", "-fPIC", "-O2", "-o", str(partial), *map(str, objects),
+               str(shim), *aliases, "-Wl,--allow-multiple-definition"]  # fmt: skip
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        LIBRARY_DIR.mkdir(exist_ok=True)
+        for old in LIBRARY_DIR.glob("kernels-*.so"):  # libraries of earlier sources
+            old.unlink()
+        os.replace(shutil.copy2(partial, LIBRARY_DIR / f".{target.name}.tmp"), target)
+    return target
+
+
+def main() -> int:
+    try:
+        path = build()
+    except Exception as exc:  # the numpy and numba paths still work: say why and go on
+        detail = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) else exc
+        print(f"analyzer.dsp.native_build: kernels not built ({detail})", file=sys.stderr)
+        return 0
+    print(f"analyzer.dsp.native_build: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
