@@ -126,8 +126,13 @@ def build() -> Path:
         subprocess.run(cmd, check=True, capture_output=True, text=True)
         LIBRARY_DIR.mkdir(exist_ok=True)
         for old in LIBRARY_DIR.glob("kernels-*.so"):  # libraries of earlier sources
-            old.unlink()
-        os.replace(shutil.copy2(partial, LIBRARY_DIR / f".{target.name}.tmp"), target)
+            old.unlink(missing_ok=True)
+        # A unique name in the target folder, then one rename: a process loading the library
+        # meanwhile (or a second build) never sees half a file.
+        fd, staged = tempfile.mkstemp(prefix=".kernels-", suffix=".tmp", dir=LIBRARY_DIR)
+        os.close(fd)
+        shutil.copy2(partial, staged)
+        os.replace(staged, target)
     return target
 
 
