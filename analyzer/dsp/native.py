@@ -5,7 +5,8 @@ by side.
 
 Each function takes what its namesake in :mod:`analyzer.dsp.compiled` takes and gives the same
 bits (tests/dsp/test_native.py). The arguments are checked before the call (dtype, layout,
-shapes): the library writes through raw pointers, so a wrong shape must fail here, not there.
+shapes, and that what it writes is writable): the library writes through raw pointers, so a
+wrong argument must fail here, not there.
 :func:`load` returns None when the library was not built for the current sources (no C compiler
 at install, another platform, an edited kernel not yet rebuilt) or when ``MIXANALYZER_NO_JIT``
 asks for the numpy paths.
@@ -31,7 +32,7 @@ SYMBOLS = {
     "kweight_stereo_energies": "mx_kweight_stereo_energies",
     "biquad_cascade": "mx_biquad_cascade",
 }
-_SOURCES = ("compiled.py", "native_build.py")
+_SOURCES = ("compiled.py", "native_build.py", "native.py")
 
 _lock = threading.Lock()
 _loaded = False
@@ -48,17 +49,28 @@ def library_key(sources: tuple[bytes, ...]) -> str:
     return digest.hexdigest()[:16]
 
 
+def library_prefix() -> str:
+    """The start of the library's file name on this architecture and interpreter: a rebuild
+    replaces only the libraries with the same prefix (another venv's stay)."""
+    return f"kernels-{platform.machine()}-{sys.implementation.cache_tag}-"
+
+
 def library_path() -> Path:
-    """Where the library for the current kernel sources lives (whether built or not)."""
+    """Where the library for the current kernel sources lives (whether built or not); raises
+    OSError when a source cannot be read."""
     here = Path(__file__)
     key = library_key(tuple(here.with_name(name).read_bytes() for name in _SOURCES))
-    return LIBRARY_DIR / f"kernels-{key}.so"
+    return LIBRARY_DIR / f"{library_prefix()}{key}.so"
 
 
-def _check(name: str, arr: np.ndarray, shape: tuple[int, ...]) -> int:
+def _check(name: str, arr: np.ndarray, shape: tuple[int, ...], *, written: bool = False) -> int:
+    """The address of ``arr`` after checking what the library assumes of it: float64, C order,
+    exactly ``shape``, and writable where the library writes (numba refuses the same calls)."""
     if arr.dtype != np.float64 or not arr.flags.c_contiguous or arr.shape != shape:
         raise ValueError(f"{name}: expected C-contiguous float64 {shape}, got {arr.dtype} "
                          f"{arr.shape}")  # fmt: skip
+    if written and not arr.flags.writeable:
+        raise ValueError(f"{name}: expected a writable array")
     return arr.ctypes.data
 
 
@@ -74,7 +86,8 @@ def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
     ) -> None:
         n = x.shape[0]
         channel(_check("x", x, (n,)), n, _check("b", b, (2, 3)), _check("a", a, (2, 3)),
-                _check("state", state, (2, 2)), _check("out", out, (n,)))  # fmt: skip
+                _check("state", state, (2, 2), written=True),
+                _check("out", out, (n,), written=True))  # fmt: skip
 
     def kweight_stereo_energies(
         x: np.ndarray, b: np.ndarray, a: np.ndarray, state: np.ndarray, z: np.ndarray,
@@ -82,14 +95,16 @@ def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
     ) -> None:  # fmt: skip
         n = x.shape[1]
         stereo(_check("x", x, (2, n)), n, _check("b", b, (2, 3)), _check("a", a, (2, 3)),
-               _check("state", state, (2, 2, 2)), _check("z", z, (n,)),
-               _check("fold", fold, (n,)))  # fmt: skip
+               _check("state", state, (2, 2, 2), written=True),
+               _check("z", z, (n,), written=True),
+               _check("fold", fold, (n,), written=True))  # fmt: skip
 
     def biquad_cascade(x: np.ndarray, sos: np.ndarray, z: np.ndarray, y: np.ndarray) -> None:
         ch, n = x.shape
         sections = sos.shape[0]
         cascade(_check("x", x, (ch, n)), ch, n, _check("sos", sos, (sections, 6)), sections,
-                _check("z", z, (ch, sections, 2)), _check("y", y, (ch, n)))  # fmt: skip
+                _check("z", z, (ch, sections, 2), written=True),
+                _check("y", y, (ch, n), written=True))  # fmt: skip
 
     return SimpleNamespace(
         kweight_channel=kweight_channel,
@@ -108,14 +123,16 @@ def load() -> SimpleNamespace | None:
     with _lock:
         if not _loaded:
             _loaded = True
-            path = library_path()
-            if path.is_file():
-                try:
+            # No sources to hash (a bytecode-only install), another ABI, a damaged file: the
+            # numpy paths run instead.
+            try:
+                path = library_path()
+                if path.is_file():
                     _module = _bind(ctypes.CDLL(os.fspath(path)))
                     _module.path = path
-                except (OSError, AttributeError):  # another ABI, a damaged file: go without
-                    _module = None
+            except (OSError, AttributeError):
+                _module = None
     return _module
 
 
-__all__ = ["LIBRARY_DIR", "SYMBOLS", "library_key", "library_path", "load"]
+__all__ = ["LIBRARY_DIR", "SYMBOLS", "library_key", "library_path", "library_prefix", "load"]

@@ -17,21 +17,23 @@ biquad cascade); they keep numba's IEEE arithmetic (no ``fastmath``), so they gi
 bits, which the tests check (tests/dsp/test_native.py).
 
 ``python -m analyzer.dsp.native_build`` (the install step of ``make demo`` / ``make test``)
-writes ``analyzer/dsp/_native/kernels-<key>.so``, the key a hash of the kernels' sources and
-this recipe, so that an edited kernel is never run from a stale library. A failure prints one
+writes ``analyzer/dsp/_native/kernels-<machine>-<interpreter>-<key>.so``, the key a hash of the
+kernels' sources, this recipe and the loader, so that an edited kernel is never run from a stale
+library. A failure prints one
 line and leaves the numpy and numba paths in charge.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from analyzer.dsp.native import LIBRARY_DIR, SYMBOLS, library_path
+from analyzer.dsp.native import LIBRARY_DIR, SYMBOLS, library_path, library_prefix
 
 # numba's error paths name these helpers (they live in numba's own extension modules, which a
 # process using the library never imports). The kernels cannot raise on the arguments
@@ -107,32 +109,52 @@ def _objects(tmp: Path) -> tuple[list[Path], list[str]]:
     return objects, aliases
 
 
+def _compiler() -> list[str]:
+    """The C compiler's command: ``$CC`` (which may carry arguments, as ``ccache gcc``), else
+    ``cc`` or ``gcc``."""
+    if os.environ.get("CC"):
+        return shlex.split(os.environ["CC"])
+    found = shutil.which("cc") or shutil.which("gcc")
+    if found is None:
+        raise RuntimeError("no C compiler (cc or gcc) to link the kernels")
+    return [found]
+
+
+def _link(tmp: Path, out: Path) -> None:
+    """Link the kernels' objects and the shim into ``out``, exporting only the ``mx_`` names
+    (numba's internal symbols stay local: no other library can stand in for them)."""
+    objects, aliases = _objects(tmp)
+    shim = tmp / "shim.c"
+    shim.write_text(_SHIM)
+    exports = tmp / "exports.map"
+    exports.write_text("{ global: mx_*; local: *; };\n")
+    cmd = [*_compiler(), "-shared", "-fPIC", "-O2", "-o", str(out), *map(str, objects),
+           str(shim), *aliases, f"-Wl,--version-script={exports}"]  # fmt: skip
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+
 def build() -> Path:
     """Build the library for the current sources; returns its path (already there: no work)."""
     target = library_path()
     if target.is_file():
         return target
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        raise RuntimeError("no C compiler (cc or gcc) to link the kernels")
     with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        objects, aliases = _objects(tmp)
-        shim = tmp / "shim.c"
-        shim.write_text(_SHIM)
-        partial = tmp / target.name
-        cmd = [compiler, "-shared", "-fPIC", "-O2", "-o", str(partial), *map(str, objects),
-               str(shim), *aliases, "-Wl,--allow-multiple-definition"]  # fmt: skip
-        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        partial = Path(tmp_name) / target.name
+        _link(Path(tmp_name), partial)
         LIBRARY_DIR.mkdir(exist_ok=True)
-        for old in LIBRARY_DIR.glob("kernels-*.so"):  # libraries of earlier sources
-            old.unlink(missing_ok=True)
         # A unique name in the target folder, then one rename: a process loading the library
         # meanwhile (or a second build) never sees half a file.
         fd, staged = tempfile.mkstemp(prefix=".kernels-", suffix=".tmp", dir=LIBRARY_DIR)
         os.close(fd)
-        shutil.copy2(partial, staged)
-        os.replace(staged, target)
+        try:
+            shutil.copy2(partial, staged)
+            os.replace(staged, target)
+        finally:
+            Path(staged).unlink(missing_ok=True)
+    # Libraries of earlier sources for this interpreter (another venv's keep their prefix).
+    for old in LIBRARY_DIR.glob(f"{library_prefix()}*.so"):
+        if old != target:
+            old.unlink(missing_ok=True)
     return target
 
 
@@ -140,7 +162,9 @@ def main() -> int:
     try:
         path = build()
     except Exception as exc:  # the numpy and numba paths still work: say why and go on
-        detail = exc.stderr.strip() if isinstance(exc, subprocess.CalledProcessError) else exc
+        detail = str(exc)
+        if isinstance(exc, subprocess.CalledProcessError) and exc.stderr.strip():
+            detail = exc.stderr.strip().splitlines()[0]  # the first complaint names the cause
         print(f"analyzer.dsp.native_build: kernels not built ({detail})", file=sys.stderr)
         return 0
     print(f"analyzer.dsp.native_build: {path}")

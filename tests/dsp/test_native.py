@@ -77,8 +77,8 @@ def test_biquad_cascade_gives_numbas_bits(
 
 
 def test_arguments_are_checked_before_the_call(lib: SimpleNamespace) -> None:
-    """A wrong shape, dtype or layout is refused in Python: the library would write past the
-    end of the array."""
+    """A wrong shape, dtype or layout, or a read-only output, is refused in Python: the library
+    would write past the end of the array, or into memory that must not change."""
     b, a = kweighting_coefficients(48000)
     x, state, out = np.zeros((2, 64)), np.zeros((2, 2, 2)), np.empty(64)
     bad = [
@@ -93,6 +93,19 @@ def test_arguments_are_checked_before_the_call(lib: SimpleNamespace) -> None:
     for call in bad:
         with pytest.raises(ValueError, match="expected C-contiguous float64"):
             call()
+    frozen = np.frombuffer(bytes(8 * 64))  # read-only memory: numba refuses it as output too
+    locked = np.zeros((2, 2))
+    locked.flags.writeable = False
+    for call in (
+        lambda: lib.kweight_channel(x[0], b, a, np.zeros((2, 2)), frozen),
+        lambda: lib.kweight_channel(x[0], b, a, locked, out),
+        lambda: lib.kweight_stereo_energies(x, b, a, state, frozen, out),
+        lambda: lib.biquad_cascade(x, np.zeros((1, 6)), np.zeros((2, 1, 2)),
+                                   np.frombuffer(bytes(8 * 128)).reshape(2, 64)),
+    ):  # fmt: skip
+        with pytest.raises(ValueError, match="writable"):
+            call()
+    assert not frozen.any() and not locked.any()
 
 
 def test_a_library_of_other_sources_is_never_loaded() -> None:
@@ -103,7 +116,18 @@ def test_a_library_of_other_sources_is_never_loaded() -> None:
     assert key == native.library_key(sources)
     assert native.library_key((b"def kernel(): pass \n", b"recipe\n")) != key
     assert native.library_key((b"def kernel(): pass\n", b"recipe 2\n")) != key
-    assert native.library_path().parent == native.LIBRARY_DIR
+    path = native.library_path()
+    assert path.parent == native.LIBRARY_DIR and path.name.startswith(native.library_prefix())
+
+
+def test_unreadable_sources_mean_no_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package without its kernel sources (a bytecode-only install) runs the numpy paths: the
+    loader answers None, every time, instead of raising into a meter."""
+    monkeypatch.setattr(native, "_SOURCES", ("no-such-kernel-source.py",))
+    monkeypatch.setattr(native, "_loaded", False)
+    monkeypatch.setattr(native, "_module", None)
+    assert native.load() is None
+    assert native.load() is None
 
 
 def test_used_by_k_weighting_without_opting_in(
