@@ -13,6 +13,7 @@ from analyzer.app.measuring import analyze_path, step_progress
 from analyzer.app.results import AnalyzedTrack, AnalyzeRun, FileFailure, Progress
 from analyzer.app.settings import AnalyzeSettings
 from analyzer.errors import EXIT_BAD_INPUT, AnalyzerError, UsageError
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from analyzer.types import TrackAnalysis
 
 
+@one_blas_thread
 def analyze(
     source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | np.ndarray,
     settings: AnalyzeSettings | None = None,

@@ -11,11 +11,13 @@ from analyzer.app.measuring import load_profile, profile_label
 from analyzer.app.results import BatchRun
 from analyzer.app.settings import BatchSettings
 from analyzer.errors import AudioLoadError, ReferencesFailedError
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.batching.runner import BatchProgress, BatchResult
 
 
+@one_blas_thread
 def batch(
     paths: Sequence[str | os.PathLike[str]],
     settings: BatchSettings | None = None,

@@ -16,6 +16,7 @@ from analyzer.app.measuring import (
 )
 from analyzer.app.results import CompareRun, Progress
 from analyzer.app.settings import CompareSettings
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.types import TrackAnalysis
@@ -26,6 +27,7 @@ def unique_names(names: list[str]) -> list[str]:
     return [n if names.count(n) == 1 else f"{n} #{i + 1}" for i, n in enumerate(names)]
 
 
+@one_blas_thread
 def compare(
     mix: str | os.PathLike[str],
     settings: CompareSettings,

@@ -18,6 +18,7 @@ from analyzer.app.measuring import (
 from analyzer.app.results import MasterRun, Progress, ProposeRun
 from analyzer.app.settings import MasterSettings
 from analyzer.errors import InvalidAudioError
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.comparison.metrics import Comparison
@@ -173,6 +174,7 @@ def proposal_from(
     )  # fmt: skip
 
 
+@one_blas_thread
 def propose(
     mix: str | os.PathLike[str],
     settings: MasterSettings,
@@ -203,6 +205,7 @@ def propose(
     return run
 
 
+@one_blas_thread
 def master(
     mix: str | os.PathLike[str],
     output: str | os.PathLike[str],

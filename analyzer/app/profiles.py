@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from analyzer.app.measuring import refuse_existing_output
 from analyzer.app.results import ProfileRun
 from analyzer.app.settings import ProfileSettings
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.batching.profile_build import ProfileProgress
@@ -23,6 +24,7 @@ def profile_path(settings: ProfileSettings, output: str | os.PathLike[str] | Non
     return Path(output) if output else user_profiles_dir() / f"{settings.name}.json"
 
 
+@one_blas_thread
 def build_profile(
     paths: Sequence[str | os.PathLike[str]],
     settings: ProfileSettings,

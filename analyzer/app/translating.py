@@ -21,6 +21,7 @@ from analyzer.app.results import Progress, TranslateRun
 from analyzer.app.settings import TranslateSettings
 from analyzer.errors import UsageError
 from analyzer.measure.engine import without_series
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.comparison.profiles import ReferenceProfile
@@ -74,6 +75,7 @@ def with_profile_scores(translation: Translation, profile: ReferenceProfile) -> 
         x.text for x in ranked))  # fmt: skip
 
 
+@one_blas_thread
 def translate(
     mix: str | os.PathLike[str],
     settings: TranslateSettings | None = None,

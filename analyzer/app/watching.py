@@ -32,6 +32,7 @@ from analyzer.app.bounces import (
 from analyzer.app.measuring import load_profile, measure_track, measure_tracks, profile_label
 from analyzer.app.settings import TranslateSettings, WatchSettings
 from analyzer.errors import AnalyzerError, OutputError, UsageError
+from analyzer.runtime import one_blas_thread
 
 if TYPE_CHECKING:
     from analyzer.comparison.metrics import Comparison
@@ -213,6 +214,7 @@ def analyse_bounce(
     return Bounce(index, path, mix, run.comparison, run.translation, entry)
 
 
+@one_blas_thread
 def watch(
     target: str | os.PathLike[str],
     settings: WatchSettings,

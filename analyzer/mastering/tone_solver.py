@@ -31,6 +31,7 @@ from analyzer.mastering.tone_target import (
     k_power,
     predicted_levels,
 )
+from analyzer.runtime import blas_on_one_thread
 
 #: The bands the moves are fitted to.
 FIT_MIN_HZ = 31.5
@@ -200,11 +201,15 @@ class MoveFit:
         # arithmetic, so the same mix got other moves (200 vs 210 Hz, an extra shelf) on a CPU
         # with other SIMD kernels; converged, the moves are the same wherever they are fitted
         # (tests/mastering/test_tone_fit_stability.py).
-        res = least_squares(
-            lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
-            x_scale="jac", max_nfev=max_nfev, ftol=1e-10, xtol=1e-10,
-            workers=_Batched(self, kinds),
-        )  # fmt: skip
+        # scipy's own OpenBLAS is loaded by the import above, after the use case held the BLAS
+        # libraries then loaded to one thread (analyzer.runtime.one_blas_thread): its threads
+        # would spin beside the meters' for matrices of a few dozen rows.
+        with blas_on_one_thread():
+            res = least_squares(
+                lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
+                x_scale="jac", max_nfev=max_nfev, ftol=1e-10, xtol=1e-10,
+                workers=_Batched(self, kinds),
+            )  # fmt: skip
         return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
 
 

@@ -22,6 +22,7 @@ from analyzer.measure.loudness import LoudnessMeter
 from analyzer.measure.spectrum import SpectrumMeter
 from analyzer.measure.stereo import StereoMeter
 from analyzer.measure.truepeak import TruePeakMeter
+from analyzer.runtime import one_blas_thread
 from analyzer.types import AudioInfo, LoudnessStats, PeakStats, Series, StereoStats, TrackAnalysis
 
 QUEUE_BLOCKS = 4
@@ -213,6 +214,7 @@ def _mono_loss(loudness: LoudnessStats) -> float | None:
     return fold - stereo
 
 
+@one_blas_thread
 def analyze_file(
     path: str | os.PathLike[str],
     *,
@@ -290,6 +292,7 @@ def without_series(track: TrackAnalysis) -> TrackAnalysis:
     )  # fmt: skip
 
 
+@one_blas_thread
 def analyze_array(
     x: np.ndarray,
     sample_rate_hz: int,
