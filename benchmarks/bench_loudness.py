@@ -35,7 +35,14 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import soxr
-from bench_conditions import BUSY, conditions, one_core_busy, simd_line
+from bench_conditions import (
+    BUSY,
+    before_command,
+    check_before,
+    conditions,
+    one_core_busy,
+    simd_line,
+)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -49,7 +56,8 @@ LONG_RATE_HZ = 48000
 SHORT_RATE_HZ = 44100
 SHORT_SECONDS = 240
 
-FILE_TOOLS = ("ffmpeg", "mixanalyzer", "mixanalyzer-translate", "pyebur128", "pyloudnorm")
+FILE_TOOLS = ("ffmpeg", "mixanalyzer", "mixanalyzer-before", "mixanalyzer-translate", "pyebur128",
+              "pyloudnorm")  # fmt: skip
 STARTUP_TOOLS = ("ffmpeg-version", "mixanalyzer-version", "import-scipy")
 ALL_TOOLS = FILE_TOOLS + STARTUP_TOOLS
 
@@ -284,9 +292,19 @@ class Row:
     error: str | None = None
 
 
-def build_tools(python: str, mixanalyzer: str, ffmpeg: str) -> dict[str, Tool]:
-    """Every tool the benchmark knows, by its --skip name."""
+def build_tools(
+    python: str, mixanalyzer: str, ffmpeg: str, before: Path | None = None
+) -> dict[str, Tool]:
+    """Every tool the benchmark knows, by its --skip name (``mixanalyzer-before``: the
+    ``--before`` tree's ``analyze``, when given)."""
+    old = before_command(python, before) if before else [mixanalyzer]
     return {
+        "mixanalyzer-before": Tool(
+            "mixanalyzer analyze (before)",
+            lambda f, j: [*old, "analyze", str(f), "--json", str(j), "--force", "-q"],
+            parse_mixanalyzer,
+            "ffmpeg",
+        ),
         "ffmpeg": Tool(
             "ffmpeg",
             lambda f, _: [
@@ -531,6 +549,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corpus", help="corpus folder (default $MIXANALYZER_CORPUS or ../shared)")
     parser.add_argument("--out", type=Path, default=RESULTS_MD, help="Markdown report path")
     parser.add_argument("--idle-only", action="store_true", help="skip the one-core-busy runs")
+    parser.add_argument(
+        "--before", type=Path,
+        help="another source tree (git archive REV | tar -x -C DIR) whose analyze runs beside",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.minutes <= 0 or args.repeat < 1:
         parser.error("--minutes must be > 0 and --repeat >= 1")
@@ -545,13 +567,18 @@ def main(argv: list[str] | None = None) -> int:
     ffmpeg = shutil.which("ffmpeg")
     mixanalyzer = _executable("mixanalyzer")
     wanted = [t for t in ALL_TOOLS if t not in args.skip]
+    if args.before:
+        check_before(sys.executable, args.before)
+    else:
+        wanted.remove("mixanalyzer-before")
     missing = {"ffmpeg": ffmpeg, "ffmpeg-version": ffmpeg, "mixanalyzer": mixanalyzer}
     missing["mixanalyzer-version"] = mixanalyzer
     missing["mixanalyzer-translate"] = mixanalyzer
     for name in [t for t in wanted if t in missing and missing[t] is None]:
         print(f"bench_loudness: {name}: executable not found, skipped", file=sys.stderr)
         wanted.remove(name)
-    tools = build_tools(sys.executable, mixanalyzer or "mixanalyzer", ffmpeg or "ffmpeg")
+    tools = build_tools(sys.executable, mixanalyzer or "mixanalyzer", ffmpeg or "ffmpeg",
+                        args.before)  # fmt: skip
 
     json_out = DATA_DIR / "mixanalyzer.json"
     rows: list[Row] = []

@@ -31,7 +31,15 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from bench_conditions import BUSY, IDLE, conditions, one_core_busy, simd_line
+from bench_conditions import (
+    BUSY,
+    IDLE,
+    before_command,
+    check_before,
+    conditions,
+    one_core_busy,
+    simd_line,
+)
 from bench_loudness import (
     GNU_TIME,
     Run,
@@ -179,30 +187,6 @@ def make_other(corpus: Path, reference_track: str) -> tuple[Path, str]:
         _write(mix, _four_minutes(track))
         stamp.write_text(track.name + "\n")
     return mix, track.name
-
-
-def before_command(python: str, tree: Path) -> list[str]:
-    """The command line of the ``--before`` tree's CLI. Not ``PYTHONPATH=DIR python -m
-    analyzer``: ``-m`` (and ``-c``) put the working directory first on ``sys.path``, so run from
-    this repository that imported this tree, and "before" timed the same code as "after" (found
-    on 2026-12-04; the before/after tables made that way compared a build with itself). The
-    tree goes first explicitly, and :func:`check_before` proves which one is imported."""
-    code = f"{_tree_first(tree)} sys.argv[0] = 'mixanalyzer'; from analyzer.cli import main; main()"
-    return [python, "-c", code]
-
-
-def _tree_first(tree: Path) -> str:
-    """Python statements that put ``tree`` first on ``sys.path``."""
-    return f"import sys; sys.path.insert(0, {str(tree.resolve())!r});"
-
-
-def check_before(python: str, tree: Path) -> None:
-    """Stop unless the ``--before`` command imports the package from ``tree``."""
-    tree = tree.resolve()
-    probe = f"{_tree_first(tree)} import analyzer; print(analyzer.__file__)"
-    found = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=True)
-    if not Path(found.stdout.strip()).resolve().is_relative_to(tree):
-        sys.exit(f"bench_master: --before {tree} imports {found.stdout.strip()}, not that tree")
 
 
 def build_rows(
