@@ -66,7 +66,8 @@ def blas_on_one_thread() -> Iterator[None]:
     settings restored after it. A library loaded inside the block (scipy's own OpenBLAS, by
     the proposal's first fit) is not held: the code that first uses it takes its own block
     (:meth:`analyzer.mastering.tone_solver.MoveFit.solve`)."""
-    import numpy  # noqa: F401 - its BLAS is loaded now, so that it is held (the use cases import numpy lazily)
+    # The use cases import numpy lazily: loaded here, its BLAS is there to be held.
+    import numpy  # noqa: F401
 
     try:
         from threadpoolctl import threadpool_limits

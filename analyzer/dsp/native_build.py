@@ -19,8 +19,7 @@ bits, which the tests check (tests/dsp/test_native.py).
 ``python -m analyzer.dsp.native_build`` (the install step of ``make demo`` / ``make test``)
 writes ``analyzer/dsp/_native/kernels-<machine>-<interpreter>-<key>.so``, the key a hash of the
 kernels' sources, this recipe and the loader, so that an edited kernel is never run from a stale
-library. A failure prints one
-line and leaves the numpy and numba paths in charge.
+library. A failure prints one line and leaves the numpy and numba paths in charge.
 """
 
 from __future__ import annotations
