@@ -4,18 +4,18 @@ the use cases that repay numba's load.
 The kernels make K-weighting ~7x and the true-peak grid up to ~3x faster, but importing numba and
 loading them costs ~0.5 s and ~130 MB of resident memory (llvmlite's code generator): more than
 ``analyze`` needs in all (its 60-minute limit is 150 MB). The recursions (K-weighting, the EQ's
-biquads) are therefore also built ahead of time into a small library that loads in a
-millisecond (:mod:`analyzer.dsp.native`); a caller that needs only those asks with
-``native=True`` and gets them in every process where the library was built. For the rest
-(the true-peak grid), a meter uses the numba kernels only in a process
-that opted in with :func:`start_loading`: ``master`` and the demo, whose limiter loads numba in
-any case, and, where the library was not built (:func:`recursions_built`), ``watch``, which
-pays the load once for a session of bounces, and ``compare`` when its files are long enough to
-repay it (``analyzer.app.measuring.load_kernels_if_they_pay``).
-The choice is made when a meter gets its first block, and kept. The loading runs in a
-background thread and overlaps the files' opening. ``MIXANALYZER_NO_JIT=1`` (or numba
-missing) keeps the numpy paths, which the tests hold to the same results
-(tests/dsp/test_compiled.py).
+biquads) and the true-peak grid are therefore also built ahead of time into a small library that
+loads in a millisecond (:mod:`analyzer.dsp.native`); a caller that needs only those asks with
+``native=True`` (the recursions) or ``native="truepeak_rows"`` and gets them in every process
+where the library was built. Where it was not built (no C compiler), a meter uses the numba
+kernels only in a process that opted in with :func:`start_loading`: ``master`` and the demo,
+whose limiter loads numba in any case, ``watch``, which pays the load once for a session of
+bounces, and ``compare`` when its files are long enough to repay it
+(``analyzer.app.measuring.load_kernels_if_they_pay``); both of the latter skip it where the
+library was built (:func:`recursions_built`). The choice is made when a meter gets its first
+block, and kept. The loading runs in a background thread and overlaps the files' opening.
+``MIXANALYZER_NO_JIT=1`` (or numba missing) keeps the numpy paths, which the tests hold to the
+same results (tests/dsp/test_compiled.py, tests/dsp/test_native.py).
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def _load() -> None:
 
 
 def recursions_built() -> bool:
-    """Whether the recursions come from the library built ahead of time (then numba's load,
-    for the meters, adds only the true-peak grid, which is no faster than the numpy product in
-    ``analyze``'s meter: 6.5 against 5.6 ms a 262,144-frame stereo block on the Xeon)."""
+    """Whether the recursions come from the library built ahead of time (then numba's load
+    adds nothing the meters need: the library's true-peak grid, where built, is ~3x numba's
+    kernel, and numba's kernel is no faster than the numpy product in ``analyze``'s meter:
+    6.5 against 5.6 ms a 262,144-frame stereo block on the Xeon)."""
     return native_library.load() is not None
 
 
@@ -64,16 +65,17 @@ def start_loading() -> None:
             _loader.start()
 
 
-def kernels(*, native: bool = False) -> ModuleType | SimpleNamespace | None:
+def kernels(*, native: bool | str = False) -> ModuleType | SimpleNamespace | None:
     """The compiled kernels' module when this process opted in (waiting for the load begun by
     :func:`start_loading`); None otherwise, when disabled, or when numba is missing.
 
-    ``native``: the caller needs only the recursions that :mod:`analyzer.dsp.native` builds
-    ahead of time; where that library was built they come from it in every process, with no
-    opting in and no wait (the same bits as numba's)."""
+    ``native``: the caller needs only kernels that :mod:`analyzer.dsp.native` builds ahead of
+    time (True: the recursions; a name: that kernel, which a build may lack); where that library
+    has them they come from it in every process, with no opting in and no wait (the same bits
+    as numba's)."""
     if native:
         built = native_library.load()
-        if built is not None:
+        if built is not None and (native is True or getattr(built, native, None) is not None):
             return built
     loader = _loader
     if loader is None or not enabled():
@@ -88,7 +90,7 @@ class Choice:
 
     __slots__ = ("_asked", "_module", "_native")
 
-    def __init__(self, *, native: bool = False) -> None:
+    def __init__(self, *, native: bool | str = False) -> None:
         self._asked = False
         self._native = native
         self._module: ModuleType | SimpleNamespace | None = None

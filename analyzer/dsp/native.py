@@ -1,15 +1,16 @@
-"""The recursive kernels of :mod:`analyzer.dsp.compiled` built ahead of time
-(:mod:`analyzer.dsp.native_build`), loaded with ctypes: no numba import, ~1 ms and well under
-1 MB to load, and the GIL released for the length of each call, so the meters' threads run side
-by side.
+"""The recursive kernels of :mod:`analyzer.dsp.compiled` and the true-peak grid built ahead of
+time (:mod:`analyzer.dsp.native_build`), loaded with ctypes: no numba import, ~1 ms and well
+under 1 MB to load, and the GIL released for the length of each call, so the meters' threads run
+side by side.
 
 Each function takes what its namesake in :mod:`analyzer.dsp.compiled` takes and gives the same
 bits (tests/dsp/test_native.py). The arguments are checked before the call (dtype, layout,
 shapes, and that what it writes is writable): the library writes through raw pointers, so a
 wrong argument must fail here, not there.
 :func:`load` returns None when the library was not built for the current sources (no C compiler
-at install, another platform, an edited kernel not yet rebuilt) or when ``MIXANALYZER_NO_JIT``
-asks for the numpy paths.
+at install, another platform or CPU, an edited kernel not yet rebuilt) or when
+``MIXANALYZER_NO_JIT`` asks for the numpy paths. Its ``truepeak_rows`` is None when the grid
+could not be built for this CPU (the recursions still load).
 """
 
 from __future__ import annotations
@@ -25,27 +26,47 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from analyzer.dsp.oversample import HALF_TAPS
+
 LIBRARY_DIR = Path(__file__).with_name("_native")
 #: Exported name of each kernel in the library.
 SYMBOLS = {
     "kweight_channel": "mx_kweight_channel",
     "kweight_stereo_energies": "mx_kweight_stereo_energies",
     "biquad_cascade": "mx_biquad_cascade",
+    "truepeak_rows": "mx_truepeak_rows",
 }
-_SOURCES = ("compiled.py", "native_build.py", "native.py")
+_SOURCES = ("compiled.py", "native_build.py", "native.py", "truepeak_grid.c")
+#: The filter length the C grid is written for (``MX_TAPS`` in truepeak_grid.c).
+GRID_TAPS = 32
 
 _lock = threading.Lock()
 _loaded = False
 _module: SimpleNamespace | None = None
 
 
+def cpu_identity() -> str:
+    """The CPU's instruction-set features as the kernel reports them (the ``flags`` line of
+    /proc/cpuinfo; the processor's name where there is none): the true-peak grid is compiled
+    for the building CPU, so a library must not be loaded on a CPU with other features."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                if line.startswith(("flags", "Features")):
+                    return " ".join(sorted(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def library_key(sources: tuple[bytes, ...]) -> str:
-    """The library's key: a hash of the kernels' sources, the build recipe, the architecture
-    and the interpreter (the library calls a few of its C functions)."""
+    """The library's key: a hash of the kernels' sources, the build recipe, the architecture,
+    the CPU's features and the interpreter (the library calls a few of its C functions)."""
     digest = hashlib.sha256()
     for blob in sources:
         digest.update(hashlib.sha256(blob).digest())
     digest.update(f"{platform.machine()} {sys.implementation.cache_tag}".encode())
+    digest.update(cpu_identity().encode())
     return digest.hexdigest()[:16]
 
 
@@ -74,9 +95,62 @@ def _check(name: str, arr: np.ndarray, shape: tuple[int, ...], *, written: bool 
     return arr.ctypes.data
 
 
+def _check_grid(
+    x: np.ndarray, first: int, after: int, h: np.ndarray, row_max: np.ndarray, arg: np.ndarray
+) -> tuple[int, int]:
+    """The true-peak grid's arguments, as :func:`analyzer.dsp.compiled.truepeak_rows` takes
+    them; returns ``(phases, rows)`` once every row's window and sample lie inside ``x``."""
+    rows = row_max.shape[0] if row_max.ndim == 1 else -1
+    _check("x", x, (x.shape[0] if x.ndim == 1 else -1,))
+    _check("row_max", row_max, (rows,), written=True)
+    if arg.dtype != np.int8 or not arg.flags.c_contiguous or arg.shape != (rows,):
+        raise ValueError(f"arg: expected C-contiguous int8 ({rows},), got {arg.dtype} {arg.shape}")
+    if not arg.flags.writeable:
+        raise ValueError("arg: expected a writable array")
+    if (h.dtype != np.float32 or not h.flags.c_contiguous or h.ndim != 2
+            or h.shape[0] != GRID_TAPS or not 1 <= h.shape[1] <= 127):  # fmt: skip
+        raise ValueError(f"h: expected C-contiguous float32 ({GRID_TAPS}, 1..127), got "
+                         f"{h.dtype} {h.shape}")  # fmt: skip
+    first, after = int(first), int(after)
+    if min(first, after) < 0 or first + rows + GRID_TAPS - 1 > x.shape[0] or \
+            after + rows > x.shape[0]:  # fmt: skip
+        raise ValueError(f"truepeak_rows: {rows} rows from {first} (sample from {after}) "
+                         f"overrun {x.shape[0]} samples")  # fmt: skip
+    return h.shape[1], rows
+
+
+def _bind_grid(lib: ctypes.CDLL) -> object:
+    """The true-peak grid, or None when the library was built without it (a compiler that
+    could not target this CPU) or the interpolation filter is no longer the length it is
+    written for."""
+    if 2 * HALF_TAPS != GRID_TAPS:
+        return None
+    try:
+        grid = getattr(lib, SYMBOLS["truepeak_rows"])
+    except AttributeError:
+        return None
+    p, i = ctypes.c_void_p, ctypes.c_int64
+    grid.argtypes, grid.restype = [p, i, i, p, i, ctypes.c_double, i, p, p], i
+
+    def truepeak_rows(
+        x: np.ndarray, first: int, after: int, h: np.ndarray, over: float,
+        row_max: np.ndarray, arg: np.ndarray,
+    ) -> int:  # fmt: skip
+        phases, rows = _check_grid(x, first, after, h, row_max, arg)
+        if rows == 0:
+            return 0
+        return int(grid(x.ctypes.data, first, after, h.ctypes.data, phases, float(over), rows,
+                        row_max.ctypes.data, arg.ctypes.data))  # fmt: skip
+
+    return truepeak_rows
+
+
 def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
     p, i = ctypes.c_void_p, ctypes.c_int64
-    channel, stereo, cascade = (getattr(lib, SYMBOLS[k]) for k in SYMBOLS)
+    channel, stereo, cascade = (
+        getattr(lib, SYMBOLS[k]) for k in ("kweight_channel", "kweight_stereo_energies",
+                                           "biquad_cascade")
+    )  # fmt: skip
     channel.argtypes, channel.restype = [p, i, p, p, p, p], None
     stereo.argtypes, stereo.restype = [p, i, p, p, p, p, p], None
     cascade.argtypes, cascade.restype = [p, i, i, p, i, p, p], None
@@ -110,7 +184,7 @@ def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
         kweight_channel=kweight_channel,
         kweight_stereo_energies=kweight_stereo_energies,
         biquad_cascade=biquad_cascade,
-        truepeak_rows=None,  # allocates scratch memory: numba's JIT only
+        truepeak_rows=_bind_grid(lib),
         path=None,
     )
 
@@ -135,4 +209,13 @@ def load() -> SimpleNamespace | None:
     return _module
 
 
-__all__ = ["LIBRARY_DIR", "SYMBOLS", "library_key", "library_path", "library_prefix", "load"]
+__all__ = [
+    "GRID_TAPS",
+    "LIBRARY_DIR",
+    "SYMBOLS",
+    "cpu_identity",
+    "library_key",
+    "library_path",
+    "library_prefix",
+    "load",
+]

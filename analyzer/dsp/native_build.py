@@ -14,7 +14,11 @@ releases it.
 
 Only the kernels that allocate nothing are built (the K-weighting recursions and the EQ's
 biquad cascade); they keep numba's IEEE arithmetic (no ``fastmath``), so they give the JIT's
-bits, which the tests check (tests/dsp/test_native.py).
+bits, which the tests check (tests/dsp/test_native.py). The true-peak grid is the exception:
+numba's kernel keeps its partial sums in memory and is no faster than numpy's matrix product,
+so ``truepeak_grid.c`` does the same sums in the same order with the sums in registers, compiled
+for the building CPU (``-march=native``; ``-ffp-contract=off`` keeps numba's bits). A compiler
+that cannot target the CPU leaves it out; the recursions are still built.
 
 ``python -m analyzer.dsp.native_build`` (the install step of ``make demo`` / ``make test``)
 writes ``analyzer/dsp/_native/kernels-<machine>-<interpreter>-<key>.so``, the key a hash of the
@@ -119,10 +123,29 @@ def _compiler() -> list[str]:
     return [found]
 
 
+GRID_FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-fast-math", "-fPIC")
+
+
+def _grid_object(tmp: Path) -> list[Path]:
+    """The true-peak grid's object compiled for this CPU, or none when the compiler cannot
+    (the meters then use numba's kernel or numpy's product)."""
+    source = Path(__file__).with_name("truepeak_grid.c")
+    out = tmp / "truepeak_grid.o"
+    cmd = [*_compiler(), *GRID_FLAGS, "-c", str(source), "-o", str(out)]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+    except subprocess.CalledProcessError as exc:
+        detail = (exc.stderr.strip().splitlines() or ["failed"])[0]
+        print(f"analyzer.dsp.native_build: true-peak grid not built ({detail})", file=sys.stderr)
+        return []
+    return [out]
+
+
 def _link(tmp: Path, out: Path) -> None:
     """Link the kernels' objects and the shim into ``out``, exporting only the ``mx_`` names
     (numba's internal symbols stay local: no other library can stand in for them)."""
     objects, aliases = _objects(tmp)
+    objects += _grid_object(tmp)
     shim = tmp / "shim.c"
     shim.write_text(_SHIM)
     exports = tmp / "exports.map"

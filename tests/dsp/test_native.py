@@ -8,7 +8,9 @@ and numba paths, which tests/dsp/test_compiled.py holds to the same results).
 
 from __future__ import annotations
 
+import ctypes
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -18,6 +20,8 @@ from hypothesis import strategies as st
 
 from analyzer.dsp import compiled, jit, native
 from analyzer.dsp.kweighting import KWeightingFilter, kweighting_coefficients
+from analyzer.dsp.oversample import interpolation_matrix
+from analyzer.measure.truepeak import TruePeakMeter
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +80,98 @@ def test_biquad_cascade_gives_numbas_bits(
     assert np.array_equal(results[0][1], results[1][1])
 
 
+@pytest.fixture(scope="module")
+def grid(lib: SimpleNamespace) -> object:
+    if lib.truepeak_rows is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the true-peak grid was not built for this CPU")
+        pytest.skip("the true-peak grid was not built (a compiler without -march=native)")
+    return lib.truepeak_rows
+
+
+def _grid_case(seed: int, rows: int, scale: float) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = _signal(seed, 1, rows + 60)[0] * scale
+    # Runs of equal samples and exact zeros: ties between the sample and the phases, and
+    # between phases, must fall the same way as in numba's kernel.
+    x[rng.integers(0, x.size, size=x.size // 7)] = scale
+    x[rng.integers(0, x.size, size=x.size // 9)] = 0.0
+    return x
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 5000),
+       factor=st.sampled_from([2, 3, 4, 5, 6, 8, 23]), first=st.integers(0, 20),
+       scale=st.sampled_from([1e-30, 0.5, 1.0, 1.3]))  # fmt: skip
+def test_truepeak_grid_gives_numbas_bits(
+    grid: object, seed: int, rows: int, factor: int, first: int, scale: float
+) -> None:
+    """The C grid (compiled for this CPU) gives numba's kernel's every value, phase and over
+    count, at every oversampling factor the meters use (1 to 22 phases; 8 kHz needs 23x):
+    the same float32 sums in the same order, no fused multiply-add."""
+    h = np.ascontiguousarray(interpolation_matrix(factor).astype(np.float32))
+    x = _grid_case(seed, rows, scale)
+    after = first + 15
+    got = (np.empty(rows), np.full(rows, -1, np.int8))
+    want = (np.empty(rows), np.full(rows, -1, np.int8))
+    overs_got = grid(x, first, after, h, 1.0, *got)  # type: ignore[operator]
+    overs_want = compiled.truepeak_rows(x, first, after, h, 1.0, *want)
+    assert overs_got == overs_want
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+def test_truepeak_grid_arguments_are_checked(grid: object) -> None:
+    """Rows whose window or sample would lie past ``x``, a filter of another length, and wrong
+    dtypes or read-only outputs are refused before the library reads or writes anything."""
+    h = np.ascontiguousarray(interpolation_matrix(4).astype(np.float32))
+    x, rows = np.zeros(200), 100
+    row_max, arg = np.empty(rows), np.empty(rows, np.int8)
+    call = grid  # type: ignore[assignment]
+    for bad in (
+        lambda: call(x, 70, 10, h, 1.0, row_max, arg),  # 70 + 100 + 31 > 200
+        lambda: call(x, 0, 101, h, 1.0, row_max, arg),  # the last row's sample is x[200]
+        lambda: call(x, -1, 10, h, 1.0, row_max, arg),
+        lambda: call(x, 0, 10, h[:16].copy(), 1.0, row_max, arg),
+        lambda: call(x, 0, 10, h.astype(np.float64), 1.0, row_max, arg),
+        lambda: call(x, 0, 10, np.asfortranarray(np.zeros((32, 3), np.float32)), 1.0, row_max,
+                     arg),
+        lambda: call(x, 0, 10, h, 1.0, row_max, np.empty(rows, np.int16)),
+        lambda: call(x, 0, 10, h, 1.0, row_max, np.empty(rows - 1, np.int8)),
+        lambda: call(x.astype(np.float32), 0, 10, h, 1.0, row_max, arg),
+        lambda: call(np.zeros((2, 100)), 0, 10, h, 1.0, row_max, arg),
+        lambda: call(x, 0, 10, h, 1.0, np.frombuffer(bytes(8 * rows)), arg),
+        lambda: call(x, 0, 10, h, 1.0, row_max, np.frombuffer(bytes(rows), np.int8)),
+    ):  # fmt: skip
+        with pytest.raises(ValueError):
+            bad()
+    assert call(x, 69, 100, h, 1.0, row_max, arg) == 0  # the last rows that fit
+
+
+def test_truepeak_meter_uses_the_grid_without_opting_in(
+    grid: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``analyze``'s true-peak meter gets the C grid with no numba load, and reads what the
+    numpy product reads: the same peaks, per-100 ms values within float32's rounding, the same
+    overs."""
+    monkeypatch.setattr(jit, "_loader", None)
+    assert jit.kernels(native="truepeak_rows") is native.load()
+    x = 1.2 * _signal(11, 2, 96000)
+    readings = []
+    for no_jit in ("0", "1"):
+        monkeypatch.setenv("MIXANALYZER_NO_JIT", no_jit)
+        meter = TruePeakMeter(48000, 2, track_windows=True)
+        for i in range(0, x.shape[1], 10000):
+            meter.feed(x[:, i : i + 10000])
+        series = meter.window_true_peak(5)
+        assert series is not None
+        readings.append((meter.result(), np.array(series.values), meter.intersample_overs))
+    (native_peaks, native_series, native_overs), (numpy_peaks, numpy_series, numpy_overs) = readings
+    assert native_peaks.true_peak_per_channel_dbtp == pytest.approx(
+        numpy_peaks.true_peak_per_channel_dbtp, abs=1e-9)  # fmt: skip
+    assert np.allclose(native_series, numpy_series, atol=1e-4)
+    assert native_overs == numpy_overs > 0
+
+
 def test_arguments_are_checked_before_the_call(lib: SimpleNamespace) -> None:
     """A wrong shape, dtype or layout, or a read-only output, is refused in Python: the library
     would write past the end of the array, or into memory that must not change."""
@@ -120,6 +216,20 @@ def test_a_library_of_other_sources_is_never_loaded() -> None:
     assert path.parent == native.LIBRARY_DIR and path.name.startswith(native.library_prefix())
 
 
+def test_a_library_built_on_another_cpu_is_never_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The true-peak grid is compiled for the building CPU (-march=native): on a CPU with other
+    instruction-set features the key, so the file name, differs, and that library is not
+    loaded (it could stop the process with an illegal instruction)."""
+    here = native.cpu_identity()
+    assert here  # the flags line on Linux
+    sources = (b"kernels\n",)
+    key, ours = native.library_key(sources), native.library_path()
+    monkeypatch.setattr(native, "cpu_identity", lambda: here.replace("sse2", "no-sse2") + " x")
+    assert native.library_key(sources) != key
+    theirs = native.library_path()
+    assert theirs != ours and not theirs.is_file()
+
+
 def test_unreadable_sources_mean_no_library(monkeypatch: pytest.MonkeyPatch) -> None:
     """A package without its kernel sources (a bytecode-only install) runs the numpy paths: the
     loader answers None, every time, instead of raising into a meter."""
@@ -148,3 +258,38 @@ def test_used_by_k_weighting_without_opting_in(
     assert np.array_equal(y, want)
     monkeypatch.setenv("MIXANALYZER_NO_JIT", "1")
     assert jit.kernels(native=True) is None
+
+
+def test_a_compiler_that_cannot_target_the_cpu_leaves_the_grid_out(
+    lib: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A compiler that refuses ``-march=native`` still gives the recursions: the build says in
+    one line that the grid was not built, and the library it writes loads with
+    ``truepeak_rows`` None (the meters then use numba's kernel or numpy's product)."""
+    from analyzer.dsp import native_build
+
+    real = native_build._compiler()
+    wrapper = tmp_path / "cc"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do [ "$a" = "-march=native" ] && { echo "cc: no native" >&2; exit 1; }; '
+        "done\n"
+        f'exec {" ".join(real)} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("CC", str(wrapper))
+    out = tmp_path / "lib"
+    monkeypatch.setattr(native_build, "LIBRARY_DIR", out)
+    monkeypatch.setattr(native_build, "library_path", lambda: out / "kernels-test-1.so")
+    monkeypatch.setattr(native_build, "library_prefix", lambda: "kernels-test-")
+    path = native_build.build()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["analyzer.dsp.native_build: true-peak grid not built (cc: no native)"]
+    built = native._bind(ctypes.CDLL(str(path)))
+    assert built.truepeak_rows is None and built.kweight_channel is not None
+    x, y, want = _signal(3, 1, 500)[0], np.empty(500), np.empty(500)
+    b, a = kweighting_coefficients(48000)
+    built.kweight_channel(x, b, a, np.zeros((2, 2)), y)
+    compiled.kweight_channel(x, b, a, np.zeros((2, 2)), want)
+    assert np.array_equal(y, want)
