@@ -174,6 +174,16 @@ def proposal_from(
     )  # fmt: skip
 
 
+def _meters_built() -> bool:
+    """Whether every meter's kernel comes from the library built ahead of time
+    (:mod:`analyzer.dsp.native`): then the analyses need no numba, and only the limiter loads
+    it (~0.5 s of one core, which would otherwise compete with the analyses)."""
+    from analyzer.dsp import native
+
+    library = native.load()
+    return library is not None and library.truepeak_rows is not None
+
+
 @one_blas_thread
 def propose(
     mix: str | os.PathLike[str],
@@ -188,10 +198,11 @@ def propose(
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     _refuse_channels(mix)
-    if settings.engine == "native":  # its limiter loads numba: the meters' kernels come free
+    built = _meters_built()
+    if settings.engine == "native" and not built:
         from analyzer.dsp import jit
 
-        jit.start_loading()
+        jit.start_loading()  # its limiter loads numba: the meters' kernels come free
     notes: list[str] = []
     mix_result, refs = measure_with_references(mix, settings.references, notes=notes,
                                                progress=progress, mix_series=True,

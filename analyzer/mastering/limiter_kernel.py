@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,7 @@ EXACT_TINY = 1e-17
 
 _compiled: Callable[..., Any] | None = None
 _tried = False
+_lock = threading.Lock()
 
 
 # --------------------------------------------------------------------------- numpy reference
@@ -112,16 +114,18 @@ def envelope_numpy(
 
 
 def compiled() -> Callable[..., Any] | None:
-    """The compiled pass, or None (numba missing or ``MIXANALYZER_NO_JIT`` set)."""
+    """The compiled pass, or None (numba missing or ``MIXANALYZER_NO_JIT`` set); one import
+    however many limiters ask at once (a limiter per meter thread)."""
     global _compiled, _tried
-    if not _tried:
-        _tried = True
-        if os.environ.get("MIXANALYZER_NO_JIT", "") in ("", "0"):
-            try:
-                from analyzer.mastering import limiter_jit
-            except ImportError:  # pragma: no cover - numba is a dependency
-                return None
-            _compiled = limiter_jit.envelope
+    with _lock:
+        if not _tried:
+            _tried = True
+            if os.environ.get("MIXANALYZER_NO_JIT", "") in ("", "0"):
+                try:
+                    from analyzer.mastering import limiter_jit
+                except ImportError:  # pragma: no cover - numba is a dependency
+                    return None
+                _compiled = limiter_jit.envelope
     return _compiled
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -264,3 +266,38 @@ def test_every_supported_rate_is_limited(fs):
     y, stats = limit(x, fs, ceiling_dbtp=-1.0, input_gain_db=12.0)
     assert stats.max_gain_reduction_db > 5.0
     assert _true_peak(y, fs) <= -1.0
+
+
+@pytest.mark.parametrize("fs", [44100, 96000, 22050])
+def test_detection_on_the_built_grid_reads_as_the_product(fs, monkeypatch):
+    """Where the true-peak grid is built for this CPU (analyzer.dsp.native), the detector uses
+    it instead of numpy's banded product: the same filter, float32 sums in another order, so
+    the detected peaks agree to float32 rounding, the gains to ~1e-6, and the ceiling holds on
+    both paths."""
+    from analyzer.dsp import native
+
+    if native.load() is None or native.load().truepeak_rows is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the true-peak grid was not built for this CPU")
+        pytest.skip("the true-peak grid was not built")
+    assert TruePeakLimiter(fs, 2)._grid is native.load().truepeak_rows  # used without asking
+    rng = np.random.default_rng(fs)
+    x = np.cumsum(rng.standard_normal((2, fs * 2)), axis=1)
+    x = 0.4 * x / np.max(np.abs(x)) + 0.3 * rng.standard_normal(x.shape)
+    results = {}
+    for built in (True, False):
+        rec = TruePeakLimiter(fs, 2, ceiling_dbtp=-1.0, record_peaks=True, detect_only=True)
+        if not built:
+            rec._grid = None  # the numpy product, as where no compiler built the library
+        for i in range(0, x.shape[1], 7000):
+            rec.process(x[:, i : i + 7000])
+        rec.flush()
+        lim = TruePeakLimiter(fs, 2, ceiling_dbtp=-1.0, input_gain_db=8.0,
+                              replay_peaks=rec.recorded_peaks)  # fmt: skip
+        y = np.concatenate([lim.process(x), lim.flush()], axis=1)
+        results[built] = (np.concatenate(rec.recorded_peaks), y, lim.stats)
+    (p_grid, y_grid, s_grid), (p_prod, y_prod, s_prod) = results[True], results[False]
+    assert np.max(np.abs(p_grid - p_prod) / np.maximum(p_prod, 1e-12)) < 1e-5
+    assert min(s_grid.max_gain_reduction_db, s_prod.max_gain_reduction_db) > 3.0  # limits hard
+    assert np.max(np.abs(y_grid - y_prod)) < 1e-5
+    assert max(_true_peak(y_grid, fs), _true_peak(y_prod, fs)) <= -1.0
