@@ -12,7 +12,8 @@ $(BIN)/python:
 
 # The numba kernels' sources too: numba's cache is keyed by them, so a change recompiles here.
 $(STAMP): $(BIN)/python pyproject.toml analyzer/mastering/limiter_jit.py analyzer/dsp/compiled.py \
-		analyzer/dsp/native_build.py analyzer/dsp/native.py analyzer/dsp/truepeak_grid.c
+		analyzer/dsp/native_build.py analyzer/dsp/native.py analyzer/dsp/truepeak_grid.c \
+		analyzer/dsp/limiter_envelope.c
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# compile the limiter's and the meters' numba kernels into their cache: no user-facing run
 	# compiles

@@ -1,7 +1,7 @@
-"""The recursive kernels of :mod:`analyzer.dsp.compiled` and the true-peak grid built ahead of
-time (:mod:`analyzer.dsp.native_build`), loaded with ctypes: no numba import, ~1 ms and well
-under 1 MB to load, and the GIL released for the length of each call, so the meters' threads run
-side by side.
+"""The recursive kernels of :mod:`analyzer.dsp.compiled`, the true-peak grid and the limiter's
+gain computer built ahead of time (:mod:`analyzer.dsp.native_build`), loaded with ctypes: no
+numba import, ~1 ms and well under 1 MB to load, and the GIL released for the length of each
+call, so the meters' threads run side by side.
 
 Each function takes what its namesake in :mod:`analyzer.dsp.compiled` takes and gives the same
 bits (tests/dsp/test_native.py). The arguments are checked before the call (dtype, layout,
@@ -35,8 +35,9 @@ SYMBOLS = {
     "kweight_stereo_energies": "mx_kweight_stereo_energies",
     "biquad_cascade": "mx_biquad_cascade",
     "truepeak_rows": "mx_truepeak_rows",
+    "limiter_envelope": "mx_limiter_envelope",
 }
-_SOURCES = ("compiled.py", "native_build.py", "native.py", "truepeak_grid.c")
+_SOURCES = ("compiled.py", "native_build.py", "native.py", "truepeak_grid.c", "limiter_envelope.c")
 #: The filter length the C grid is written for (``MX_TAPS`` in truepeak_grid.c).
 GRID_TAPS = 32
 
@@ -145,6 +146,49 @@ def _bind_grid(lib: ctypes.CDLL) -> object:
     return truepeak_rows
 
 
+def _bind_envelope(lib: ctypes.CDLL) -> object:
+    """The limiter's gain computer (as :func:`analyzer.mastering.limiter_jit.envelope`), or
+    None when the library was built without it."""
+    try:
+        kernel = getattr(lib, SYMBOLS["limiter_envelope"])
+    except AttributeError:
+        return None
+    p, i, d = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double
+    kernel.argtypes = [p, i, p, i, p, i, p, p, i, p, i, p, i, p, i, d, d, d, p]
+    kernel.restype = i
+
+    def limiter_envelope(
+        req: np.ndarray, hist: list[np.ndarray], prev: np.ndarray, attack: int, a_fast: float,
+        a_slow: float, tiny: float,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:  # fmt: skip
+        """``(gain reduction, new histories)`` of one chunk; ``hist`` is left as it was (the
+        new histories are fresh arrays, as numba's kernel returns), ``prev`` is updated."""
+        c = req.shape[0] if req.ndim == 1 else -1
+        _check("req", req, (c,))
+        if len(hist) != 6:
+            raise ValueError(f"hist: expected 6 histories, got {len(hist)}")
+        new = [np.array(h, dtype=np.float64, order="C", copy=True) for h in hist]
+        for k, h in enumerate(new):
+            if h.ndim != 1:
+                raise ValueError(f"hist[{k}]: expected one dimension, got {h.shape}")
+        if new[2].shape != new[3].shape or min(c, int(attack)) < 1:
+            raise ValueError("limiter_envelope: average and occupancy histories differ, or "
+                             "an empty chunk or attack")  # fmt: skip
+        _check("prev", prev, (2,), written=True)
+        gr = np.empty(c)
+        sizes = [h.shape[0] for h in new]
+        status = kernel(req.ctypes.data, c, new[0].ctypes.data, sizes[0], new[1].ctypes.data,
+                        sizes[1], new[2].ctypes.data, new[3].ctypes.data, sizes[2],
+                        new[4].ctypes.data, sizes[4], new[5].ctypes.data, sizes[5],
+                        prev.ctypes.data, int(attack), float(a_fast), float(a_slow),
+                        float(tiny), gr.ctypes.data)  # fmt: skip
+        if status != 0:
+            raise MemoryError("limiter_envelope: out of memory")
+        return gr, new
+
+    return limiter_envelope
+
+
 def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
     p, i = ctypes.c_void_p, ctypes.c_int64
     channel, stereo, cascade = (
@@ -185,6 +229,7 @@ def _bind(lib: ctypes.CDLL) -> SimpleNamespace:
         kweight_stereo_energies=kweight_stereo_energies,
         biquad_cascade=biquad_cascade,
         truepeak_rows=_bind_grid(lib),
+        limiter_envelope=_bind_envelope(lib),
         path=None,
     )
 

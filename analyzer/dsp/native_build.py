@@ -18,7 +18,10 @@ bits, which the tests check (tests/dsp/test_native.py). The true-peak grid is th
 numba's kernel keeps its partial sums in memory and is no faster than numpy's matrix product,
 so ``truepeak_grid.c`` does the same sums in the same order with the sums in registers, compiled
 for the building CPU (``-march=native``; ``-ffp-contract=off`` keeps numba's bits). A compiler
-that cannot target the CPU leaves it out; the recursions are still built.
+that cannot target the CPU leaves it out; the recursions are still built. The limiter's gain
+computer allocates its scratch, so numba cannot build it without its runtime:
+``limiter_envelope.c`` is numba's kernel written out in C (same operations, same bits), so that
+``master`` needs no numba at all.
 
 ``python -m analyzer.dsp.native_build`` (the install step of ``make demo`` / ``make test``)
 writes ``analyzer/dsp/_native/kernels-<machine>-<interpreter>-<key>.so``, the key a hash of the
@@ -123,20 +126,23 @@ def _compiler() -> list[str]:
     return [found]
 
 
+#: The true-peak grid: for this CPU (its sums are independent across rows: wider vectors pay).
 GRID_FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-fast-math", "-fPIC")
+#: The limiter's gain computer: sequential recursions, for any CPU of the architecture.
+PORTABLE_FLAGS = ("-O2", "-ffp-contract=off", "-fno-fast-math", "-fPIC")
 
 
-def _grid_object(tmp: Path) -> list[Path]:
-    """The true-peak grid's object compiled for this CPU, or none when the compiler cannot
-    (the meters then use numba's kernel or numpy's product)."""
-    source = Path(__file__).with_name("truepeak_grid.c")
-    out = tmp / "truepeak_grid.o"
-    cmd = [*_compiler(), *GRID_FLAGS, "-c", str(source), "-o", str(out)]
+def _c_object(tmp: Path, name: str, flags: tuple[str, ...], what: str) -> list[Path]:
+    """The object of the C source ``name`` beside this module, or none when the compiler
+    refuses (one line says so; the meters then use numba's kernels or numpy)."""
+    source = Path(__file__).with_name(name)
+    out = tmp / f"{source.stem}.o"
+    cmd = [*_compiler(), *flags, "-c", str(source), "-o", str(out)]
     try:
         subprocess.run(cmd, check=True, capture_output=True, text=True)
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr.strip().splitlines() or ["failed"])[0]
-        print(f"analyzer.dsp.native_build: true-peak grid not built ({detail})", file=sys.stderr)
+        print(f"analyzer.dsp.native_build: {what} not built ({detail})", file=sys.stderr)
         return []
     return [out]
 
@@ -145,7 +151,8 @@ def _link(tmp: Path, out: Path) -> None:
     """Link the kernels' objects and the shim into ``out``, exporting only the ``mx_`` names
     (numba's internal symbols stay local: no other library can stand in for them)."""
     objects, aliases = _objects(tmp)
-    objects += _grid_object(tmp)
+    objects += _c_object(tmp, "truepeak_grid.c", GRID_FLAGS, "true-peak grid")
+    objects += _c_object(tmp, "limiter_envelope.c", PORTABLE_FLAGS, "limiter envelope")
     shim = tmp / "shim.c"
     shim.write_text(_SHIM)
     exports = tmp / "exports.map"

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from analyzer.dsp import native
+
 #: A release decay below this (nepers) ends at zero: exp(-1e-17) is exactly 1.0 in float64,
 #: so the gain is unchanged, and an idle limiter's state returns to exact zeros (the chunks
 #: that need no reduction are then skipped; decays otherwise end in slow denormal numbers).
@@ -129,6 +131,13 @@ def compiled() -> Callable[..., Any] | None:
     return _compiled
 
 
+def _built() -> Callable[..., Any] | None:
+    """The gain computer from the library built ahead of time (:mod:`analyzer.dsp.native`:
+    numba's kernel written in C, the same bits), or None where it was not built."""
+    library = native.load()
+    return None if library is None else library.limiter_envelope
+
+
 def envelope(
     req: np.ndarray,
     hist: list[np.ndarray],
@@ -136,7 +145,8 @@ def envelope(
     params: tuple[int, float, float],
     tiny: float = EXACT_TINY,
 ) -> np.ndarray:
-    """As :func:`envelope_numpy` (same arguments, same updates), compiled when numba is there;
+    """As :func:`envelope_numpy` (same arguments, same updates), compiled where the library
+    was built (:func:`_built`) or numba is there;
     release decays below ``tiny`` (nepers) end at zero (larger values for loudness trials).
     A chunk that needs no reduction after a state of none (the common case: a master limits a
     few per cent of the time) is all zeros in every stage, so it is answered without running
@@ -144,10 +154,15 @@ def envelope(
     req = np.asarray(req, dtype=np.float64)  # replayed (float32) detection: one signature
     if not prev.any() and not req.any() and not any(h.any() for h in hist):
         return np.zeros(req.size)  # the histories stay all zeros
+    attack, tau_fast, tau_slow = params
+    built = _built()
+    if built is not None:  # numba's kernel in C: no numba to load
+        gr, hist[:] = built(req, hist, prev, attack, math.exp(-1.0 / tau_fast),
+                            math.exp(-1.0 / tau_slow), tiny)  # fmt: skip
+        return gr
     kernel = compiled()
     if kernel is None:
         return envelope_numpy(req, hist, prev, params)
-    attack, tau_fast, tau_slow = params
     gr, *new = kernel(req, *hist, prev, attack, math.exp(-1.0 / tau_fast),
                       math.exp(-1.0 / tau_slow), tiny)  # fmt: skip
     hist[:] = new

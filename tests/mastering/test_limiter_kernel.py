@@ -4,6 +4,7 @@ and unlimited passages exact."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -85,8 +86,89 @@ print("numba" in sys.modules)
 """
 
 
-def test_numba_is_imported_only_when_a_limiter_runs():
-    """Commands that do not limit do not pay numba's import (~0.4 s)."""
-    run = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True,
-                         check=True)  # fmt: skip
-    assert run.stdout.split() == ["False", "True"]
+@pytest.mark.parametrize("built", [True, False])
+def test_numba_is_imported_only_when_a_limiter_runs(built):
+    """Commands that do not limit do not pay numba's import (~0.4 s); where the library built
+    ahead of time has the gain computer (and the true-peak grid), a limiter does not either."""
+    from analyzer.dsp import native
+
+    library = native.load()
+    if built and (library is None or library.limiter_envelope is None):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the limiter's gain computer was not built")
+        pytest.skip("the library was not built")
+    env = {**os.environ, "MIXANALYZER_NO_JIT": "0"}
+    if not built:  # the library refused (as where no compiler built it): numba's kernel runs
+        env["MIXANALYZER_NO_JIT"] = "0"
+        probe = _PROBE.replace("import sys\n", "import sys\nimport analyzer.dsp.native as n; "
+                               "n._loaded = True; n._module = None\n", 1)  # fmt: skip
+    else:
+        probe = _PROBE
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, env=env)  # fmt: skip
+    assert run.stdout.split() == ["False", "False" if built else "True"]
+
+
+def test_built_gain_computer_gives_numbas_bits():
+    """The library's gain computer (numba's kernel written in C) gives numba's every value,
+    history and release state, chunk after chunk, committed or speculative, at several rates,
+    attacks and releases, with decays ending at zero below ``tiny``."""
+    from analyzer.dsp import native
+    from analyzer.mastering import limiter_jit
+
+    library = native.load()
+    if library is None or library.limiter_envelope is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the limiter's gain computer was not built")
+        pytest.skip("the library was not built")
+    rng = np.random.default_rng(11)
+    for fs, attack_ms, release_ms, tiny in [(44100, None, 100.0, limiter_kernel.EXACT_TINY),
+                                            (48000, 1.0, 30.0, 1e-6),
+                                            (8000, None, 250.0, limiter_kernel.EXACT_TINY),
+                                            (96000, 0.5, 5.0, 1e-3)]:  # fmt: skip
+        lim = TruePeakLimiter(fs, 2, attack_ms=attack_ms, release_ms=release_ms)
+        a_f, a_s = np.exp(-1.0 / lim._tau_fast), np.exp(-1.0 / lim._tau_slow)
+        hist_c, prev_c = [h.copy() for h in lim._hist], lim._prev.copy()
+        hist_n, prev_n = [h.copy() for h in lim._hist], lim._prev.copy()
+        for k in range(8):
+            size = CHUNK if k % 4 else int(rng.integers(1, 3000))
+            req = np.maximum(rng.standard_normal(size) * 2.0 - (0.5 if k % 3 else 6.0), 0.0)
+            req[rng.integers(0, size, size // 5)] = 0.0
+            before = [h.copy() for h in hist_c]
+            gr_c, new_c = library.limiter_envelope(req, hist_c, prev_c, lim.attack_samples,
+                                                   a_f, a_s, tiny)  # fmt: skip
+            gr_n, *new_n = limiter_jit.envelope(req, *hist_n, prev_n, lim.attack_samples, a_f,
+                                                a_s, tiny)  # fmt: skip
+            assert gr_c.any() or k % 3 == 0
+            np.testing.assert_array_equal(gr_c, gr_n)
+            for hc, hn in zip(new_c, new_n, strict=True):
+                np.testing.assert_array_equal(hc, hn)
+            np.testing.assert_array_equal(prev_c, prev_n)
+            for old, same in zip(before, hist_c, strict=True):  # the old state is untouched
+                np.testing.assert_array_equal(old, same)
+            if k % 2:  # committed
+                hist_c, hist_n = new_c, list(new_n)
+
+
+def test_built_gain_computer_checks_its_arguments():
+    """Wrong dtypes, shapes or counts are refused before the library reads or writes."""
+    from analyzer.dsp import native
+
+    library = native.load()
+    if library is None or library.limiter_envelope is None:
+        pytest.skip("the library was not built")
+    hist = [np.zeros(n) for n in (40, 10, 99, 99, 31, 5)]
+    good = (np.ones(64), hist, np.zeros(2), 32, 0.9, 0.99, 1e-17)
+    assert library.limiter_envelope(*good)[0].shape == (64,)
+    for bad in (
+        (np.ones(64, np.float32), *good[1:]),
+        (np.ones((2, 32)), *good[1:]),
+        (good[0], hist[:5], *good[2:]),
+        (good[0], [*hist[:2], np.zeros(98), *hist[3:]], *good[2:]),
+        (good[0], hist, np.zeros(3), *good[3:]),
+        (good[0], hist, np.frombuffer(bytes(16)), *good[3:]),
+        (good[0], hist, np.zeros(2), 0, *good[4:]),
+        (np.ones(0), *good[1:]),
+    ):
+        with pytest.raises(ValueError):
+            library.limiter_envelope(*bad)
