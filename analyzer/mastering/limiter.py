@@ -310,8 +310,16 @@ class TruePeakLimiter:
         data = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
         outs = []
         full = (data.shape[1] // CHUNK) * CHUNK
+        detected = None
+        if self._grid is not None and self._replay is None and full > CHUNK:
+            # The built grid's value for an interval depends on its 32 samples only, not on
+            # the chunking: detect every complete chunk in one call per channel (fewer
+            # Python steps under the GIL, which the meter threads beside it share).
+            detected = self._detect(np.concatenate([self._x_hist, data[:, :full]], axis=1),
+                                    full)  # fmt: skip
         for i in range(0, full, CHUNK):
-            outs.append(self._run(data[:, i : i + CHUNK], CHUNK, commit=True))
+            ahead = None if detected is None else detected[i : i + CHUNK]
+            outs.append(self._run(data[:, i : i + CHUNK], CHUNK, commit=True, peak=ahead))
         rest = data[:, full:]
         self._pending = [rest] if rest.shape[1] else []
         self._pending_frames = rest.shape[1]
@@ -321,32 +329,43 @@ class TruePeakLimiter:
             outs.append(self._run(padded, rest.shape[1], commit=False))
         return np.concatenate(outs, axis=1) if outs else np.zeros((self.channels, 0))
 
-    def _run(self, x: np.ndarray, ready: int, *, commit: bool) -> np.ndarray:
+    def _detect(self, joined: np.ndarray, c: int) -> np.ndarray:
+        """The detected peak of intervals ``[n0 - 16, n0 + c - 17]`` from ``joined`` (the
+        31-sample history, then ``c`` new samples): the maximum over channels of the two
+        samples' and the interpolated phases' absolute values."""
+        peak = np.zeros(c)
+        for ch in range(self.channels):
+            xj = joined[ch]
+            if self._grid is not None:
+                # rows: the intervals; "sample": the interval's left one, then the right
+                grid_max = self._grid_max[:c] if c <= CHUNK else np.empty(c)
+                arg = self._grid_arg[:c] if c <= CHUNK else np.empty(c, dtype=np.int8)
+                self._grid(xj, 0, HALF_TAPS - 1, self._grid_h, math.inf, grid_max, arg)
+                np.maximum(peak, grid_max, out=peak)
+                np.maximum(peak, np.abs(xj[HALF_TAPS : HALF_TAPS + c]), out=peak)
+                continue
+            interp = self._interpolated_max(xj, c)
+            left = np.abs(xj[HALF_TAPS - 1 : HALF_TAPS - 1 + c])
+            right = np.abs(xj[HALF_TAPS : HALF_TAPS + c])
+            np.maximum(peak, interp, out=peak)
+            np.maximum(peak, left, out=peak)
+            np.maximum(peak, right, out=peak)
+        return peak
+
+    def _run(
+        self, x: np.ndarray, ready: int, *, commit: bool, peak: np.ndarray | None = None
+    ) -> np.ndarray:
         """One chunk of input ``x[n0 : n0 + CHUNK]`` (only the first ``ready`` frames real) ->
-        the not yet emitted part of the output ``y[n0 - L : n0 - L + ready]``."""
+        the not yet emitted part of the output ``y[n0 - L : n0 - L + ready]``; ``peak``: its
+        detection when already made (:meth:`_advance`)."""
         c = x.shape[1]
         # 1. detection: intervals m in [n0 - 16, n0 + C - 17]
         joined = np.concatenate([self._x_hist, x], axis=1)
         if self._replay is not None:
             peak = self._replay[self._n0 // CHUNK] * self._in_gain
         else:
-            peak = np.zeros(c)
-            for ch in range(self.channels):
-                xj = joined[ch]
-                if self._grid is not None and c <= CHUNK:
-                    # rows: the intervals; "sample": the interval's left one, then the right
-                    grid_max = self._grid_max[:c]
-                    self._grid(xj, 0, HALF_TAPS - 1, self._grid_h, math.inf, grid_max,
-                               self._grid_arg[:c])  # fmt: skip
-                    np.maximum(peak, grid_max, out=peak)
-                    np.maximum(peak, np.abs(xj[HALF_TAPS : HALF_TAPS + c]), out=peak)
-                    continue
-                interp = self._interpolated_max(xj, c)
-                left = np.abs(xj[HALF_TAPS - 1 : HALF_TAPS - 1 + c])
-                right = np.abs(xj[HALF_TAPS : HALF_TAPS + c])
-                np.maximum(peak, interp, out=peak)
-                np.maximum(peak, left, out=peak)
-                np.maximum(peak, right, out=peak)
+            if peak is None:
+                peak = self._detect(joined, c)
             if self.recorded_peaks is not None:
                 unity = (peak / self._in_gain).astype(np.float32)
                 if commit:

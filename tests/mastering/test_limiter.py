@@ -301,3 +301,39 @@ def test_detection_on_the_built_grid_reads_as_the_product(fs, monkeypatch):
     assert min(s_grid.max_gain_reduction_db, s_prod.max_gain_reduction_db) > 3.0  # limits hard
     assert np.max(np.abs(y_grid - y_prod)) < 1e-5
     assert max(_true_peak(y_grid, fs), _true_peak(y_prod, fs)) <= -1.0
+
+
+def test_record_pass_detects_per_channel_as_one_linked_detector(tmp_path):
+    """The master's recording pass runs one detector per channel (each in its own meter
+    thread) and links them by the maximum per chunk: the recorded peaks and block sizes are
+    bit-identical to one stereo detector's fed the same blocks, whatever their sizes (the
+    built grid detects whole blocks at once; the chunk grid stays CHUNK)."""
+    import soundfile as sf
+
+    from analyzer.mastering import chain
+    from analyzer.mastering.loudness_plan import LoudnessPlan
+    from analyzer.mastering.propose import Proposal, ToneProposal, WidthProposal
+
+    fs = 44100
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((2, fs * 3)) * np.array([[0.5], [0.2]])
+    x[1, fs : fs + 500] *= 4.0  # the right channel is the louder one here
+    path = tmp_path / "mix.wav"
+    sf.write(path, x.T, fs, subtype="FLOAT")
+    proposal = Proposal(
+        tone=ToneProposal((), None, (), (), (), None, None, 1.0),
+        width=WidthProposal(None, None, ()),
+        loudness=LoudnessPlan(-14.0, "test", -1.0, 0.0, 0.0, 1.0),
+        amounts={"tone": 1.0, "width": 1.0, "loudness": 1.0},
+    )
+    rec = chain._record_pass(str(path), proposal, fs, 2, False, -1.0, lambda _: None)
+    linked = TruePeakLimiter(fs, 2, ceiling_dbtp=-1.0, record_peaks=True, detect_only=True)
+    y = sf.read(path, dtype="float64", always_2d=True)[0].T
+    for block in rec.blocks:
+        linked.process(y[:, :block])
+        y = y[:, block:]
+    linked.flush()
+    assert rec.blocks == linked.recorded_blocks
+    assert len(rec.peaks) == len(linked.recorded_peaks) > 2
+    for got, want in zip(rec.peaks, linked.recorded_peaks, strict=True):
+        assert got.dtype == np.float32 and np.array_equal(got, want)
