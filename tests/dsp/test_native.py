@@ -293,3 +293,35 @@ def test_a_compiler_that_cannot_target_the_cpu_leaves_the_grid_out(
     built.kweight_channel(x, b, a, np.zeros((2, 2)), y)
     compiled.kweight_channel(x, b, a, np.zeros((2, 2)), want)
     assert np.array_equal(y, want)
+
+
+def test_recursions_ring_out_into_silence_without_subnormals(lib: SimpleNamespace) -> None:
+    """A loud second, then digital silence: the recursions decay through the subnormal range,
+    where every operation costs ~100x (a silent minute after a loud one made the K-weighting
+    ~30x slower). The library flushes them to zero (its thread only, restored after): every
+    value numba gives above 1e-290 is numba's bit for bit (below, a sum of flushed terms can be
+    zero where numba's reaches the smallest normal numbers), the library leaves no subnormal
+    anywhere where numba's state is left subnormal, and numpy in the calling thread still makes
+    subnormals afterwards."""
+    fs = 48000
+    x = np.concatenate([_signal(5, 2, fs), np.zeros((2, 40 * fs))], axis=1)
+    b, a = kweighting_coefficients(fs)
+    tiny = np.finfo(np.float64).tiny
+    results = []
+    for kernels in (lib, compiled):
+        state, z, fold = np.zeros((2, 2, 2)), np.empty(x.shape[1]), np.empty(x.shape[1])
+        kernels.kweight_stereo_energies(x, b, a, state, z, fold)
+        y, one = np.empty(x.shape[1]), np.zeros((2, 2))
+        kernels.kweight_channel(np.ascontiguousarray(x[0]), b, a, one, y)
+        sos = np.array([[1.0, -1.9, 0.95, 1.0, -1.8, 0.85], [0.5, 0.2, 0.1, 1.0, -1.2, 0.4]])
+        cz, cy = np.zeros((2, 2, 2)), np.empty_like(x)
+        kernels.biquad_cascade(x, sos, cz, cy)
+        results.append((z, fold, state, y, one, cy, cz))
+    ours, numbas = results
+    for got, want in zip(ours, numbas, strict=True):  # energies, outputs and states
+        audible = np.abs(want) > 1e-290
+        assert np.array_equal(got[audible], want[audible])
+        assert np.all(np.abs(got[~audible]) <= 1e-290)
+        assert not np.any((np.abs(got) > 0.0) & (np.abs(got) < tiny))
+    assert any(np.any((np.abs(w) > 0.0) & (np.abs(w) < tiny)) for w in numbas)
+    assert np.float64(1e-308) / np.float64(10.0) != 0.0  # this thread's mode is restored
