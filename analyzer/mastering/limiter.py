@@ -19,8 +19,9 @@ domain ``gr = -ln(gain) >= 0`` so that "more reduction" is a maximum and exact:
    short peak the sustained part is ~0 and the fast release wins (a click recovers in a few tens
    of ms); sustained limiting builds it up, recovers slowly and does not modulate low tones
    (THD of a 100 Hz sine 6 dB over the ceiling well under 1 %). Steps 2-4 run as one compiled
-   sequential pass per chunk (:mod:`analyzer.mastering.limiter_kernel`, numba), with the
-   vectorised numpy form (closed-form recursions) as its reference and fallback.
+   sequential pass per chunk (:mod:`analyzer.mastering.limiter_kernel`: built in C at install,
+   or numba), with the vectorised numpy form (closed-form recursions) as its reference and
+   fallback. Step 1 uses the true-peak grid built at install where there is one.
 4. **Attack.** The envelope is averaged over ``A`` samples (a box filter), which turns each step of
    the held envelope into a ramp that reaches the full reduction ``A`` samples after it starts,
    i.e. at the first sample whose interpolation involves the peak: the reduction is complete

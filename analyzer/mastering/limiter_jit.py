@@ -1,6 +1,7 @@
 """The compiled sequential pass of the limiter's gain computer (numba, ``cache=True``); see
 :mod:`analyzer.mastering.limiter_kernel` for what it computes, its numpy reference and its
-test. Imported only when a limiter runs (importing numba costs ~0.4 s)."""
+test. Imported only when a limiter runs and the library built at install lacks the same kernel
+in C (``analyzer/dsp/limiter_envelope.c``): importing numba costs ~0.4 s."""
 
 from __future__ import annotations
 

@@ -14,10 +14,13 @@ operations:
   but costs a log and an exp per sample): the two differ by rounding only (relative ~1e-12
   over a chunk; ``tests/mastering/test_limiter_kernel.py`` holds them within 1e-9).
 
-numba is imported only when the first limiter runs, so commands that do not master do not pay
-for its import; ``python -m analyzer.mastering.limiter_kernel`` (run by the install step)
-compiles into numba's cache so no user-facing run pays compilation. Without numba (or with
-``MIXANALYZER_NO_JIT=1``) the numpy reference runs.
+The same kernel written out in C is built at install into the library of
+:mod:`analyzer.dsp.native` (``analyzer/dsp/limiter_envelope.c``, numba's bits): where it was
+built, no limiter imports numba. Elsewhere numba is imported only when the first limiter runs,
+so commands that do not master do not pay for its import; ``python -m
+analyzer.mastering.limiter_kernel`` (run by the install step) compiles into numba's cache so no
+user-facing run pays compilation. Without either (or with ``MIXANALYZER_NO_JIT=1``) the numpy
+reference runs.
 """
 
 from __future__ import annotations
