@@ -11,6 +11,7 @@
  *
  * Licence: GPL-3.0-or-later (as the rest of mixanalyzer).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,8 +114,8 @@ int64_t mx_limiter_envelope(const double *req, int64_t c, double *req_h, int64_t
     for (int64_t j = 0; j < c; j++)
         prod[j] = avg[j] * occ[j];
     run_decay(prod, c, prev[1], a_s, tiny, slow);
-    for (int64_t j = 0; j < c; j++)  /* numpy.maximum: the second only when greater */
-        env[j] = slow[j] > fast[j] ? slow[j] : fast[j];
+    for (int64_t j = 0; j < c; j++)  /* numpy.maximum, NaN passed on as numpy does */
+        env[j] = (fast[j] >= slow[j] || isnan(fast[j])) ? fast[j] : slow[j];
     memcpy(ej, env_h, (size_t)n_env * sizeof(double));
     memcpy(ej + n_env, env, (size_t)c * sizeof(double));
     run_box(ej, n_env + c, n_env + 1, (double)attack, grj + n_grd, cs);

@@ -3,10 +3,13 @@ gain computer built ahead of time (:mod:`analyzer.dsp.native_build`), loaded wit
 numba import, ~1 ms and well under 1 MB to load, and the GIL released for the length of each
 call, so the meters' threads run side by side.
 
-Each function takes what its namesake in :mod:`analyzer.dsp.compiled` takes and gives the same
-bits (tests/dsp/test_native.py). The arguments are checked before the call (dtype, layout,
-shapes, and that what it writes is writable): the library writes through raw pointers, so a
-wrong argument must fail here, not there.
+Each function takes what its namesake in :mod:`analyzer.dsp.compiled` (the gain computer:
+:func:`analyzer.mastering.limiter_jit.envelope`) takes and gives the same bits
+(tests/dsp/test_native.py, tests/mastering/test_limiter_kernel.py), but that the recursions flush
+subnormal numbers to zero (values below ~1e-290 may differ; see native_build). The arguments
+are checked before the call (dtype, layout, shapes, bounds, and that what it writes is
+writable): the library writes through raw pointers, so a wrong argument must fail here, not
+there.
 :func:`load` returns None when the library was not built for the current sources (no C compiler
 at install, another platform or CPU, an edited kernel not yet rebuilt) or when
 ``MIXANALYZER_NO_JIT`` asks for the numpy paths. Its ``truepeak_rows`` is None when the grid
@@ -38,8 +41,10 @@ SYMBOLS = {
     "limiter_envelope": "mx_limiter_envelope",
 }
 _SOURCES = ("compiled.py", "native_build.py", "native.py", "truepeak_grid.c", "limiter_envelope.c")
-#: The filter length the C grid is written for (``MX_TAPS`` in truepeak_grid.c).
+#: The filter length the C grid is written for (``MX_TAPS`` in truepeak_grid.c), and the most
+#: phases it takes (its phase index is an int8).
 GRID_TAPS = 32
+GRID_MAX_PHASES = 127
 
 _lock = threading.Lock()
 _loaded = False
@@ -48,8 +53,9 @@ _module: SimpleNamespace | None = None
 
 def cpu_identity() -> str:
     """The CPU's instruction-set features as the kernel reports them (the ``flags`` line of
-    /proc/cpuinfo; the processor's name where there is none): the true-peak grid is compiled
-    for the building CPU, so a library must not be loaded on a CPU with other features."""
+    /proc/cpuinfo), or "" where they cannot be read: the true-peak grid is compiled for the
+    building CPU, so a library must not be loaded on a CPU with other features (and where they
+    are unknown the grid is not built, see native_build)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
             for line in info:
@@ -57,7 +63,7 @@ def cpu_identity() -> str:
                     return " ".join(sorted(line.split(":", 1)[1].split()))
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return ""
 
 
 def library_key(sources: tuple[bytes, ...]) -> str:
@@ -109,9 +115,9 @@ def _check_grid(
     if not arg.flags.writeable:
         raise ValueError("arg: expected a writable array")
     if (h.dtype != np.float32 or not h.flags.c_contiguous or h.ndim != 2
-            or h.shape[0] != GRID_TAPS or not 1 <= h.shape[1] <= 127):  # fmt: skip
-        raise ValueError(f"h: expected C-contiguous float32 ({GRID_TAPS}, 1..127), got "
-                         f"{h.dtype} {h.shape}")  # fmt: skip
+            or h.shape[0] != GRID_TAPS or not 1 <= h.shape[1] <= GRID_MAX_PHASES):  # fmt: skip
+        raise ValueError(f"h: expected C-contiguous float32 ({GRID_TAPS}, "
+                         f"1..{GRID_MAX_PHASES}), got {h.dtype} {h.shape}")  # fmt: skip
     first, after = int(first), int(after)
     if min(first, after) < 0 or first + rows + GRID_TAPS - 1 > x.shape[0] or \
             after + rows > x.shape[0]:  # fmt: skip
@@ -255,6 +261,7 @@ def load() -> SimpleNamespace | None:
 
 
 __all__ = [
+    "GRID_MAX_PHASES",
     "GRID_TAPS",
     "LIBRARY_DIR",
     "SYMBOLS",

@@ -39,7 +39,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from analyzer.dsp.native import LIBRARY_DIR, SYMBOLS, library_path, library_prefix
+from analyzer.dsp.native import (
+    LIBRARY_DIR,
+    SYMBOLS,
+    cpu_identity,
+    library_path,
+    library_prefix,
+)
 
 # numba's error paths name these helpers (they live in numba's own extension modules, which a
 # process using the library never imports). The kernels cannot raise on the arguments
@@ -181,7 +187,11 @@ def _link(tmp: Path, out: Path) -> None:
     """Link the kernels' objects and the shim into ``out``, exporting only the ``mx_`` names
     (numba's internal symbols stay local: no other library can stand in for them)."""
     objects, aliases = _objects(tmp)
-    objects += _c_object(tmp, "truepeak_grid.c", GRID_FLAGS, "true-peak grid")
+    if cpu_identity():
+        objects += _c_object(tmp, "truepeak_grid.c", GRID_FLAGS, "true-peak grid")
+    else:  # a -march=native build must be keyed by the CPU's features, which are unknown here
+        print("analyzer.dsp.native_build: true-peak grid not built (the CPU's features are "
+              "unknown)", file=sys.stderr)  # fmt: skip
     objects += _c_object(tmp, "limiter_envelope.c", PORTABLE_FLAGS, "limiter envelope")
     shim = tmp / "shim.c"
     shim.write_text(_SHIM)

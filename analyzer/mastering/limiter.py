@@ -172,6 +172,8 @@ class TruePeakLimiter:
         # the margin below.
         library = native.load()
         self._grid = library.truepeak_rows if library is not None else None
+        if self.detect_factor - 1 > native.GRID_MAX_PHASES:  # below ~5.3 kHz: the product
+            self._grid = None
         self._grid_h = np.ascontiguousarray(interpolation_matrix(self.detect_factor),
                                             dtype=np.float32)  # fmt: skip
         self._grid_max = np.empty(CHUNK)

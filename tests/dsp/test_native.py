@@ -101,13 +101,16 @@ def _grid_case(seed: int, rows: int, scale: float) -> np.ndarray:
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 5000),
-       factor=st.sampled_from([2, 3, 4, 5, 6, 8, 23]), first=st.integers(0, 20),
+       factor=st.sampled_from([2, 3, 4, 5, 6, 8, 16, 23, 92, 128]),
+       first=st.integers(0, 20),
        scale=st.sampled_from([1e-30, 0.5, 1.0, 1.3]))  # fmt: skip
 def test_truepeak_grid_gives_numbas_bits(
     grid: object, seed: int, rows: int, factor: int, first: int, scale: float
 ) -> None:
     """The C grid (compiled for this CPU) gives numba's kernel's every value, phase and over
-    count, at every oversampling factor the meters use (1 to 22 phases; 8 kHz needs 23x):
+    count, at every oversampling factor the meters and the limiter use (1 to 22 phases for the
+    meters, 8 kHz needing 23x; 15 to 91 for the limiter's 4x finer detection) and at its
+    largest, 127 phases:
     the same float32 sums in the same order, no fused multiply-add."""
     h = np.ascontiguousarray(interpolation_matrix(factor).astype(np.float32))
     x = _grid_case(seed, rows, scale)

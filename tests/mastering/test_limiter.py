@@ -337,3 +337,14 @@ def test_record_pass_detects_per_channel_as_one_linked_detector(tmp_path):
     assert len(rec.peaks) == len(linked.recorded_peaks) > 2
     for got, want in zip(rec.peaks, linked.recorded_peaks, strict=True):
         assert got.dtype == np.float32 and np.array_equal(got, want)
+
+
+def test_rates_too_low_for_the_built_grid_use_the_product():
+    """Below ~5.3 kHz the limiter's detection needs more phases than the built grid takes (its
+    phase index is an int8): such a limiter uses numpy's product instead of refusing."""
+    fs = 5000
+    lim = TruePeakLimiter(fs, 1)
+    assert lim.detect_factor - 1 > 127 and lim._grid is None
+    x = sine(1.0, fs, peak_dbfs=6.0, freq_hz=440.0, channels=1)
+    y, stats = limit(x, fs)
+    assert stats.max_gain_reduction_db > 5.0 and y.shape == x.shape

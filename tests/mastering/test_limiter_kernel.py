@@ -99,7 +99,6 @@ def test_numba_is_imported_only_when_a_limiter_runs(built):
         pytest.skip("the library was not built")
     env = {**os.environ, "MIXANALYZER_NO_JIT": "0"}
     if not built:  # the library refused (as where no compiler built it): numba's kernel runs
-        env["MIXANALYZER_NO_JIT"] = "0"
         probe = _PROBE.replace("import sys\n", "import sys\nimport analyzer.dsp.native as n; "
                                "n._loaded = True; n._module = None\n", 1)  # fmt: skip
     else:
@@ -135,19 +134,53 @@ def test_built_gain_computer_gives_numbas_bits():
             req = np.maximum(rng.standard_normal(size) * 2.0 - (0.5 if k % 3 else 6.0), 0.0)
             req[rng.integers(0, size, size // 5)] = 0.0
             before = [h.copy() for h in hist_c]
-            gr_c, new_c = library.limiter_envelope(req, hist_c, prev_c, lim.attack_samples,
-                                                   a_f, a_s, tiny)  # fmt: skip
-            gr_n, *new_n = limiter_jit.envelope(req, *hist_n, prev_n, lim.attack_samples, a_f,
-                                                a_s, tiny)  # fmt: skip
+            committed = bool(k % 2)  # a speculative call works on a copy of the release state
+            pc, pn = (prev_c, prev_n) if committed else (prev_c.copy(), prev_n.copy())
+            gr_c, new_c = library.limiter_envelope(req, hist_c, pc, lim.attack_samples, a_f,
+                                                   a_s, tiny)  # fmt: skip
+            gr_n, *new_n = limiter_jit.envelope(req, *hist_n, pn, lim.attack_samples, a_f, a_s,
+                                                tiny)  # fmt: skip
             assert gr_c.any() or k % 3 == 0
             np.testing.assert_array_equal(gr_c, gr_n)
             for hc, hn in zip(new_c, new_n, strict=True):
                 np.testing.assert_array_equal(hc, hn)
-            np.testing.assert_array_equal(prev_c, prev_n)
+            np.testing.assert_array_equal(pc, pn)
             for old, same in zip(before, hist_c, strict=True):  # the old state is untouched
                 np.testing.assert_array_equal(old, same)
-            if k % 2:  # committed
+            if committed:
                 hist_c, hist_n = new_c, list(new_n)
+
+
+@pytest.mark.parametrize("c", [1, 2, 7, 300])
+@pytest.mark.parametrize("sizes", [(0, 0, 0, 0, 0, 0), (5, 0, 0, 0, 3, 0), (0, 3, 2, 2, 0, 4),
+                                   (40, 10, 99, 99, 31, 5), (1, 1, 1, 1, 1, 1)])  # fmt: skip
+@pytest.mark.parametrize("special", [None, np.nan, np.inf])
+def test_built_gain_computer_edge_cases_give_numbas_bits(c, sizes, special):
+    """Chunks of one frame, empty histories (an averaging window of one frame, no attack ramp
+    history), and a NaN or infinity among the required reductions (a direct ``limit()`` call
+    does not check its input as the file reader does): the library's values are numba's,
+    NaN where numba's are NaN (``numpy.maximum`` passes NaN on; a plain comparison did not)."""
+    from analyzer.dsp import native
+    from analyzer.mastering import limiter_jit
+
+    library = native.load()
+    if library is None or library.limiter_envelope is None:
+        pytest.skip("the library was not built")
+    rng = np.random.default_rng(c * 31 + sum(sizes))
+    hist = [np.abs(rng.standard_normal(n)) * (rng.random() < 0.7) for n in sizes]
+    hist[3] = (hist[3] > 0.5).astype(float)
+    req = np.maximum(rng.standard_normal(c), 0.0)
+    if special is not None:
+        req[min(1, c - 1)] = special
+    prev_c, prev_n = np.abs(rng.standard_normal(2)), None
+    prev_n = prev_c.copy()
+    gr_c, new_c = library.limiter_envelope(req, hist, prev_c, 3, 0.9, 0.999, 1e-17)
+    gr_n, *new_n = limiter_jit.envelope(req, *[h.copy() for h in hist], prev_n, 3, 0.9, 0.999,
+                                        1e-17)  # fmt: skip
+    assert np.array_equal(gr_c, gr_n, equal_nan=True)
+    for got, want in zip(new_c, new_n, strict=True):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(prev_c, prev_n, equal_nan=True)
 
 
 def test_built_gain_computer_checks_its_arguments():
