@@ -174,16 +174,6 @@ def proposal_from(
     )  # fmt: skip
 
 
-def _meters_built() -> bool:
-    """Whether every meter's kernel comes from the library built ahead of time
-    (:mod:`analyzer.dsp.native`): then the analyses need no numba, and only the limiter loads
-    it (~0.5 s of one core, which would otherwise compete with the analyses)."""
-    from analyzer.dsp import native
-
-    library = native.load()
-    return library is not None and library.truepeak_rows is not None
-
-
 @one_blas_thread
 def propose(
     mix: str | os.PathLike[str],
@@ -198,10 +188,11 @@ def propose(
     mix = os.fspath(mix)
     profile = load_profile(settings.profile)
     _refuse_channels(mix)
-    built = _meters_built()
-    if settings.engine == "native" and not built:
-        from analyzer.dsp import jit
+    from analyzer.dsp import jit
 
+    # Where the library has every meter kernel (and the limiter's), numba is not needed; its
+    # load (~0.5 s of CPU, mostly under the GIL) would compete with the analyses.
+    if settings.engine == "native" and not jit.meters_built():
         jit.start_loading()  # its limiter loads numba: the meters' kernels come free
     notes: list[str] = []
     mix_result, refs = measure_with_references(mix, settings.references, notes=notes,

@@ -53,6 +53,13 @@ def recursions_built() -> bool:
     return native_library.load() is not None
 
 
+def meters_built() -> bool:
+    """Whether every meter's kernel (the recursions and the true-peak grid) comes from the
+    library built ahead of time: then a use case's analyses need no numba at all."""
+    built = native_library.load()
+    return built is not None and built.truepeak_rows is not None
+
+
 def start_loading() -> None:
     """Opt this process in: begin loading the kernels in the background (once; a no-op when they
     are disabled)."""
