@@ -8,13 +8,6 @@ per segment (overlap-save, A. V. Oppenheim & R. W. Schafer, "Discrete-Time Signa
 filter, and each device only multiplies that spectrum by its own and transforms back. A filter
 shorter than the overlap is the same filter zero-padded, so each output is the linear
 convolution of :class:`~analyzer.dsp.convolve.StreamingConvolver`, to float rounding.
-
-A device's K-weighted output (BS.1770-4's pre-filter and RLB high-pass, for its loudness) comes
-from the same spectrum: K-weighting is linear and time-invariant, so ``K(h * x) = (K h) * x``,
-one more inverse transform with the FIR's spectrum times K's exact response on the grid. The
-overlap also covers K's impulse response until it has decayed to 1e-10
-(:func:`~analyzer.dsp.kweighting.impulse_response_length`), the truncation the loudness meter's
-own K-weighting makes.
 """
 
 from __future__ import annotations
@@ -25,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from analyzer.dsp.fft import next_fast_len
-from analyzer.dsp.kweighting import impulse_response_length, kweighting_response
 
 #: Transforms at least this many times the overlap (as the streaming convolver).
 FFT_PER_OVERLAP = 4
@@ -49,53 +41,41 @@ class Segments:
 
 
 class BankFilter:
-    """One device's FIR rows (``(rows, taps)``: row ``r`` filters input row ``r``), optionally
-    also K-weighted; applies them to a block's :class:`Segments`."""
+    """One device's FIR rows (``(rows, taps)``: row ``r`` filters input row ``r``); applies them
+    to a block's :class:`Segments`."""
 
-    def __init__(self, taps: np.ndarray, sample_rate_hz: float, *, kweighted: bool) -> None:
+    def __init__(self, taps: np.ndarray, sample_rate_hz: float) -> None:
         self.taps = np.atleast_2d(np.asarray(taps, dtype=np.float64))
         self.sample_rate_hz = float(sample_rate_hz)
-        self.kweighted = kweighted
         self.identity = self.taps.shape[1] == 1 and bool(np.all(self.taps == 1.0))
-        self._spectra: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        self._spectra: dict[int, np.ndarray] = {}
 
     @property
     def overlap(self) -> int:
         """The filter's own ring-out (taps - 1 frames)."""
         return self.taps.shape[1] - 1
 
-    def _spectrum(self, nfft: int) -> tuple[np.ndarray, np.ndarray | None]:
+    def _spectrum(self, nfft: int) -> np.ndarray:
         got = self._spectra.get(nfft)
         if got is None:
-            h = np.fft.rfft(self.taps, n=nfft, axis=-1)
-            k = None
-            if self.kweighted:
-                f = np.fft.rfftfreq(nfft, d=1.0 / self.sample_rate_hz)
-                k = h * kweighting_response(self.sample_rate_hz, f)
             self._spectra.clear()  # block sizes seldom change: one grid at a time
-            got = self._spectra[nfft] = (h, k)
+            got = self._spectra[nfft] = np.fft.rfft(self.taps, n=nfft, axis=-1)
         return got
 
-    def apply(
-        self, seg: Segments, rows: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """``(filtered, kweighted)``: the block's rows through the FIR, ``(rows, frames)``, and
-        (when ``kweighted``) through the FIR and K-weighting; ``rows`` the input rows (for an
-        identity filter, which needs no transform back)."""
+    def apply(self, seg: Segments, rows: np.ndarray | None = None) -> np.ndarray:
+        """The block's rows through the FIR, ``(rows, frames)``; ``rows`` the input rows (for
+        an identity filter, which needs no transform back)."""
         n = self.taps.shape[0]
-        h, k = self._spectrum(seg.nfft)
-        out = np.empty((n, seg.frames)) if rows is None or not self.identity else rows[:n]
-        kout = np.empty((n, seg.frames)) if k is not None else None
+        if rows is not None and self.identity:
+            return rows[:n]
+        h = self._spectrum(seg.nfft)
+        out = np.empty((n, seg.frames))
         ov = seg.overlap
         prod, back = self._buffers(n, seg.nfft)
         for start, length, x in zip(seg.starts, seg.lengths, seg.spectra, strict=True):
-            if rows is None or not self.identity:
-                y = np.fft.irfft(np.multiply(x[:n], h, out=prod), n=seg.nfft, axis=1, out=back)
-                out[:, start : start + length] = y[:, ov : ov + length]
-            if k is not None and kout is not None:
-                y = np.fft.irfft(np.multiply(x[:n], k, out=prod), n=seg.nfft, axis=1, out=back)
-                kout[:, start : start + length] = y[:, ov : ov + length]
-        return out, kout
+            y = np.fft.irfft(np.multiply(x[:n], h, out=prod), n=seg.nfft, axis=1, out=back)
+            out[:, start : start + length] = y[:, ov : ov + length]
+        return out
 
     @staticmethod
     def _buffers(rows: int, nfft: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,12 +91,10 @@ class BankFilter:
 
 class SharedInput:
     """The streaming input side of the bank: ``(2, frames)`` mid/side blocks in, their segment
-    spectra out, with an overlap that covers every filter given (and K-weighting)."""
+    spectra out, with an overlap that covers every filter given."""
 
     def __init__(self, filters: list[BankFilter], sample_rate_hz: float) -> None:
-        longest = max((f.overlap for f in filters), default=0)
-        k_len = impulse_response_length(sample_rate_hz) if any(f.kweighted for f in filters) else 0
-        self.overlap = longest + k_len
+        self.overlap = max((f.overlap for f in filters), default=0)
         self.max_hop = next_fast_len(max(FFT_PER_OVERLAP * self.overlap, MIN_FFT)) - self.overlap
         self._history = np.zeros((2, self.overlap))
 
