@@ -64,8 +64,8 @@ def one_blas_thread(fn: Callable[P, R]) -> Callable[P, R]:
 def blas_on_one_thread() -> Iterator[None]:
     """Every BLAS library loaded so far held to one thread inside the block, the caller's
     settings restored after it. A library loaded inside the block (scipy's own OpenBLAS, by
-    the proposal's first fit) is not held: the code that first uses it takes its own block
-    (:meth:`analyzer.mastering.tone_solver.MoveFit.solve`)."""
+    a module that imports scipy for the first time) is not held: code that loads one takes
+    its own block."""
     # The use cases import numpy lazily: loaded here, its BLAS is there to be held.
     import numpy  # noqa: F401
 

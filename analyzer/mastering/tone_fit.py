@@ -2,10 +2,10 @@
 mix's 1/3-octave balance into the references' range (:mod:`analyzer.mastering.tone_target`).
 
 A small set of RBJ moves (low shelf, high shelf, up to four peaking bands) is fitted to the
-distance-to-range residual by bounded nonlinear least squares (``scipy.optimize.least_squares``,
-trust-region reflective), adding a peaking band where the residual is largest as long as each one
-still pays for itself, and dropping moves that end up negligible: the fewest moves that explain
-the difference.
+distance-to-range residual by bounded nonlinear least squares (trust-region reflective, scipy's
+``least_squares`` step for step: :mod:`analyzer.mastering.trust_region`), adding a peaking band
+where the residual is largest as long as each one still pays for itself, and dropping moves
+that end up negligible: the fewest moves that explain the difference.
 
 ``fine`` adds the smoothed residual as a linear-phase match curve on top of the moves (the way
 Ozone's Match EQ smooths its curve, smoothing width in octaves), for the closest match rather

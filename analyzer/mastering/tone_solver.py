@@ -1,7 +1,8 @@
 """The least-squares machinery of the tone fit (:mod:`analyzer.mastering.tone_fit`): move
 parameters as a vector, the residual the fit minimises (the band distances to the goal plus the
 rules of :mod:`analyzer.mastering.tone_rules` as penalties) and the bounded solver
-(``scipy.optimize.least_squares``, trust-region reflective)."""
+(trust-region reflective, :mod:`analyzer.mastering.trust_region`: scipy's
+``least_squares(method="trf")`` step for step, without importing scipy)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from analyzer.mastering.tone_target import (
     k_power,
     predicted_levels,
 )
-from analyzer.runtime import blas_on_one_thread
+from analyzer.mastering.trust_region import least_squares_trf
 
 #: The bands the moves are fitted to.
 FIT_MIN_HZ = 31.5
@@ -189,8 +190,6 @@ class MoveFit:
         return lo, hi
 
     def solve(self, kinds: Sequence[str], x0: np.ndarray, max_nfev: int = 60) -> np.ndarray:
-        from scipy.optimize import least_squares
-
         if not kinds:
             return np.zeros(0)
         lo, hi = self.bounds(kinds)
@@ -201,29 +200,22 @@ class MoveFit:
         # arithmetic, so the same mix got other moves (200 vs 210 Hz, an extra shelf) on a CPU
         # with other SIMD kernels; converged, the moves are the same wherever they are fitted
         # (tests/mastering/test_tone_fit_stability.py).
-        # scipy's own OpenBLAS is loaded by the import above, after the use case held the BLAS
-        # libraries then loaded to one thread (analyzer.runtime.one_blas_thread): its threads
-        # would spin beside the meters' for matrices of a few dozen rows.
-        with blas_on_one_thread():
-            res = least_squares(
-                lambda x: self.residual(kinds, x), x0, bounds=(lo, hi), method="trf",
-                x_scale="jac", max_nfev=max_nfev, ftol=1e-10, xtol=1e-10,
-                workers=_Batched(self, kinds),
-            )  # fmt: skip
-        return res.x if self.cost(kinds, res.x) <= self.cost(kinds, x0) else x0
+        x = least_squares_trf(lambda x: self.residual(kinds, x), x0, np.array(lo), np.array(hi),
+                              batch=_Batched(self, kinds), max_nfev=max_nfev, ftol=1e-10,
+                              xtol=1e-10)  # fmt: skip
+        return x if self.cost(kinds, x) <= self.cost(kinds, x0) else x0
 
 
 class _Batched:
-    """A map for scipy's finite differences (``least_squares(workers=...)``, scipy >= 1.16):
-    scipy still chooses every step (its 2-point rule and bounds), and the residuals of all the
-    stepped vectors come from one vectorised :meth:`MoveFit.residuals` instead of a Python call
-    each, which is most of the fit's time."""
+    """The residuals of the finite differences' stepped vectors (the solver still chooses every
+    step, scipy's 2-point rule and bounds) from one vectorised :meth:`MoveFit.residuals`
+    instead of a Python call each, which is most of the fit's time."""
 
     def __init__(self, fit: MoveFit, kinds: Sequence[str]) -> None:
         self.fit, self.kinds = fit, list(kinds)
 
-    def __call__(self, fun: Any, xs: Any) -> list[np.ndarray]:
-        rows = np.array(list(xs), dtype=float)
+    def __call__(self, rows: np.ndarray) -> list[np.ndarray]:
+        rows = np.asarray(rows, dtype=float)
         return list(self.fit.residuals(self.kinds, rows)) if len(rows) else []
 
 

@@ -85,10 +85,10 @@ def test_the_solver_uses_the_batch_and_reaches_the_same_point(monkeypatch) -> No
 
     class OneByOne:  # scipy's own way: the residual called once per step
         def __init__(self, fit: MoveFit, kinds: list[str]) -> None:
-            pass
+            self.fit, self.kinds = fit, kinds
 
-        def __call__(self, fun, xs):
-            return [fun(x) for x in xs]
+        def __call__(self, rows):
+            return [self.fit.residual(self.kinds, x) for x in rows]
 
     monkeypatch.setattr(tone_solver, "_Batched", OneByOne)
     rows.clear()
