@@ -301,6 +301,10 @@ class DynamicsMeter:
     runs only the channels whose block peak reaches the running clipping threshold.
     """
 
+    #: CPU seconds per 4-minute stereo 44.1 kHz file (measured, Xeon): how
+    #: :func:`analyzer.measure.engine.meter_groups` shares the meters among threads.
+    relative_cost = 0.035
+
     def __init__(self, sample_rate_hz: int, channels: int) -> None:
         self.sample_rate_hz = int(sample_rate_hz)
         self.channels = int(channels)

@@ -1,8 +1,9 @@
 """The single streaming pass: read a file once in blocks, feed every meter, report progress.
 
-Meters are independent, so each runs in its own thread while the main thread decodes (numpy's FFT
-and matrix products and libsndfile release the GIL): both cores of a laptop work, and memory stays
-flat whatever the duration.
+Meters are independent, so they run in threads (one per core, each feeding its share of the
+meters) while the main thread decodes (numpy's FFT and matrix products, the built kernels and
+libsndfile release the GIL): both cores of a laptop work, and memory stays flat whatever the
+duration.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ def run_meters(
 ) -> None:
     """Feed every block of ``blocks`` to every meter, in order.
 
-    With more than one core, each meter runs in its own thread and takes blocks from a short
-    queue, so a slow block in one meter does not stall the others or the decoder (no barrier per
+    With more than one core, the meters run in one thread per core (at most), each thread
+    feeding its share of the meters (:func:`meter_groups`), and take blocks from a short queue,
+    so a slow block in one thread does not stall the others or the decoder (no barrier per
     block); at most ``QUEUE_BLOCKS`` blocks are in flight, so memory stays flat.
     """
     workers = threads if threads is not None else (os.cpu_count() or 1)
@@ -58,6 +60,7 @@ def run_meters(
             if on_block:
                 on_block(block)
         return
+    meters = meter_groups(meters, workers)
 
     stop = object()
     queues: list[queue.Queue] = [queue.Queue(maxsize=QUEUE_BLOCKS) for _ in meters]
@@ -96,6 +99,43 @@ def run_meters(
             t.join()
     if failures:
         raise failures[0]
+
+
+class _Group:
+    """Several meters fed in turn by one thread."""
+
+    def __init__(self, meters: Sequence[Meter]) -> None:
+        self.meters = list(meters)
+
+    def feed(self, block: np.ndarray) -> None:
+        for m in self.meters:
+            m.feed(block)
+
+    def result(self) -> object:  # pragma: no cover - the meters are read, not the group
+        return None
+
+
+def meter_groups(meters: Sequence[Meter], threads: int) -> list[Meter]:
+    """``meters`` shared out among at most ``threads`` threads, the costliest first to the
+    least loaded (longest processing time first, R. L. Graham, "Bounds on multiprocessing
+    timing anomalies", SIAM J. Appl. Math. 17(2), 1969), by each meter's ``relative_cost``
+    (1 if it has none). One thread per meter put six threads on two cores in ``analyze`` and
+    ``master`` (the decoder's and five meters'), whose hand-overs of the interpreter cost time:
+    with one per core, ``analyze`` of a 4-minute file took 0.59 s instead of 0.68 and the master
+    of two different 4-minute tracks 2.84 s instead of 3.09 (means of 6 alternated runs on this
+    project's 2-core machine), with less CPU time (0.86 against 0.96 s; 4.36 against 4.62)."""
+    if threads >= len(meters):
+        return list(meters)
+    loads = [0.0] * max(threads, 1)
+    groups: list[list[Meter]] = [[] for _ in loads]
+    order = sorted(
+        range(len(meters)), key=lambda i: -float(getattr(meters[i], "relative_cost", 1.0))
+    )
+    for i in order:
+        k = loads.index(min(loads))
+        groups[k].append(meters[i])
+        loads[k] += float(getattr(meters[i], "relative_cost", 1.0))
+    return [g[0] if len(g) == 1 else _Group(g) for g in groups if g]
 
 
 def _warnings(

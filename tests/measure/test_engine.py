@@ -109,3 +109,48 @@ def test_streaming_file_equals_array(tmp_path) -> None:
             vb = b[section][key]
             if isinstance(va, float):
                 assert va == pytest.approx(vb, abs=1e-3), (section, key)
+
+
+class _Recorder:
+    """A meter that keeps what it was fed (and can fail on a given block)."""
+
+    def __init__(self, cost: float, fail_at: int | None = None) -> None:
+        self.relative_cost = cost
+        self.fed: list[float] = []
+        self.fail_at = fail_at
+
+    def feed(self, block: np.ndarray) -> None:
+        if self.fail_at is not None and len(self.fed) == self.fail_at:
+            raise RuntimeError("meter failed")
+        self.fed.append(float(block[0, 0]))
+
+    def result(self) -> object:
+        return self.fed
+
+
+def test_meters_share_the_cores_and_each_sees_every_block_in_order() -> None:
+    from analyzer.measure.engine import meter_groups, run_meters
+
+    costs = [0.24, 0.16, 0.11, 0.04, 0.035]
+    meters = [_Recorder(c) for c in costs]
+    groups = meter_groups(meters, 2)
+    assert len(groups) == 2
+    # longest processing time first: the two costliest on different threads, loads balanced
+    members = [getattr(g, "meters", [g]) for g in groups]
+    assert sorted(len(m) for m in members) == [2, 3]
+    assert not any(meters[0] in m and meters[1] in m for m in members)
+    loads = sorted(sum(m.relative_cost for m in ms) for ms in members)
+    assert loads[1] - loads[0] <= 0.04
+    assert meter_groups(meters, 8) == meters  # a thread each when there are cores enough
+    blocks = [np.full((2, 16), float(i)) for i in range(50)]
+    run_meters(iter(blocks), meters, threads=2)
+    for m in meters:
+        assert m.fed == [float(i) for i in range(50)]
+
+
+def test_a_failing_meter_in_a_group_fails_the_pass() -> None:
+    from analyzer.measure.engine import run_meters
+
+    meters = [_Recorder(1.0), _Recorder(1.0, fail_at=7), _Recorder(1.0)]
+    with pytest.raises(RuntimeError, match="meter failed"):
+        run_meters(iter([np.zeros((1, 4))] * 20), meters, threads=2)
