@@ -140,8 +140,7 @@ class LoudnessMeter:
     """Streaming BS.1770-4 loudness meter: ``feed((channels, frames) float64)``, then
     ``result()``. Settings are fixed at construction; ``result()`` does not change the state."""
 
-    #: CPU seconds per 4-minute stereo 44.1 kHz file (measured, Xeon): how
-    #: :func:`analyzer.measure.engine.meter_groups` shares the meters among threads.
+    #: CPU s per 4-minute stereo 44.1 kHz file (Xeon): for engine.meter_groups.
     relative_cost = 0.11
 
     def __init__(
