@@ -344,15 +344,23 @@ def _hold_extremes(fit: MoveFit, moves: list[EqMove]) -> list[EqMove]:
 
 def _final_moves(fit: MoveFit, fitted: Sequence[EqMove], amount: float) -> list[EqMove]:
     """The fitted moves rounded for display, scaled by ``amount``, held to the rules once
-    more after rounding (summed response, shelf caps, spacing), each with its sentence."""
+    more after rounding (summed response, shelf caps, spacing), none smaller than
+    ``MIN_MOVE_DB`` (times ``amount``), each with its sentence."""
     moves = [
         EqMove(m.kind, _round_sig(m.frequency_hz), round(m.gain_db * amount, 1),
                min(round(m.q, 2), fit.max_q) if m.kind == "peaking" else round(m.q, 2))
         for m in fitted
     ]  # fmt: skip
-    moves = [m for m in moves if m.gain_db != 0.0]
-    moves = resolve_conflicts(limit_summed_response(moves, fit.fs, fit.max_gain))
-    moves = _hold_extremes(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
+    # The holds below only lower gains, and can leave a move too small to make (a shelf held
+    # to 0.1 dB so that it stops lifting the extremes): such a move goes, and the rest is held
+    # again (dropping it may uncover what it cancelled). Found on 3 of the corpus proposals.
+    smallest = MIN_MOVE_DB * amount
+    for _ in range(len(moves) + 1):
+        moves = [m for m in moves if abs(m.gain_db) >= smallest and m.gain_db != 0.0]
+        moves = resolve_conflicts(limit_summed_response(moves, fit.fs, fit.max_gain))
+        moves = _hold_extremes(fit, limit_summed_response(moves, fit.fs, fit.max_gain))
+        if all(abs(m.gain_db) >= smallest for m in moves):
+            break
     return [EqMove(m.kind, m.frequency_hz, m.gain_db, m.q, explain(m)) for m in moves]
 
 

@@ -82,6 +82,8 @@ def broken_rules(moves: list[dict], fs: float, surgical: bool = False) -> list[s
         if a["gain_db"] * b["gain_db"] < 0 and apart < 1.0 - 0.01:
             out.append(f"opposing {a['type']}/{b['type']} {apart:.2f} octave apart")
     for m in moves:
+        if abs(m["gain_db"]) < MIN_MOVE_DB:  # (full amount) a move nobody would make
+            out.append(f"negligible {m['type']} {m['gain_db']:+.1f} dB")
         if m["type"] == "peaking":
             if m["q"] > (4.0 if surgical else 2.0) + 1e-9:
                 out.append(f"bell Q {m['q']}")
@@ -92,6 +94,8 @@ def broken_rules(moves: list[dict], fs: float, surgical: bool = False) -> list[s
     return out
 
 
+#: The smallest move a proposal makes at full amount (README: "dropping moves under 0.3 dB").
+MIN_MOVE_DB = 0.3
 #: The comparison's tolerance around the references' range for 1/3-octave bands (README).
 THIRD_OCTAVE_TOLERANCE_DB = 1.5
 #: What the fit's prediction (band-mean power gain, flat spectrum inside a band) may miss of the

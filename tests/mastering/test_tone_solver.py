@@ -122,3 +122,21 @@ def test_spacing_penalty_by_hand_and_batched_equals_one_set_at_a_time() -> None:
     for row in range(7):
         one = [EqMove(k, f, g) for k, f, g in zip(kinds, hz[row], gains[row], strict=True)]
         assert np.array_equal(batched[row], spacing_violation(one))
+
+
+@pytest.mark.parametrize("amount", [1.0, 0.5, 0.25])
+def test_no_final_move_is_too_small_to_make(amount: float) -> None:
+    """A move the final rounding and holds leave under MIN_MOVE_DB (times the amount) goes:
+    three corpus proposals kept a shelf held to 0.1-0.2 dB."""
+    from analyzer.mastering.tone_fit import MIN_MOVE_DB, _final_moves
+
+    fit = _fit()
+    fitted = [*MOVES, EqMove("peaking", 2500.0, 0.25, 1.0), EqMove("low_shelf", 40.0, -0.4, 0.7071)]
+    got = _final_moves(fit, fitted, amount)
+    assert got and all(abs(m.gain_db) >= MIN_MOVE_DB * amount for m in got), got
+    # the moves big enough stay (none of them breaks another rule here)
+    assert {(m.kind, m.frequency_hz) for m in got} >= {
+        (m.kind, m.frequency_hz)
+        for m in MOVES
+        if abs(round(m.gain_db * amount, 1)) >= MIN_MOVE_DB * amount
+    } - {("peaking", 520.0)}  # within 1/3 octave of the 400 Hz bell: resolve_conflicts merges
