@@ -44,9 +44,8 @@ class BankFilter:
     """One device's FIR rows (``(rows, taps)``: row ``r`` filters input row ``r``); applies them
     to a block's :class:`Segments`."""
 
-    def __init__(self, taps: np.ndarray, sample_rate_hz: float) -> None:
+    def __init__(self, taps: np.ndarray) -> None:
         self.taps = np.atleast_2d(np.asarray(taps, dtype=np.float64))
-        self.sample_rate_hz = float(sample_rate_hz)
         self.identity = self.taps.shape[1] == 1 and bool(np.all(self.taps == 1.0))
         self._spectra: dict[int, np.ndarray] = {}
 
@@ -93,7 +92,7 @@ class SharedInput:
     """The streaming input side of the bank: ``(2, frames)`` mid/side blocks in, their segment
     spectra out, with an overlap that covers every filter given."""
 
-    def __init__(self, filters: list[BankFilter], sample_rate_hz: float) -> None:
+    def __init__(self, filters: list[BankFilter]) -> None:
         self.overlap = max((f.overlap for f in filters), default=0)
         self.max_hop = next_fast_len(max(FFT_PER_OVERLAP * self.overlap, MIN_FFT)) - self.overlap
         self._history = np.zeros((2, self.overlap))

@@ -164,7 +164,7 @@ class _Lane:
         renderer.split_noise = True
         self.rows = renderer.out_rows
         assert renderer.fir.taps is not None
-        self.filter = BankFilter(renderer.fir.taps, fs)
+        self.filter = BankFilter(renderer.fir.taps)
         self.loud = LoudnessMeter(fs, 2)
         # The recursive K-weighting (built at install: ~0.05 s of CPU a 4-minute stereo output)
         # costs a quarter of the one more inverse transform per row that K(h * x) = (K h) * x
@@ -348,7 +348,7 @@ def _pass(
     parallel), then the ring-out."""
     if not lanes:
         return
-    shared = SharedInput([lane.filter for lane in lanes], lanes[0].renderer.sample_rate_hz)
+    shared = SharedInput([lane.filter for lane in lanes])
     # Costliest first: the two workers take the next device as they finish one, so the
     # slowest devices do not end up together at the end of a block.
     lanes = sorted(lanes, key=lambda lane: -lane.cost)

@@ -13,7 +13,7 @@ FS = 44100
 
 
 def _run(filters: list[BankFilter], x: np.ndarray, blocks: list[int]) -> list[np.ndarray]:
-    shared = SharedInput(filters, FS)
+    shared = SharedInput(filters)
     outs: list[list[np.ndarray]] = [[] for _ in filters]
     start = 0
     for n in blocks:
@@ -33,7 +33,7 @@ def test_bank_is_the_convolution(blocks) -> None:
     x = rng.standard_normal((2, sum(blocks)))
     taps = [rng.standard_normal((2, 900)) * np.exp(-np.arange(900) / 150.0),
             rng.standard_normal((1, 33)), np.ones((2, 1))]  # fmt: skip
-    got = _run([BankFilter(t, FS) for t in taps], x, blocks)
+    got = _run([BankFilter(t) for t in taps], x, blocks)
     for t, y in zip(taps, got, strict=True):
         want = np.array([np.convolve(x[r], t[r]) for r in range(t.shape[0])])
         assert y.shape == want.shape
@@ -42,8 +42,8 @@ def test_bank_is_the_convolution(blocks) -> None:
 
 def test_identity_filter_passes_rows_through() -> None:
     x = np.random.default_rng(1).standard_normal((2, 5000))
-    f = BankFilter(np.ones((2, 1)), FS)
-    seg = SharedInput([f], FS).process(x)
+    f = BankFilter(np.ones((2, 1)))
+    seg = SharedInput([f]).process(x)
     assert np.array_equal(f.apply(seg, x), x)
 
 
